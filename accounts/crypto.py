@@ -1,0 +1,93 @@
+"""AES-256-GCM encryption of personal data at rest, with key versions for rotation.
+
+Ciphertext format: ``v<version>:<base64(nonce ‖ ciphertext ‖ tag)>``. Keys come from
+``settings.PROFILE_ENCRYPTION_KEYS`` ("2:<hex>,1:<hex>", first = current) or the single
+``PROFILE_ENCRYPTION_KEY`` (version 1).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class DecryptionError(Exception):
+    code = "DECRYPTION_FAILED"
+
+
+def parse_keys(spec: str) -> tuple[int, dict[int, bytes]]:
+    keys: dict[int, bytes] = {}
+    current = None
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        version_text, _, hex_key = part.partition(":")
+        try:
+            version = int(version_text)
+            key = bytes.fromhex(hex_key)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                "PROFILE_ENCRYPTION_KEYS must look like '2:<64 hex>,1:<64 hex>'"
+            ) from exc
+        if len(key) != 32:
+            raise ImproperlyConfigured("PROFILE_ENCRYPTION_KEY must be 64 hex characters")
+        keys[version] = key
+        current = version if current is None else current
+    if current is None:
+        raise ImproperlyConfigured("PROFILE_ENCRYPTION_KEY is not set")
+    return current, keys
+
+
+@lru_cache(maxsize=4)
+def _keyring(spec: str) -> tuple[int, dict[int, bytes]]:
+    return parse_keys(spec)
+
+
+def keyring() -> tuple[int, dict[int, bytes]]:
+    return _keyring(settings.PROFILE_ENCRYPTION_KEYS)
+
+
+def current_version() -> int:
+    return keyring()[0]
+
+
+def encrypt_text(plaintext: str) -> str:
+    version, keys = keyring()
+    nonce = os.urandom(12)
+    sealed = AESGCM(keys[version]).encrypt(nonce, plaintext.encode(), f"v{version}".encode())
+    return f"v{version}:" + base64.b64encode(nonce + sealed).decode()
+
+
+def token_version(token: str) -> int:
+    head, _, _ = token.partition(":")
+    if not head.startswith("v"):
+        raise DecryptionError("not an encrypted value")
+    try:
+        return int(head[1:])
+    except ValueError as exc:
+        raise DecryptionError("bad key version") from exc
+
+
+def decrypt_text(token: str) -> str:
+    version = token_version(token)
+    _, keys = keyring()
+    if version not in keys:
+        raise DecryptionError(f"key version {version} is not configured")
+    raw = base64.b64decode(token.partition(":")[2])
+    try:
+        plain = AESGCM(keys[version]).decrypt(raw[:12], raw[12:], f"v{version}".encode())
+    except Exception as exc:
+        raise DecryptionError("ciphertext rejected") from exc
+    return plain.decode()
+
+
+def encrypt_json(data: dict) -> str:
+    return encrypt_text(json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+
+def decrypt_json(token: str) -> dict:
+    return json.loads(decrypt_text(token))

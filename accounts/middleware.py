@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.utils import timezone
+
+_REFRESH_EVERY = 60 * 60 * 24  # extend the 30-day session at most once a day
+
+
+class SlidingSessionMiddleware:
+    """Keeps sessions alive for 30 days after the last visit without a write per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        now = int(timezone.now().timestamp())
+        last = session.get("_slid_at", 0)
+        if now - last >= _REFRESH_EVERY:
+            session["_slid_at"] = now
+            session.set_expiry(settings.SESSION_COOKIE_AGE)
+        return response
+
+
+class SuspendedUserMiddleware:
+    """A suspended user is logged out on their next request, wherever they are."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_suspended:
+            logout(request)
+            return redirect("accounts:login")
+        return self.get_response(request)

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from accounts import crypto
+
+
+class UserQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=User.Status.ACTIVE, is_active=True)
+
+    def with_complete_profile(self):
+        return self.filter(profile_completed_at__isnull=False)
+
+    def live_alert_subscribers(self):
+        return self.active().filter(live_alert_opt_in=True)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", _("활성")
+        SUSPENDED = "SUSPENDED", _("정지")
+
+    email = models.EmailField(_("이메일"), unique=True)
+    name = models.CharField(_("이름"), max_length=100, blank=True)
+    status = models.CharField(
+        _("상태"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    instagram_id = models.CharField(
+        _("인스타그램 ID"), max_length=64, null=True, blank=True, unique=True
+    )
+    depositor_name = models.CharField(_("입금자명"), max_length=100, blank=True)
+    phone = models.CharField(_("전화번호"), max_length=20, blank=True)
+    # AES-256-GCM ciphertext of the shipping address JSON (accounts.crypto); never plaintext.
+    shipping_address_encrypted = models.TextField(_("배송지(암호화)"), blank=True, default="")
+    address_key_version = models.PositiveSmallIntegerField(default=0)
+    profile_completed_at = models.DateTimeField(_("프로필 완료 시각"), null=True, blank=True)
+    live_alert_opt_in = models.BooleanField(_("라이브 시작 알림"), default=False)
+    # Bumped to end every session of the user at once (suspension, "log out everywhere").
+    session_version = models.PositiveIntegerField(default=0)
+    is_staff = models.BooleanField(_("스태프"), default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("회원")
+        verbose_name_plural = _("회원")
+        ordering = ["-date_joined"]
+        constraints = [
+            models.UniqueConstraint(Lower("instagram_id"), name="user_instagram_id_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["ACTIVE", "SUSPENDED"]), name="user_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """Chat/banner name: Instagram ID, else name, else 익명."""
+        return self.instagram_id or self.name or "익명"
+
+    @property
+    def has_complete_profile(self) -> bool:
+        return self.profile_completed_at is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+    @property
+    def shipping_address(self) -> dict:
+        if not self.shipping_address_encrypted:
+            return {}
+        return crypto.decrypt_json(self.shipping_address_encrypted)
+
+    @shipping_address.setter
+    def shipping_address(self, value: dict) -> None:
+        self.shipping_address_encrypted = crypto.encrypt_json(value) if value else ""
+        self.address_key_version = crypto.current_version() if value else 0
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # Include the session version so bumping it invalidates every session at once.
+        key_salt = "dorami.accounts.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt,
+            f"{self.password}:{self.session_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()

@@ -1,0 +1,22 @@
+"""Idempotent demo data: an admin, shoppers, and (as the apps grow) products, streams, orders."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts import demo as accounts_demo
+from adminpanel.models import get_config
+
+
+class Command(BaseCommand):
+    help = "Create demo data (safe to run again: existing rows are kept)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        get_config()
+        result = accounts_demo.seed_accounts()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"demo ready: admin {accounts_demo.ADMIN_EMAIL} / {accounts_demo.ADMIN_PASSWORD}, "
+                f"{len(result['shoppers'])} shoppers"
+            )
+        )

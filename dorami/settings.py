@@ -1,0 +1,318 @@
+"""Dorami settings, driven by environment variables (see `.env.example`).
+
+With no variables set the site runs in its *embedded default*: a SQLite file, the in-memory
+channel layer, the local-memory cache and an in-process scheduler for the periodic jobs.
+With DATABASE_URL / REDIS_URL it runs on PostgreSQL, Redis (cache, sessions, channel layer)
+and Celery worker + beat.
+"""
+
+import sys
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+TESTING = env.bool("DORAMI_TESTING", default="pytest" in sys.modules)
+
+_DEV_SECRET = "dorami-insecure-development-key-do-not-use-in-production"  # noqa: S105
+_DEV_PROFILE_KEY = "00" * 32
+SECRET_KEY = env.str("SECRET_KEY", default="")
+PROFILE_ENCRYPTION_KEY = env.str("PROFILE_ENCRYPTION_KEY", default="")
+# Older keys stay readable until `manage.py rotate_encryption_key` re-encrypts every row:
+# "2:<hex>,1:<hex>" — the first entry is the current key version.
+PROFILE_ENCRYPTION_KEYS = env.str("PROFILE_ENCRYPTION_KEYS", default="")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+
+if not DEBUG:
+    missing = [
+        name
+        for name, value in (
+            ("SECRET_KEY", SECRET_KEY),
+            ("PROFILE_ENCRYPTION_KEY", PROFILE_ENCRYPTION_KEY or PROFILE_ENCRYPTION_KEYS),
+            ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+        )
+        if not value
+    ]
+    if missing and not TESTING:
+        raise ImproperlyConfigured(
+            "DEBUG is off and these settings are missing or insecure: "
+            + ", ".join(missing)
+            + ". Set them in the environment (see .env.example)."
+        )
+SECRET_KEY = SECRET_KEY or _DEV_SECRET
+if not PROFILE_ENCRYPTION_KEYS:
+    PROFILE_ENCRYPTION_KEYS = f"1:{PROFILE_ENCRYPTION_KEY or _DEV_PROFILE_KEY}"
+if not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+DATABASE_URL = env.str("DATABASE_URL", default="")
+REDIS_URL = env.str("REDIS_URL", default="")
+EMBEDDED = not (DATABASE_URL and REDIS_URL)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "django.contrib.humanize",
+    "channels",
+    "django_htmx",
+    "template_partials",
+    "django_celery_beat",
+    "django_prometheus",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.kakao",
+    "accounts",
+    "shop",
+    "live",
+    "orders",
+    "points",
+    "notifications",
+    "adminpanel",
+    "dorami",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.SlidingSessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SuspendedUserMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "dorami.urls"
+WSGI_APPLICATION = "dorami.wsgi.application"
+ASGI_APPLICATION = "dorami.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "dorami.context_processors.site",
+            ],
+            "builtins": ["dorami.templatetags.money"],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+if DATABASE_URL:
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, sessions, channel layer ---------------------------------------------------------
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dorami"),
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py 8 defaults socket_timeout to 5 s (tears consumers down) and caps the
+                # pool at 100 connections: both set explicitly.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 5000}],
+                "prefix": env.str("CHANNEL_PREFIX", default="dorami"),
+                "capacity": 1500,
+                "expiry": 30,
+            },
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 30  # 30 days, sliding (accounts.middleware)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+ADMIN_EMAILS = [e.lower() for e in env.list("ADMIN_EMAILS", default=[])]
+DEV_LOGIN_ENABLED = DEBUG or env.bool("DEV_LOGIN_ENABLED", default=False)
+
+SITE_ID = 1
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "kakao": {
+        "APP": {
+            "client_id": env.str("KAKAO_CLIENT_ID", default="dorami-dev-kakao"),
+            "secret": env.str("KAKAO_CLIENT_SECRET", default=""),
+            "key": "",
+        },
+    }
+}
+# Kakao endpoints are settings so tests can point them at a local fake server.
+KAKAO_AUTH_BASE_URL = env.str("KAKAO_AUTH_BASE_URL", default="https://kauth.kakao.com")
+KAKAO_API_BASE_URL = env.str("KAKAO_API_BASE_URL", default="https://kapi.kakao.com")
+
+# --- i18n / time ----------------------------------------------------------------------------
+LANGUAGE_CODE = "ko"
+LANGUAGES = [("ko", "한국어")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+STORE_TIME_ZONE = env.str("STORE_TIME_ZONE", default="America/Los_Angeles")
+
+# --- Static / media -------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG and not TESTING
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- Security -------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'", "ws:", "wss:", "blob:"],
+        "worker-src": ["'self'", "blob:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://kauth.kakao.com", KAKAO_AUTH_BASE_URL],
+        "base-uri": ["'self'"],
+    }
+}
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=EMBEDDED)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "celery.beat:PersistentScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
+)
+# Without a broker (embedded default) `manage.py serve` runs the same schedule in-process.
+EMBEDDED_SCHEDULER = env.bool("EMBEDDED_SCHEDULER", default=EMBEDDED)
+
+# --- Third-party services (base URLs are settings; tests point them at local fakes) ---------
+ALIMTALK_BASE_URL = env.str("ALIMTALK_BASE_URL", default="https://alimtalk.example.invalid")
+ALIMTALK_API_KEY = env.str("ALIMTALK_API_KEY", default="")
+ALIMTALK_SENDER_KEY = env.str("ALIMTALK_SENDER_KEY", default="")
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:admin@dorami.local")
+
+# --- Live / media server --------------------------------------------------------------------
+MEDIA_WEBHOOK_SECRET = env.str("MEDIA_WEBHOOK_SECRET", default="dorami-dev-webhook-secret")
+MEDIA_WEBHOOK_ALLOWED_NETWORKS = env.list(
+    "MEDIA_WEBHOOK_ALLOWED_NETWORKS",
+    default=["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128"],
+)
+RTMP_PUBLIC_URL = env.str("RTMP_PUBLIC_URL", default="rtmp://localhost:1935/live")
+MEDIA_SERVER_API_URL = env.str("MEDIA_SERVER_API_URL", default="")
+HLS_ROOT = env.str("HLS_ROOT", default="")
+UNPUBLISH_GRACE_SECONDS = env.int("UNPUBLISH_GRACE_SECONDS", default=45)
+
+# --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {
+            "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+PROMETHEUS_EXPORT_MIGRATIONS = False

@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from dorami import health
+
+urlpatterns = [
+    path("api/v1/health/live", health.live, name="health-live"),
+    path("api/v1/health/ready", health.ready, name="health-ready"),
+    path("", include("django_prometheus.urls")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("shop.urls")),
+]
+
+handler403 = "dorami.errors.permission_denied"
+handler404 = "dorami.errors.page_not_found"
+handler500 = "dorami.errors.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
