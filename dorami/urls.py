@@ -12,6 +12,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("shop.urls")),
+    path("", include("live.urls")),
+    path("", include("orders.urls")),
+    path("", include("points.urls")),
 ]
 
 handler403 = "dorami.errors.permission_denied"
