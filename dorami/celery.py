@@ -16,6 +16,8 @@ app.autodiscover_tasks()
 # behave the same everywhere. Keep entries idempotent: a late or doubled run must be harmless.
 BEAT_SCHEDULE: dict[str, dict] = {
     "health-heartbeat": {"task": "dorami.tasks.heartbeat", "schedule": 60.0},
+    "live-finalize-due-offline": {"task": "live.tasks.streams_finalize_due", "schedule": 5.0},
+    "live-media-reconcile": {"task": "live.tasks.media_reconcile", "schedule": 30.0},
 }
 
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -202,6 +202,8 @@ SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS = {
     "kakao": {
+        # Our subclass reads the Kakao endpoints from KAKAO_AUTH_BASE_URL / KAKAO_API_BASE_URL.
+        "provider_class": "accounts.kakao.provider.KakaoProvider",
         "APP": {
             "client_id": env.str("KAKAO_CLIENT_ID", default="dorami-dev-kakao"),
             "secret": env.str("KAKAO_CLIENT_SECRET", default=""),
@@ -299,6 +301,14 @@ RTMP_PUBLIC_URL = env.str("RTMP_PUBLIC_URL", default="rtmp://localhost:1935/live
 MEDIA_SERVER_API_URL = env.str("MEDIA_SERVER_API_URL", default="")
 HLS_ROOT = env.str("HLS_ROOT", default="")
 UNPUBLISH_GRACE_SECONDS = env.int("UNPUBLISH_GRACE_SECONDS", default=45)
+# A LIVE stream the media server has not reported (heartbeat / SRS API) for this long → OFFLINE.
+MEDIA_RECONCILE_AFTER_SECONDS = env.int("MEDIA_RECONCILE_AFTER_SECONDS", default=120)
+# Restream worker (`manage.py run_restream`): ffmpeg pulls each LIVE stream from here.
+RESTREAM_INPUT_BASE_URL = env.str("RESTREAM_INPUT_BASE_URL", default="rtmp://127.0.0.1:1935/live")
+RESTREAM_FFMPEG_BIN = env.str("RESTREAM_FFMPEG_BIN", default="ffmpeg")
+# Restart delays are 2/4/8 s × this factor (tests shrink it).
+RESTREAM_BACKOFF_SCALE = env.float("RESTREAM_BACKOFF_SCALE", default=1.0)
+RESTREAM_ACTIVE_AFTER_SECONDS = env.float("RESTREAM_ACTIVE_AFTER_SECONDS", default=3.0)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,0 +1,54 @@
+"""Domain errors of the live app. Each carries a stable `code` and a Korean `message`."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class LiveError(Exception):
+    code = "LIVE_ERROR"
+    default_message = _("요청을 처리할 수 없습니다.")
+
+    def __init__(self, message: str | None = None):
+        self.message = str(message or self.default_message)
+        super().__init__(self.message)
+
+
+class StreamKeyUnknown(LiveError):
+    code = "STREAM_KEY_UNKNOWN"
+    default_message = _("알 수 없는 스트림 키입니다.")
+
+
+class StreamKeyExpired(LiveError):
+    code = "STREAM_KEY_EXPIRED"
+    default_message = _("만료된 스트림 키입니다. 스튜디오에서 새 키를 발급하세요.")
+
+
+class StreamLive(LiveError):
+    code = "STREAM_LIVE"
+    default_message = _("방송 중에는 할 수 없습니다.")
+
+
+class StreamNotLive(LiveError):
+    code = "STREAM_NOT_LIVE"
+    default_message = _("방송 중이 아닙니다.")
+
+
+class StreamEnded(LiveError):
+    code = "STREAM_ENDED"
+    default_message = _("이미 종료된 방송입니다.")
+
+
+class ProductNotInStream(LiveError):
+    code = "PRODUCT_NOT_IN_STREAM"
+    default_message = _("이 방송의 상품이 아닙니다.")
+
+
+class InvalidInput(LiveError):
+    code = "INVALID_INPUT"
+    default_message = _("입력값을 확인해 주세요.")
+
+
+class MediaServerUnavailable(LiveError):
+    code = "MEDIA_SERVER_UNAVAILABLE"
+    default_message = _("미디어 서버에 연결할 수 없습니다.")

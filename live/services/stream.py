@@ -1,0 +1,372 @@
+"""Stream lifecycle: keys, publish/unpublish from the media server, the offline grace, the
+reconcile job, and the seller's controls (end, featured product, notice).
+
+State machine: PENDING → LIVE (first publish) → OFFLINE (grace elapsed, seller ended it, or the
+media server lost it). A republish turns an OFFLINE stream LIVE again with the same key; the
+"live started" announcement still happens once per stream (`live_started_notified_at`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from live import realtime
+from live.models import LiveStream, RestreamSession, default_key_expiry, new_stream_key
+from live.services.errors import (
+    InvalidInput,
+    MediaServerUnavailable,
+    ProductNotInStream,
+    StreamEnded,
+    StreamKeyExpired,
+    StreamKeyUnknown,
+    StreamLive,
+)
+
+logger = logging.getLogger("live.stream")
+
+NOTICE_MAX_LENGTH = 300
+TITLE_MAX_LENGTH = 200
+
+
+def media_reconcile_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "MEDIA_RECONCILE_AFTER_SECONDS", 120))
+
+
+def _stream_for_update_by_key(stream_key: str) -> LiveStream:
+    stream = LiveStream.objects.select_for_update().filter(stream_key=stream_key or "").first()
+    if stream is None:
+        raise StreamKeyUnknown()
+    return stream
+
+
+def _stream_for_update(stream_id: int) -> LiveStream:
+    return LiveStream.objects.select_for_update().get(pk=stream_id)
+
+
+# --- Seller: create, key, end, feature, notice ----------------------------------------------
+
+
+@transaction.atomic
+def stream_create(
+    *,
+    title: str,
+    actor=None,
+    description: str = "",
+    scheduled_at: datetime | None = None,
+    free_shipping_mode: str = LiveStream.FreeShipping.DISABLED,
+    free_shipping_threshold=None,
+) -> LiveStream:
+    title = (title or "").strip()
+    if not title or len(title) > TITLE_MAX_LENGTH:
+        raise InvalidInput("방송 제목은 1~200자로 입력하세요.")
+    if free_shipping_mode not in LiveStream.FreeShipping.values:
+        raise InvalidInput("무료배송 설정이 올바르지 않습니다.")
+    fields = {}
+    if free_shipping_threshold is not None:
+        if free_shipping_threshold < 0:
+            raise InvalidInput("무료배송 기준 금액은 0 이상이어야 합니다.")
+        fields["free_shipping_threshold"] = free_shipping_threshold
+    stream = LiveStream.objects.create(
+        title=title,
+        description=(description or "").strip(),
+        scheduled_at=scheduled_at,
+        free_shipping_mode=free_shipping_mode,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        **fields,
+    )
+    logger.info("stream.created stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None))
+    return stream
+
+
+@transaction.atomic
+def stream_key_refresh(*, stream: LiveStream, actor=None) -> LiveStream:
+    """Issue a new stream key valid for 24 h. Refused while the stream is live."""
+    stream = _stream_for_update(stream.pk)
+    if stream.status == LiveStream.Status.LIVE:
+        raise StreamLive("방송 중에는 스트림 키를 바꿀 수 없습니다.")
+    stream.stream_key = new_stream_key()
+    stream.key_expires_at = default_key_expiry()
+    stream.save(update_fields=["stream_key", "key_expires_at", "updated_at"])
+    logger.info("stream.key_refreshed stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None))
+    return stream
+
+
+@transaction.atomic
+def stream_end(*, stream: LiveStream, actor=None) -> LiveStream:
+    """The seller ends the show now (no grace). A stream that never went live is cancelled."""
+    stream = _stream_for_update(stream.pk)
+    if stream.status == LiveStream.Status.OFFLINE:
+        raise StreamEnded()
+    _finalize(stream, now=timezone.now())
+    logger.info(
+        "stream.ended_by_seller stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None)
+    )
+    return stream
+
+
+@transaction.atomic
+def stream_feature_product(*, stream: LiveStream, product=None, actor=None) -> LiveStream:
+    """Pin `product` (one of the stream's products) on the live page; None clears it."""
+    stream = _stream_for_update(stream.pk)
+    if product is not None and product.stream_id != stream.pk:
+        raise ProductNotInStream()
+    stream.featured_product = product
+    stream.save(update_fields=["featured_product", "updated_at"])
+    realtime.announce_featured_product(stream, product)
+    return stream
+
+
+@transaction.atomic
+def stream_notice_update(*, stream: LiveStream, notice_text: str, actor=None) -> LiveStream:
+    notice_text = (notice_text or "").strip()
+    if len(notice_text) > NOTICE_MAX_LENGTH:
+        raise InvalidInput("공지는 300자 이내로 입력하세요.")
+    stream = _stream_for_update(stream.pk)
+    stream.notice_text = notice_text
+    stream.save(update_fields=["notice_text", "updated_at"])
+    realtime.announce_notice(stream)
+    return stream
+
+
+# --- Media server: publish, unpublish, heartbeat --------------------------------------------
+
+
+@transaction.atomic
+def stream_publish(*, stream_key: str, client_ip: str = "") -> LiveStream:
+    """The media server asks whether `stream_key` may publish; accept → the stream is LIVE.
+
+    Takes the stream's row lock, so concurrent publish/unpublish/finalize serialize.
+    """
+    stream = _stream_for_update_by_key(stream_key)
+    if stream.key_is_expired:
+        raise StreamKeyExpired()
+    now = timezone.now()
+    was_live = stream.status == LiveStream.Status.LIVE
+    stream.status = LiveStream.Status.LIVE
+    stream.started_at = stream.started_at or now
+    stream.ended_at = None
+    stream.last_publish_at = now
+    stream.media_last_seen_at = now
+    grace_cancelled = stream.offline_scheduled_at is not None
+    stream.offline_scheduled_at = None
+    first_time = stream.live_started_notified_at is None
+    if first_time:
+        stream.live_started_notified_at = now
+    stream.save(
+        update_fields=[
+            "status",
+            "started_at",
+            "ended_at",
+            "last_publish_at",
+            "media_last_seen_at",
+            "offline_scheduled_at",
+            "live_started_notified_at",
+            "updated_at",
+        ]
+    )
+    if first_time:
+        realtime.announce_stream_started(stream)
+    logger.info(
+        "stream.published stream_id=%s client_ip=%s was_live=%s grace_cancelled=%s first=%s",
+        stream.pk,
+        client_ip,
+        was_live,
+        grace_cancelled,
+        first_time,
+    )
+    return stream
+
+
+@transaction.atomic
+def stream_unpublish(*, stream_key: str) -> LiveStream:
+    """The publisher left: go OFFLINE after the grace unless it republishes first."""
+    stream = _stream_for_update_by_key(stream_key)
+    if stream.status != LiveStream.Status.LIVE:
+        return stream
+    grace = settings.UNPUBLISH_GRACE_SECONDS
+    stream.offline_scheduled_at = timezone.now() + timedelta(seconds=grace)
+    stream.save(update_fields=["offline_scheduled_at", "updated_at"])
+    stream_id = stream.pk
+    transaction.on_commit(lambda: schedule_offline_check(stream_id=stream_id, countdown=grace))
+    logger.info("stream.unpublished stream_id=%s offline_in=%ss", stream.pk, grace)
+    return stream
+
+
+def schedule_offline_check(*, stream_id: int, countdown: float) -> None:
+    """Run `live.tasks.stream_finalize_offline` after `countdown` seconds.
+
+    With a broker this is a Celery countdown. Without one (eager mode: the embedded default and
+    the browser tests) a timer thread applies the same task in-process. The periodic
+    `live.tasks.streams_finalize_due` job is the safety net for a lost timer either way.
+    """
+    from live.tasks import stream_finalize_offline_task
+
+    kwargs = {"stream_id": stream_id}
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        timer = threading.Timer(
+            countdown + 0.1, lambda: _apply_in_thread(stream_finalize_offline_task, kwargs)
+        )
+        timer.daemon = True
+        timer.start()
+        return
+    try:
+        stream_finalize_offline_task.apply_async(kwargs=kwargs, countdown=countdown)
+    except Exception:  # broker down: the periodic job finalizes it
+        logger.exception("stream.offline_schedule_failed stream_id=%s", stream_id)
+
+
+def _apply_in_thread(task, kwargs: dict) -> None:
+    from django.db import close_old_connections
+
+    try:
+        task.apply(kwargs=kwargs)
+    finally:
+        close_old_connections()
+
+
+@transaction.atomic
+def stream_heartbeat(*, stream_key: str) -> LiveStream:
+    """The media server still has the publisher. Refused (the publisher is dropped) when the
+    stream is OFFLINE, e.g. the seller ended it while OBS keeps sending."""
+    stream = _stream_for_update_by_key(stream_key)
+    if stream.status != LiveStream.Status.LIVE:
+        raise StreamEnded()
+    stream.media_last_seen_at = timezone.now()
+    stream.save(update_fields=["media_last_seen_at"])
+    return stream
+
+
+@transaction.atomic
+def stream_finalize_offline(*, stream_id: int, now: datetime | None = None) -> LiveStream | None:
+    """Turn the stream OFFLINE if its unpublish grace has elapsed. Idempotent: a republish
+    (grace cleared), an earlier finalize or a deleted stream make it a no-op."""
+    now = now or timezone.now()
+    stream = LiveStream.objects.select_for_update().filter(pk=stream_id).first()
+    if stream is None or stream.status != LiveStream.Status.LIVE:
+        return stream
+    if stream.offline_scheduled_at is None or stream.offline_scheduled_at > now:
+        return stream
+    _finalize(stream, now=now)
+    logger.info("stream.offline stream_id=%s reason=grace_elapsed", stream.pk)
+    return stream
+
+
+def _finalize(stream: LiveStream, *, now: datetime) -> None:
+    """OFFLINE now: record the end and duration, announce it, stop the restreams."""
+    went_live = stream.status == LiveStream.Status.LIVE or stream.started_at is not None
+    stream.status = LiveStream.Status.OFFLINE
+    stream.offline_scheduled_at = None
+    if went_live:
+        stream.ended_at = now
+        if stream.started_at:
+            stream.total_duration_seconds = max(int((now - stream.started_at).total_seconds()), 0)
+    stream.save(
+        update_fields=[
+            "status",
+            "offline_scheduled_at",
+            "ended_at",
+            "total_duration_seconds",
+            "updated_at",
+        ]
+    )
+    sessions = list(
+        RestreamSession.objects.select_for_update()
+        .filter(stream=stream)
+        .exclude(state__in=[RestreamSession.State.STOPPED])
+    )
+    for session in sessions:
+        # The restream worker sees the stream is no longer LIVE and terminates the process.
+        session.state = RestreamSession.State.STOPPED
+        session.stopped_at = now
+        session.save(update_fields=["state", "stopped_at", "updated_at"])
+        realtime.announce_restream_state(session)
+    realtime.announce_stream_ended(stream)
+
+
+# --- Periodic jobs ----------------------------------------------------------------------------
+
+
+def streams_finalize_due(*, now: datetime | None = None) -> list[int]:
+    """Safety net for lost timers: finalize every stream whose grace has elapsed."""
+    now = now or timezone.now()
+    due = (
+        LiveStream.objects.live().filter(offline_scheduled_at__lte=now).values_list("pk", flat=True)
+    )
+    done = []
+    for stream_id in list(due):
+        stream = stream_finalize_offline(stream_id=stream_id, now=now)
+        if stream is not None and stream.status == LiveStream.Status.OFFLINE:
+            done.append(stream_id)
+    return done
+
+
+def media_server_streams() -> set[str]:
+    """Stream keys the media server (SRS HTTP API) currently has a publisher for."""
+    base = settings.MEDIA_SERVER_API_URL.rstrip("/")
+    url = f"{base}/api/v1/streams/?start=0&count=1000"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (URL from settings)
+            payload = json.loads(response.read().decode("utf-8"))
+    except (OSError, ValueError, urllib.error.URLError) as exc:
+        raise MediaServerUnavailable(str(exc)) from exc
+    if not isinstance(payload, dict) or payload.get("code", 0) != 0:
+        raise MediaServerUnavailable("unexpected SRS answer")
+    keys = set()
+    for item in payload.get("streams") or []:
+        if not isinstance(item, dict):
+            continue
+        publish = item.get("publish") or {}
+        if publish.get("active", True) and item.get("name"):
+            keys.add(str(item["name"]))
+    return keys
+
+
+def media_reconcile(*, now: datetime | None = None) -> list[int]:
+    """Turn OFFLINE every LIVE stream the media server has not had for 2 minutes.
+
+    Presence comes from the heartbeat webhooks (`media_last_seen_at`) and, when
+    MEDIA_SERVER_API_URL is set, from SRS's stream list. If that API cannot be reached the round
+    is skipped: no stream is ended on missing information.
+    """
+    now = now or timezone.now()
+    if settings.MEDIA_SERVER_API_URL:
+        try:
+            present = media_server_streams()
+        except MediaServerUnavailable as exc:
+            logger.warning("media.reconcile_skipped reason=%s", exc.message)
+            return []
+        if present:
+            LiveStream.objects.live().filter(stream_key__in=present).update(media_last_seen_at=now)
+    cutoff = now - media_reconcile_after()
+    ended = []
+    for stream in LiveStream.objects.live().only("pk", "media_last_seen_at", "last_publish_at"):
+        seen = stream.media_last_seen_at or stream.last_publish_at
+        if seen is not None and seen > cutoff:
+            continue
+        if _reconcile_one(stream_id=stream.pk, cutoff=cutoff, now=now):
+            ended.append(stream.pk)
+    return ended
+
+
+@transaction.atomic
+def _reconcile_one(*, stream_id: int, cutoff: datetime, now: datetime) -> bool:
+    stream = LiveStream.objects.select_for_update().filter(pk=stream_id).first()
+    if stream is None or stream.status != LiveStream.Status.LIVE:
+        return False
+    seen = stream.media_last_seen_at or stream.last_publish_at
+    if seen is not None and seen > cutoff:  # a heartbeat arrived meanwhile
+        return False
+    _finalize(stream, now=now)
+    logger.info(
+        "stream.offline stream_id=%s reason=media_server_lost last_seen=%s", stream.pk, seen
+    )
+    return True
