@@ -1,0 +1,331 @@
+"""Operations: the compose file, nginx and SRS configs, graceful shutdown, ops commands."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- docker-compose -------------------------------------------------------------------------
+
+
+def _compose(*args: str) -> subprocess.CompletedProcess:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail(
+            "docker-compose is not installed, so docker-compose.yml cannot be validated. "
+            "`make test` installs it (scripts/ensure_system_packages.sh); or run "
+            "`sudo apt-get install -y docker-compose`."
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+    return subprocess.run(
+        [binary, "-f", "docker-compose.yml", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def compose_config() -> dict:
+    result = _compose("config")
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_compose_file_is_valid():
+    result = _compose("config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def _volumes(service: dict) -> list[str]:
+    """Volumes as "source:target[:mode]" whichever syntax `config` printed."""
+    return [
+        volume.removesuffix(":rw")
+        if isinstance(volume, str)
+        else f"{volume.get('source', '')}:{volume['target']}" + (":ro" * volume.get("read_only", 0))
+        for volume in service.get("volumes", [])
+    ]
+
+
+def _command(service: dict) -> str:
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def test_compose_has_every_service(compose_config):
+    services = compose_config["services"]
+    assert set(services) >= {
+        "postgres",
+        "redis",
+        "srs",
+        "web",
+        "worker",
+        "beat",
+        "restream",
+        "nginx",
+    }
+    assert services["postgres"]["image"] == "postgres:16"
+    assert "healthcheck" in services["postgres"]
+    assert services["redis"]["image"] == "redis:7"
+    assert "--appendonly yes" in _command(services["redis"])
+    assert services["srs"]["image"] == "ossrs/srs:6"
+    assert any(
+        v.endswith("/srs/srs.conf:/etc/dorami/srs.conf:ro") for v in _volumes(services["srs"])
+    )
+    web = _command(services["web"])
+    assert "migrate" in web
+    assert "manage.py serve --host 0.0.0.0 --port 8000" in web
+    assert "celery -A dorami worker" in _command(services["worker"])
+    assert "manage.py run_restream" in _command(services["restream"])
+    assert any(
+        v.endswith("/nginx/nginx.conf:/etc/nginx/nginx.conf:ro")
+        for v in _volumes(services["nginx"])
+    )
+    shared = {"static:/app/staticfiles", "static:/srv/static:ro", "media:/srv/media:ro"}
+    assert shared <= set(_volumes(services["web"])) | set(_volumes(services["nginx"]))
+
+
+def test_compose_runs_exactly_one_beat(compose_config):
+    beats = [
+        name
+        for name, service in compose_config["services"].items()
+        if re.search(r"celery .*\bbeat\b", _command(service))
+    ]
+    assert beats == ["beat"]
+    assert compose_config["services"]["beat"]["deploy"]["replicas"] == 1
+    for name, service in compose_config["services"].items():
+        assert "-B" not in _command(service).split(), f"{name} embeds a beat in a worker"
+
+
+def test_web_image_dockerfile():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.startswith("# ") and "FROM python:3.11-slim" in dockerfile
+    assert "pip install -r requirements.txt" in dockerfile
+    assert "collectstatic" in dockerfile
+    assert re.search(r"^USER dorami$", dockerfile, re.M)
+    assert re.search(r"^STOPSIGNAL SIGTERM$", dockerfile, re.M)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", ".env"} <= set(ignored)
+
+
+def test_srs_config():
+    conf = (ROOT / "srs" / "srs.conf").read_text()
+    assert re.search(r"^listen\s+1935;", conf, re.M)
+    assert re.search(r"mount\s+\[vhost\]/\[app\]/\[stream\]\.flv;", conf)
+    assert re.search(r"hls_fragment\s+1;", conf)
+    assert re.search(r"hls_window\s+6;", conf)
+    for event in ("on_publish", "on_unpublish"):
+        assert re.search(
+            rf"{event}\s+http://web:8000/api/v1/media/srs/{event}\?secret=\$\{{MEDIA_WEBHOOK_SECRET\}};",
+            conf,
+        )
+    assert "/api/v1/media/srs/heartbeat?secret=" in conf
+    assert conf.count("{") == conf.count("}")
+
+
+# --- nginx ----------------------------------------------------------------------------------
+
+
+def test_nginx_config_declares_the_proxies():
+    conf = (ROOT / "nginx" / "nginx.conf").read_text()
+    assert "client_max_body_size 10m;" in conf
+    ws = conf[conf.index("location /ws/") :]
+    ws = ws[: ws.index("}")]
+    assert "proxy_set_header Upgrade $http_upgrade;" in ws
+    assert "proxy_set_header Connection $connection_upgrade;" in ws
+    assert "proxy_read_timeout 3600s;" in ws
+    flv = conf[conf.index("location ~ ^/live/live/") :]
+    flv = flv[: flv.index("}")]
+    assert "proxy_pass http://dorami_srs" in flv
+    assert "proxy_buffering off;" in flv
+    assert "location /hls/" in conf
+    assert "server srs:8080;" in conf and "server web:8000;" in conf
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """A fake upstream that answers with what it received."""
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = json.dumps(
+            {
+                "upstream": self.server.name,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+def _fake_upstream(name: str) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.name = name
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def running_nginx():
+    """nginx/nginx.conf for real, with its upstreams and volumes pointed at local stand-ins."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.fail("nginx is not installed: `make test` installs it (apt-get install nginx)")
+    web, srs = _fake_upstream("web"), _fake_upstream("srs")
+    prefix = Path(tempfile.mkdtemp(prefix="dorami-nginx-"))
+    static = prefix / "static"
+    static.mkdir()
+    (static / "app.css").write_text("body{}")
+    for path in (prefix, static, static / "app.css"):
+        path.chmod(0o755)
+    port = _free_port()
+    conf = (ROOT / "nginx" / "nginx.conf").read_text()
+    conf = conf.replace("server web:8000;", f"server 127.0.0.1:{web.server_port};")
+    conf = conf.replace("server srs:8080;", f"server 127.0.0.1:{srs.server_port};")
+    conf = conf.replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
+    conf = conf.replace("/srv/static/", f"{static}/").replace("/srv/media/", f"{prefix}/")
+    conf = conf.replace("access_log /dev/stdout", f"access_log {prefix}/access.log")
+    for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        conf = conf.replace("http {", f"http {{\n    {temp}_temp_path {prefix}/{temp};", 1)
+    (prefix / "nginx.conf").write_text(conf)
+    user = "user root;" if os.getuid() == 0 else ""
+    base = [nginx, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", "nginx.conf"]
+    check = subprocess.run(
+        [*base, "-t", "-g", f"pid {prefix}/nginx.pid;"], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen(
+        [*base, "-g", f"daemon off; pid {prefix}/nginx.pid; {user}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+    web.shutdown()
+    srs.shutdown()
+    shutil.rmtree(prefix, ignore_errors=True)
+
+
+def _get(url: str, headers: dict | None = None, data: bytes | None = None):
+    request = urllib.request.Request(url, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_nginx_routes_requests(running_nginx):
+    status, _headers, body = _get(running_nginx + "/live/live/abc_123.flv")
+    seen = json.loads(body)
+    assert (status, seen["upstream"], seen["path"]) == (200, "srs", "/live/abc_123.flv")
+
+    status, headers, body = _get(running_nginx + "/hls/live/abc_123.m3u8")
+    seen = json.loads(body)
+    assert (seen["upstream"], seen["path"]) == ("srs", "/hls/live/abc_123.m3u8")
+    assert headers["Cache-Control"] == "no-cache"
+
+    status, _headers, body = _get(
+        running_nginx + "/ws/live/1/",
+        headers={"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"},
+    )
+    seen = json.loads(body)
+    assert seen["upstream"] == "web"
+    assert seen["headers"]["upgrade"] == "websocket"
+    assert seen["headers"]["connection"] == "upgrade"
+
+    status, _headers, body = _get(running_nginx + "/live/abc_123", headers={"Host": "shop.test"})
+    seen = json.loads(body)
+    assert (seen["upstream"], seen["path"]) == ("web", "/live/abc_123")
+    assert seen["headers"]["host"] == "shop.test"
+    assert seen["headers"]["x-forwarded-proto"] == "http"
+    assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+
+    status, _headers, body = _get(running_nginx + "/static/app.css")
+    assert (status, body) == (200, b"body{}")
+
+    status, _headers, _body = _get(running_nginx + "/upload", data=b"x" * (11 * 1024 * 1024))
+    assert status == 413
+
+
+# --- graceful shutdown ----------------------------------------------------------------------
+
+
+def test_serve_stops_cleanly_on_sigterm(tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--graceful-timeout", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(150):
+            try:
+                status, _h, _b = _get(f"http://127.0.0.1:{port}/api/v1/health/live")
+                if status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("serve did not start")
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status tells why.
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Shutting down" in output and "Finished server process" in output
