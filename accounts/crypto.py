@@ -91,3 +91,19 @@ def encrypt_json(data: dict) -> str:
 
 def decrypt_json(token: str) -> dict:
     return json.loads(decrypt_text(token))
+
+
+# Columns holding `encrypt_text`/`encrypt_json` tokens, as ("app_label.Model", "field").
+# `manage.py rotate_encryption_key` re-encrypts every one of them; other apps append their own
+# (e.g. an order's address snapshot) from their AppConfig.ready().
+ENCRYPTED_FIELDS: list[tuple[str, str]] = [("accounts.User", "shipping_address_encrypted")]
+
+
+def register_encrypted_field(model_label: str, field_name: str) -> None:
+    if (model_label, field_name) not in ENCRYPTED_FIELDS:
+        ENCRYPTED_FIELDS.append((model_label, field_name))
+
+
+def reencrypt_token(token: str) -> str:
+    """The same plaintext sealed with the current key (a new token even if already current)."""
+    return encrypt_text(decrypt_text(token))

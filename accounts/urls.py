@@ -6,5 +6,10 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.login_page, name="login"),
+    path("login/dev/", views.dev_login, name="dev-login"),
     path("logout/", views.logout_view, name="logout"),
+    path("profile/register/", views.profile_register, name="profile-register"),
+    path("my/", views.my_page, name="my-page"),
+    path("my/profile/", views.profile_edit, name="profile-edit"),
+    path("my/live-alert/", views.live_alert_toggle, name="live-alert"),
 ]

@@ -3,6 +3,15 @@ from django.utils import timezone
 
 from accounts.models import User
 
+DEFAULT_ADDRESS = {
+    "full_name": "Test Shopper",
+    "address1": "3250 Wilshire Blvd",
+    "address2": "",
+    "city": "Los Angeles",
+    "state": "CA",
+    "zip": "90010",
+}
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -19,20 +28,13 @@ class UserFactory(factory.django.DjangoModelFactory):
             depositor_name=factory.Sequence(lambda n: f"입금자{n}"),
             phone="2135550100",
             profile_completed_at=factory.LazyFunction(timezone.now),
-            address=factory.Dict(
-                {
-                    "full_name": "Test Shopper",
-                    "address1": "3250 Wilshire Blvd",
-                    "address2": "",
-                    "city": "Los Angeles",
-                    "state": "CA",
-                    "zip": "90010",
-                }
-            ),
         )
 
     @factory.post_generation
     def address(obj, create, extracted, **kwargs):
+        # A complete profile gets the default address unless one is given.
+        if extracted is None and obj.profile_completed_at is not None:
+            extracted = dict(DEFAULT_ADDRESS)
         if extracted:
             obj.shipping_address = extracted
             if create:

@@ -1,0 +1,107 @@
+"""The one gate for buying and chatting: logged in, not suspended, profile complete."""
+
+from __future__ import annotations
+
+from functools import wraps
+from inspect import iscoroutinefunction
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
+
+LOGIN_REQUIRED = "LOGIN_REQUIRED"
+ACCOUNT_SUSPENDED = "ACCOUNT_SUSPENDED"
+PROFILE_INCOMPLETE = "PROFILE_INCOMPLETE"
+
+MESSAGES = {
+    LOGIN_REQUIRED: "로그인이 필요합니다.",
+    ACCOUNT_SUSPENDED: "이용이 정지된 계정입니다.",
+    PROFILE_INCOMPLETE: "구매와 채팅을 하려면 프로필(배송지)을 먼저 등록해 주세요.",
+}
+
+
+def can_buy_or_chat(user) -> str | None:
+    """None when `user` may buy and chat, else a stable error code (see MESSAGES).
+
+    Reads only attributes already on the user object, so consumers may call it as is
+    (e.g. with `scope["user"]`) without a database hop.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return LOGIN_REQUIRED
+    if getattr(user, "is_suspended", False):
+        return ACCOUNT_SUSPENDED
+    if not getattr(user, "has_complete_profile", False):
+        return PROFILE_INCOMPLETE
+    return None
+
+
+def safe_next(request: HttpRequest, candidate: str | None, fallback: str = "/") -> str:
+    """`candidate` if it is a same-site URL, else `fallback`."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+def _return_path(request: HttpRequest) -> str:
+    """Where the shopper was: for HTMX the page URL, not the fragment endpoint."""
+    htmx = getattr(request, "htmx", None)
+    current = htmx.current_url_abs_path if htmx else None
+    return (
+        safe_next(request, current, request.get_full_path())
+        if current
+        else (request.get_full_path())
+    )
+
+
+def gate_url(request: HttpRequest, code: str) -> str:
+    target = "accounts:login" if code in (LOGIN_REQUIRED, ACCOUNT_SUSPENDED) else None
+    target = target or "accounts:profile-register"
+    return f"{resolve_url(target)}?{urlencode({'next': _return_path(request)})}"
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def gate_response(request: HttpRequest, code: str) -> HttpResponse:
+    url = gate_url(request, code)
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    if _wants_json(request):
+        status = 401 if code == LOGIN_REQUIRED else 403
+        body = {"error": {"code": code, "message": MESSAGES[code], "redirect": url}}
+        return JsonResponse(body, status=status)
+    return HttpResponseRedirect(url)
+
+
+def profile_required(view):
+    """Gate a view (sync or async) on `can_buy_or_chat`.
+
+    HTMX → `HX-Redirect`; `Accept: application/json` → 401/403 `{"error": {...}}`;
+    otherwise a redirect to the login or profile page that comes back via `next`.
+    """
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_wrapper(request, *args, **kwargs):
+            user = await request.auser()
+            code = can_buy_or_chat(user)
+            if code:
+                return gate_response(request, code)
+            return await view(request, *args, **kwargs)
+
+        return async_wrapper
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        code = can_buy_or_chat(request.user)
+        if code:
+            return gate_response(request, code)
+        return view(request, *args, **kwargs)
+
+    return wrapper

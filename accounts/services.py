@@ -1,0 +1,144 @@
+"""Every write to accounts goes through here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+
+ADDRESS_KEYS = ("full_name", "address1", "address2", "city", "state", "zip")
+
+
+class AccountError(Exception):
+    code = "ACCOUNT_ERROR"
+    message = "요청을 처리할 수 없습니다."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.field = field
+
+
+class InstagramIdTaken(AccountError):
+    code = "INSTAGRAM_TAKEN"
+    message = "이미 사용 중인 인스타그램 ID입니다"
+
+
+class EmailTaken(AccountError):
+    code = "EMAIL_TAKEN"
+    message = "이미 사용 중인 이메일입니다."
+
+
+class AccountSuspended(AccountError):
+    code = "ACCOUNT_SUSPENDED"
+    message = "이용이 정지된 계정입니다. 고객센터로 문의해 주세요."
+
+
+def _grant_admin_if_listed(user: User) -> bool:
+    if user.email.lower() in settings.ADMIN_EMAILS and not (user.is_staff and user.is_superuser):
+        user.is_staff = True
+        user.is_superuser = True
+        return True
+    return False
+
+
+@transaction.atomic
+def user_get_or_create_by_email(*, email: str) -> tuple[User, bool]:
+    """The dev login: find or create the user for an email (ADMIN_EMAILS become staff)."""
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user, False
+    user = User(email=email)
+    user.set_unusable_password()
+    _grant_admin_if_listed(user)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        return User.objects.get(email__iexact=email), False
+    return user, True
+
+
+@transaction.atomic
+def profile_complete(*, user: User, data: dict) -> User:
+    """Save the profile (validated form data); the address is stored encrypted only.
+
+    Locks the user row so two tabs saving at once cannot interleave.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if data.get("email"):
+        locked.email = data["email"].strip().lower()
+    locked.depositor_name = data["depositor_name"].strip()
+    instagram_id = data["instagram_id"].strip()
+    locked.instagram_id = instagram_id if instagram_id.startswith("@") else f"@{instagram_id}"
+    locked.phone = data.get("phone") or ""
+    locked.shipping_address = {key: (data.get(key) or "").strip() for key in ADDRESS_KEYS}
+    if not locked.name:
+        locked.name = data["full_name"].strip()[:100]
+    if locked.profile_completed_at is None:
+        locked.profile_completed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as exc:
+        text = str(exc).lower()
+        if "instagram" in text:
+            raise InstagramIdTaken(field="instagram_id") from exc
+        if "email" in text:
+            raise EmailTaken(field="email") from exc
+        raise
+    # Keep the caller's instance current (request.user is reused by the same request).
+    for field in (
+        "email",
+        "depositor_name",
+        "instagram_id",
+        "phone",
+        "name",
+        "shipping_address_encrypted",
+        "address_key_version",
+        "profile_completed_at",
+        "updated_at",
+    ):
+        setattr(user, field, getattr(locked, field))
+    return user
+
+
+@transaction.atomic
+def live_alert_set(*, user: User, enabled: bool) -> User:
+    User.objects.filter(pk=user.pk).update(live_alert_opt_in=enabled, updated_at=timezone.now())
+    user.live_alert_opt_in = enabled
+    return user
+
+
+@transaction.atomic
+def user_suspend(*, user: User, actor: User | None = None) -> User:
+    """Suspend and end every session of the user at once (the session hash changes).
+
+    `actor` is who did it; the admin records it in the audit log in the same transaction.
+    """
+    User.objects.filter(pk=user.pk).update(
+        status=User.Status.SUSPENDED,
+        session_version=F("session_version") + 1,
+        updated_at=timezone.now(),
+    )
+    user.refresh_from_db(fields=["status", "session_version", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_restore(*, user: User, actor: User | None = None) -> User:
+    User.objects.filter(pk=user.pk).update(status=User.Status.ACTIVE, updated_at=timezone.now())
+    user.refresh_from_db(fields=["status", "session_version", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_sessions_end(*, user: User) -> User:
+    """Log the user out everywhere (every session's auth hash stops matching)."""
+    User.objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+    user.refresh_from_db(fields=["session_version"])
+    return user
