@@ -18,6 +18,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "health-heartbeat": {"task": "dorami.tasks.heartbeat", "schedule": 60.0},
     "live-finalize-due-offline": {"task": "live.tasks.streams_finalize_due", "schedule": 5.0},
     "live-media-reconcile": {"task": "live.tasks.media_reconcile", "schedule": 30.0},
+    "orders-unpaid-reminders": {"task": "orders.tasks.unpaid_reminders", "schedule": 300.0},
+    "orders-unpaid-auto-cancel": {"task": "orders.tasks.unpaid_auto_cancel", "schedule": 300.0},
+    "points-expire-daily": {
+        "task": "points.tasks.points_expire",
+        "schedule": crontab(hour=10, minute=15),  # 02:15 in California (UTC schedule)
+    },
 }
 
 app.conf.beat_schedule = BEAT_SCHEDULE

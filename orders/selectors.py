@@ -1,0 +1,217 @@
+"""Reads shared by pages, admin, services and the live studio."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Sum
+
+from adminpanel.models import get_config
+from orders.models import Order, OrderEvent, OrderItem
+from orders.shipping import ZERO, ShippingQuote, StreamRule, line_total, money, shipping_quote
+from points.services import balance_of, points_limits
+
+STATUS_TABS = [
+    ("", "전체"),
+    (Order.Status.PENDING_PAYMENT, "입금 대기"),
+    (Order.Status.PAYMENT_CONFIRMED, "입금 확인"),
+    (Order.Status.SHIPPED, "배송 중"),
+    (Order.Status.DELIVERED, "배송 완료"),
+    (Order.Status.CANCELLED, "취소"),
+]
+
+
+def user_state(*, user) -> str:
+    return (user.shipping_address or {}).get("state", "") if user.shipping_address_encrypted else ""
+
+
+def shipping_for(
+    *,
+    user,
+    amounts: list[tuple[int | None, Decimal]],
+    state: str,
+    exclude_order_id: int | None = None,
+    before=None,
+    config=None,
+) -> ShippingQuote:
+    """Gather the inputs of `orders.shipping.shipping_quote` for `user` and evaluate it.
+
+    `amounts` = (stream id or None, line total) per line of the order being priced."""
+    from live.models import LiveStream
+
+    config = config or get_config()
+    by_stream: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+    for stream_id, amount in amounts:
+        by_stream[stream_id] += money(amount)
+    stream_ids = [sid for sid in by_stream if sid is not None]
+    rules = {
+        row["id"]: StreamRule(
+            stream_id=row["id"],
+            mode=row["free_shipping_mode"],
+            threshold=row["free_shipping_threshold"],
+        )
+        for row in LiveStream.objects.filter(pk__in=stream_ids).values(
+            "id", "free_shipping_mode", "free_shipping_threshold"
+        )
+    }
+    prior: dict[int, Decimal] = {}
+    if stream_ids:
+        earlier = OrderItem.objects.filter(order__user=user, stream_id__in=stream_ids).exclude(
+            order__status=Order.Status.CANCELLED
+        )
+        if exclude_order_id is not None:
+            earlier = earlier.exclude(order_id=exclude_order_id)
+        if before is not None:
+            earlier = earlier.filter(order__created_at__lt=before)
+        for row in earlier.values("stream_id").annotate(total=Sum("line_total")):
+            prior[row["stream_id"]] = money(row["total"] or ZERO)
+    return shipping_quote(
+        subtotal_by_stream=dict(by_stream),
+        state=state,
+        streams=rules,
+        prior_subtotal_by_stream=prior,
+        fee_ca=config.shipping_fee_ca,
+        fee_other=config.shipping_fee_other,
+    )
+
+
+@dataclass
+class CheckoutPreview:
+    lines: list
+    subtotal: Decimal
+    shipping: ShippingQuote
+    total_before_points: Decimal
+    points_balance: int
+    points_min: int
+    points_max: int
+    points_enabled: bool
+    amounts: list = field(default_factory=list)
+
+    @property
+    def shipping_fee(self) -> Decimal:
+        return self.shipping.fee
+
+
+def checkout_preview(*, user, lines, config=None) -> CheckoutPreview:
+    """Prices of `lines` (CartLine with variant/product loaded) as checkout will charge them."""
+    config = config or get_config()
+    amounts = [
+        (line.variant.product.stream_id, line_total(line.variant.price, line.quantity))
+        for line in lines
+    ]
+    subtotal = money(sum((amount for _sid, amount in amounts), ZERO))
+    quote = shipping_for(user=user, amounts=amounts, state=user_state(user=user), config=config)
+    total = money(subtotal + quote.fee)
+    limits = points_limits(user=user, order_total=total, config=config)
+    return CheckoutPreview(
+        lines=list(lines),
+        subtotal=subtotal,
+        shipping=quote,
+        total_before_points=total,
+        points_balance=limits.balance,
+        points_min=limits.minimum,
+        points_max=limits.maximum,
+        points_enabled=limits.enabled,
+        amounts=amounts,
+    )
+
+
+def holding_lines(*, user):
+    """The shopper's active, unexpired cart lines, for display (checkout re-checks them)."""
+    from shop.models import CartLine
+
+    return list(
+        CartLine.objects.holding()
+        .filter(user=user)
+        .select_related("variant__product")
+        .order_by("created_at", "id")
+    )
+
+
+def cart_shipping_quote(*, user) -> dict:
+    """The cart page's summary figures, computed exactly as checkout will."""
+    lines = holding_lines(user=user)
+    preview = checkout_preview(user=user, lines=lines)
+    return {
+        "count": len(lines),
+        "subtotal": preview.subtotal,
+        "shipping_fee": preview.shipping.fee,
+        "shipping_rule": preview.shipping.rule,
+        "shipping_label": preview.shipping.label,
+        "total": preview.total_before_points,
+    }
+
+
+def orders_for_user(*, user, status: str = ""):
+    qs = Order.objects.filter(user=user).prefetch_related("items")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def order_for_user(*, user, order_id: str) -> Order | None:
+    return (
+        Order.objects.filter(user=user, order_id=order_id)
+        .prefetch_related(
+            "items", Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id"))
+        )
+        .first()
+    )
+
+
+def order_status_counts(*, user) -> dict[str, int]:
+    rows = Order.objects.filter(user=user).values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    counts[""] = sum(counts.values())
+    return counts
+
+
+def stream_sales(*, stream_id: int) -> dict:
+    """Live sales of one stream (non-cancelled orders): seller studio and staff events."""
+    items = OrderItem.objects.filter(stream_id=stream_id).exclude(
+        order__status=Order.Status.CANCELLED
+    )
+    totals = items.aggregate(orders=Count("order_id", distinct=True), revenue=Sum("line_total"))
+    units = (
+        items.values("product_id", "product_name")
+        .annotate(units=Sum("quantity"), revenue=Sum("line_total"))
+        .order_by("-units", "product_name")
+    )
+    return {
+        "orders": totals["orders"] or 0,
+        "revenue": money(totals["revenue"] or ZERO),
+        "units_by_product": [
+            {
+                "product_id": row["product_id"],
+                "name": row["product_name"],
+                "units": row["units"],
+                "revenue": money(row["revenue"]),
+            }
+            for row in units
+        ],
+    }
+
+
+def user_points_summary(*, user) -> dict:
+    from points.models import PointTransaction
+
+    return {
+        "balance": balance_of(user=user),
+        "history": PointTransaction.objects.filter(user=user).select_related("order")[:100],
+    }
+
+
+def unpaid_orders_due_reminder(*, now, hours: int):
+    from datetime import timedelta
+
+    return Order.objects.pending_payment().filter(
+        reminder_sent_at__isnull=True, created_at__lte=now - timedelta(hours=hours)
+    )
+
+
+def unpaid_orders_due_cancel(*, now, hours: int):
+    from datetime import timedelta
+
+    return Order.objects.pending_payment().filter(created_at__lte=now - timedelta(hours=hours))
