@@ -102,11 +102,16 @@ def stream_key_refresh(*, stream: LiveStream, actor=None) -> LiveStream:
 
 @transaction.atomic
 def stream_end(*, stream: LiveStream, actor=None) -> LiveStream:
-    """The seller ends the show now (no grace). A stream that never went live is cancelled."""
+    """The seller ends the show now (no grace); its key stops working until refreshed.
+    A stream that never went live is cancelled."""
     stream = _stream_for_update(stream.pk)
     if stream.status == LiveStream.Status.OFFLINE:
         raise StreamEnded()
-    _finalize(stream, now=timezone.now())
+    now = timezone.now()
+    # The show is over: its key no longer publishes (OBS reconnecting would restart it).
+    stream.key_expires_at = now
+    stream.save(update_fields=["key_expires_at"])
+    _finalize(stream, now=now)
     logger.info(
         "stream.ended_by_seller stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None)
     )
@@ -147,15 +152,18 @@ def stream_publish(*, stream_key: str, client_ip: str = "") -> LiveStream:
     Takes the stream's row lock, so concurrent publish/unpublish/finalize serialize.
     """
     stream = _stream_for_update_by_key(stream_key)
-    if stream.key_is_expired:
-        raise StreamKeyExpired()
     now = timezone.now()
+    if stream.status != LiveStream.Status.LIVE and stream.key_expires_at <= now:
+        # Covers `key_is_expired` (never went live, 24 h passed) and a show the seller ended.
+        raise StreamKeyExpired()
     was_live = stream.status == LiveStream.Status.LIVE
     stream.status = LiveStream.Status.LIVE
     stream.started_at = stream.started_at or now
     stream.ended_at = None
     stream.last_publish_at = now
     stream.media_last_seen_at = now
+    # A key that went live stays valid for reconnects for another 24 h.
+    stream.key_expires_at = max(stream.key_expires_at, default_key_expiry())
     grace_cancelled = stream.offline_scheduled_at is not None
     stream.offline_scheduled_at = None
     first_time = stream.live_started_notified_at is None
@@ -170,6 +178,7 @@ def stream_publish(*, stream_key: str, client_ip: str = "") -> LiveStream:
             "media_last_seen_at",
             "offline_scheduled_at",
             "live_started_notified_at",
+            "key_expires_at",
             "updated_at",
         ]
     )

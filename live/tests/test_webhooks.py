@@ -1,0 +1,380 @@
+"""Media-server webhooks: every accept/reject rule for SRS (JSON) and nginx-rtmp (form)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dorami.realtime import current_sequence, room_group
+from live.models import LiveStream
+from live.services.stream import stream_create
+
+SECRET = "test-webhook-secret"
+
+
+@pytest.fixture(autouse=True)
+def _webhook_settings(settings):
+    settings.MEDIA_WEBHOOK_SECRET = SECRET
+    settings.MEDIA_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", "10.0.0.0/8"]
+    settings.UNPUBLISH_GRACE_SECONDS = 45
+
+
+@pytest.fixture
+def stream(db):
+    return stream_create(title="봄 신상 라이브")
+
+
+def rtmp(client, event, key, *, secret=SECRET, remote="127.0.0.1", call=None, app="live"):
+    calls = {
+        "on_publish": "publish",
+        "on_publish_done": "publish_done",
+        "on_update": "update_publish",
+    }
+    data = {"call": call or calls.get(event, event), "name": key, "app": app, "addr": "10.0.0.9"}
+    return client.post(f"/api/v1/media/rtmp/{event}?secret={secret}", data=data, REMOTE_ADDR=remote)
+
+
+def srs(client, event, key, *, secret=SECRET, remote="127.0.0.1", app="live"):
+    body = {
+        "action": event,
+        "client_id": "341w361a",
+        "ip": "10.0.0.9",
+        "vhost": "__defaultVhost__",
+        "app": app,
+        "stream": key,
+        "param": "",
+    }
+    return client.post(
+        f"/api/v1/media/srs/{event}?secret={secret}",
+        data=json.dumps(body),
+        content_type="application/json",
+        REMOTE_ADDR=remote,
+    )
+
+
+@pytest.fixture
+def room(stream):
+    """Events announced to the stream's room so far (the per-room sequence number)."""
+    return lambda: current_sequence(room_group(stream.pk))
+
+
+# --- Guards: secret and source address ------------------------------------------------------
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+def test_bad_secret_is_rejected_and_logged(client, stream, caplog, send):
+    with caplog.at_level(logging.WARNING, logger="live.webhooks"):
+        response = send(client, "on_publish", stream.stream_key, secret="wrong")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "BAD_SECRET"
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.PENDING
+    assert "media.webhook_rejected" in caplog.text
+    assert "code=BAD_SECRET" in caplog.text
+    assert stream.stream_key not in caplog.text  # never log a whole key
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+def test_foreign_address_is_rejected_and_logged(client, stream, caplog, send):
+    with caplog.at_level(logging.WARNING, logger="live.webhooks"):
+        response = send(client, "on_publish", stream.stream_key, remote="203.0.113.7")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "FORBIDDEN_ADDRESS"
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.PENDING
+    assert "code=FORBIDDEN_ADDRESS" in caplog.text
+    assert "remote_addr=203.0.113.7" in caplog.text
+
+
+def test_missing_secret_is_rejected(client, stream):
+    response = client.post(
+        "/api/v1/media/rtmp/on_publish", data={"call": "publish", "name": stream.stream_key}
+    )
+
+    assert response.status_code == 403
+
+
+def test_private_network_from_settings_is_allowed(client, stream):
+    response = rtmp(client, "on_publish", stream.stream_key, remote="10.20.30.40")
+
+    assert response.status_code == 200
+
+
+def test_get_is_not_allowed(client, stream):
+    response = client.get(f"/api/v1/media/rtmp/on_publish?secret={SECRET}")
+
+    assert response.status_code == 405
+
+
+def test_webhooks_need_no_csrf_token(stream):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+
+    response = rtmp(csrf_client, "on_publish", stream.stream_key)
+
+    assert response.status_code == 200
+
+
+# --- Keys -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+def test_unknown_key_is_rejected_and_logged(client, db, caplog, send):
+    with caplog.at_level(logging.WARNING, logger="live.webhooks"):
+        response = send(client, "on_publish", "0" * 32)
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "STREAM_KEY_UNKNOWN"
+    assert "code=STREAM_KEY_UNKNOWN" in caplog.text
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+def test_expired_key_is_rejected(client, stream, caplog, send):
+    LiveStream.objects.filter(pk=stream.pk).update(
+        key_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    with caplog.at_level(logging.WARNING, logger="live.webhooks"):
+        response = send(client, "on_publish", stream.stream_key)
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "STREAM_KEY_EXPIRED"
+    assert "code=STREAM_KEY_EXPIRED" in caplog.text
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.PENDING
+
+
+def test_publish_to_another_application_is_rejected(client, stream):
+    response = rtmp(client, "on_publish", stream.stream_key, app="other")
+
+    assert response.status_code == 403
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.PENDING
+
+
+def test_malformed_srs_json_is_rejected(client, stream):
+    response = client.post(
+        f"/api/v1/media/srs/on_publish?secret={SECRET}",
+        data="{not json",
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "MALFORMED_JSON"
+
+
+def test_unknown_event_is_404(client, stream):
+    response = rtmp(client, "on_explode", stream.stream_key)
+
+    assert response.status_code == 404
+
+
+# --- Publish --------------------------------------------------------------------------------
+
+
+def test_rtmp_publish_turns_pending_stream_live(client, stream):
+    response = rtmp(client, "on_publish", stream.stream_key)
+
+    assert response.status_code == 200
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.LIVE
+    assert stream.started_at is not None
+    assert stream.live_started_notified_at is not None
+    assert stream.media_last_seen_at is not None
+
+
+def test_srs_publish_answers_code_zero(client, stream):
+    response = srs(client, "on_publish", stream.stream_key)
+
+    assert response.status_code == 200
+    assert response.json() == {"code": 0}
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.LIVE
+
+
+def test_srs_unpublish_and_heartbeat(client, stream):
+    srs(client, "on_publish", stream.stream_key)
+
+    heartbeat = srs(client, "on_hls", stream.stream_key)
+    unpublish = srs(client, "on_unpublish", stream.stream_key)
+
+    assert heartbeat.json() == {"code": 0}
+    assert unpublish.json() == {"code": 0}
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.LIVE
+    assert stream.offline_scheduled_at is not None
+
+
+def test_publish_of_an_offline_stream_with_valid_key_goes_live_again(client, stream):
+    LiveStream.objects.filter(pk=stream.pk).update(
+        status=LiveStream.Status.OFFLINE,
+        started_at=timezone.now() - timedelta(hours=1),
+        ended_at=timezone.now() - timedelta(minutes=5),
+        live_started_notified_at=timezone.now() - timedelta(hours=1),
+    )
+
+    response = rtmp(client, "on_publish", stream.stream_key)
+
+    assert response.status_code == 200
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.LIVE
+    assert stream.ended_at is None
+
+
+def test_live_started_is_announced_once_not_on_reconnects(
+    client, stream, room, django_capture_on_commit_callbacks
+):
+    # given: the first publish announces "stream.started"
+    with django_capture_on_commit_callbacks(execute=True):
+        rtmp(client, "on_publish", stream.stream_key)
+    after_first = room()
+    notified_at = LiveStream.objects.get(pk=stream.pk).live_started_notified_at
+
+    # when: OBS drops and reconnects, twice
+    with django_capture_on_commit_callbacks(execute=False):  # keep the grace timer out of it
+        rtmp(client, "on_publish_done", stream.stream_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        rtmp(client, "on_publish", stream.stream_key)
+        rtmp(client, "on_publish", stream.stream_key)
+
+    # then: nothing more was announced to the room
+    assert after_first == 1
+    assert room() == after_first
+    assert LiveStream.objects.get(pk=stream.pk).live_started_notified_at == notified_at
+
+
+# --- Unpublish grace ------------------------------------------------------------------------
+
+
+def test_unpublish_schedules_offline_after_the_grace(client, stream, settings):
+    settings.UNPUBLISH_GRACE_SECONDS = 45
+    rtmp(client, "on_publish", stream.stream_key)
+    before = timezone.now()
+
+    response = rtmp(client, "on_publish_done", stream.stream_key)
+
+    assert response.status_code == 200
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.LIVE  # still live during the grace
+    delay = (stream.offline_scheduled_at - before).total_seconds()
+    assert 44 <= delay <= 46
+
+
+def test_grace_elapsed_turns_stream_offline_and_announces_end(
+    client, stream, room, django_capture_on_commit_callbacks
+):
+    from live.tasks import stream_finalize_offline_task
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rtmp(client, "on_publish", stream.stream_key)
+    rtmp(client, "on_publish_done", stream.stream_key)
+    LiveStream.objects.filter(pk=stream.pk).update(
+        offline_scheduled_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stream_finalize_offline_task.apply(kwargs={"stream_id": stream.pk})
+
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.OFFLINE
+    assert stream.ended_at is not None
+    assert stream.offline_scheduled_at is None
+    assert room() == 2  # stream.started, then stream.ended
+
+
+def test_finalize_before_the_grace_is_a_no_op(client, stream):
+    from live.services.stream import stream_finalize_offline
+
+    rtmp(client, "on_publish", stream.stream_key)
+    rtmp(client, "on_publish_done", stream.stream_key)
+
+    stream_finalize_offline(stream_id=stream.pk)
+
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.LIVE
+
+
+def test_republish_within_the_grace_cancels_the_offline(client, stream):
+    from live.services.stream import stream_finalize_offline, streams_finalize_due
+
+    rtmp(client, "on_publish", stream.stream_key)
+    rtmp(client, "on_publish_done", stream.stream_key)
+
+    response = rtmp(client, "on_publish", stream.stream_key)
+
+    assert response.status_code == 200
+    stream.refresh_from_db()
+    assert stream.offline_scheduled_at is None
+    # the countdown task and the periodic job, firing after the original grace, change nothing
+    later = timezone.now() + timedelta(seconds=60)
+    stream_finalize_offline(stream_id=stream.pk, now=later)
+    assert streams_finalize_due(now=later) == []
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.LIVE
+
+
+def test_periodic_job_finalizes_streams_past_their_grace(client, stream):
+    from live.services.stream import streams_finalize_due
+
+    rtmp(client, "on_publish", stream.stream_key)
+    rtmp(client, "on_publish_done", stream.stream_key)
+
+    done = streams_finalize_due(now=timezone.now() + timedelta(seconds=46))
+
+    assert done == [stream.pk]
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.OFFLINE
+
+
+def test_unpublish_of_unknown_key_is_404(client, db):
+    response = rtmp(client, "on_publish_done", "f" * 32)
+
+    assert response.status_code == 404
+
+
+# --- Heartbeat ------------------------------------------------------------------------------
+
+
+def test_rtmp_update_records_media_presence(client, stream):
+    rtmp(client, "on_publish", stream.stream_key)
+    LiveStream.objects.filter(pk=stream.pk).update(
+        media_last_seen_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    response = rtmp(client, "on_update", stream.stream_key)
+
+    assert response.status_code == 200
+    stream.refresh_from_db()
+    assert timezone.now() - stream.media_last_seen_at < timedelta(seconds=5)
+
+
+def test_update_for_a_player_is_allowed_without_state(client, stream):
+    response = rtmp(client, "on_update", stream.stream_key, call="update_play")
+
+    assert response.status_code == 200
+    stream.refresh_from_db()
+    assert stream.media_last_seen_at is None
+
+
+def test_heartbeat_of_an_ended_stream_drops_the_publisher(client, stream, django_user_model):
+    from live.services.stream import stream_end
+
+    staff_user = django_user_model.objects.create_user("seller@example.com", is_staff=True)
+
+    rtmp(client, "on_publish", stream.stream_key)
+    stream_end(stream=stream, actor=staff_user)
+
+    heartbeat = rtmp(client, "on_update", stream.stream_key)
+    republish = rtmp(client, "on_publish", stream.stream_key)
+
+    assert heartbeat.status_code == 403  # nginx-rtmp disconnects the publisher
+    assert republish.status_code == 403  # and OBS reconnecting does not restart the show
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.OFFLINE

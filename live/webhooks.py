@@ -1,0 +1,200 @@
+"""Media-server webhooks: SRS HTTP callbacks (JSON) and nginx-rtmp notifications (form posts).
+
+Both put the shared secret in the hook URL (`?secret=…`) and must come from a private address
+(MEDIA_WEBHOOK_ALLOWED_NETWORKS, checked on REMOTE_ADDR). SRS allows on HTTP 200 with
+`{"code": 0}`; nginx-rtmp allows on any 2xx. Anything else rejects (403 / 404), and every
+rejection is logged as one structured line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from collections.abc import Callable
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from live.services import stream as stream_services
+from live.services.errors import LiveError, StreamKeyUnknown
+
+logger = logging.getLogger("live.webhooks")
+
+INGEST_APP = "live"
+MAX_BODY = 64 * 1024
+
+
+@lru_cache(maxsize=8)
+def _networks(spec: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in spec if item.strip())
+
+
+def _address_allowed(remote_addr: str) -> bool:
+    try:
+        address = ipaddress.ip_address((remote_addr or "").strip())
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    networks = _networks(tuple(settings.MEDIA_WEBHOOK_ALLOWED_NETWORKS))
+    return any(address in network for network in networks if network.version == address.version)
+
+
+def _secret_ok(request: HttpRequest) -> bool:
+    expected = settings.MEDIA_WEBHOOK_SECRET
+    given = request.GET.get("secret") or request.headers.get("X-Media-Secret") or ""
+    return bool(expected) and constant_time_compare(given, expected)
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, code: str):
+        self.status = status
+        self.code = code
+        super().__init__(code)
+
+
+def _log_rejection(*, request, source: str, event: str, code: str, key: str, status: int) -> None:
+    logger.warning(
+        "media.webhook_rejected source=%s event=%s code=%s status=%s remote_addr=%s key=%s",
+        source,
+        event,
+        code,
+        status,
+        request.META.get("REMOTE_ADDR", ""),
+        (key[:6] + "…") if key else "-",  # never log a whole key
+    )
+
+
+def _guard(request: HttpRequest) -> None:
+    if not _address_allowed(request.META.get("REMOTE_ADDR", "")):
+        raise Rejected(403, "FORBIDDEN_ADDRESS")
+    if not _secret_ok(request):
+        raise Rejected(403, "BAD_SECRET")
+
+
+def _dispatch(*, action: str, key: str, app: str, client_ip: str) -> None:
+    """Run the stream service for one media-server action. Raises LiveError to reject."""
+    if action == "publish":
+        if app and app != INGEST_APP:
+            raise Rejected(403, "APP_NOT_ALLOWED")
+        stream_services.stream_publish(stream_key=key, client_ip=client_ip)
+    elif action == "unpublish":
+        stream_services.stream_unpublish(stream_key=key)
+    elif action == "heartbeat":
+        stream_services.stream_heartbeat(stream_key=key)
+    # "play"/"stop" and similar: allowed, no state.
+
+
+def _handle(
+    request: HttpRequest,
+    *,
+    source: str,
+    event: str,
+    parse: Callable[[HttpRequest], tuple[str, str, str, str]],
+    ok: Callable[[], HttpResponse],
+    actions: dict[str, str],
+) -> HttpResponse:
+    key = ""
+    try:
+        _guard(request)
+        if event not in actions:
+            raise Rejected(404, "UNKNOWN_EVENT")
+        if len(request.body) > MAX_BODY:
+            raise Rejected(400, "BODY_TOO_LARGE")
+        key, app, client_ip, call = parse(request)
+        action = actions[event]
+        if source == "rtmp" and event == "on_update" and call == "update_play":
+            action = "play"
+        if action in {"publish", "unpublish", "heartbeat"} and not key:
+            raise Rejected(400, "MISSING_STREAM")
+        _dispatch(action=action, key=key, app=app, client_ip=client_ip)
+    except Rejected as exc:
+        _log_rejection(
+            request=request, source=source, event=event, code=exc.code, key=key, status=exc.status
+        )
+        return JsonResponse({"code": exc.status, "error": exc.code}, status=exc.status)
+    except LiveError as exc:
+        status = 404 if isinstance(exc, StreamKeyUnknown) else 403
+        _log_rejection(
+            request=request, source=source, event=event, code=exc.code, key=key, status=status
+        )
+        return JsonResponse({"code": status, "error": exc.code}, status=status)
+    return ok()
+
+
+def _parse_srs(request: HttpRequest) -> tuple[str, str, str, str]:
+    try:
+        payload = json.loads(request.body.decode("utf-8") or "{}")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Rejected(400, "MALFORMED_JSON") from exc
+    if not isinstance(payload, dict):
+        raise Rejected(400, "MALFORMED_JSON")
+    return (
+        str(payload.get("stream") or "").strip(),
+        str(payload.get("app") or "").strip(),
+        str(payload.get("ip") or "").strip(),
+        str(payload.get("action") or "").strip(),
+    )
+
+
+def _parse_rtmp(request: HttpRequest) -> tuple[str, str, str, str]:
+    data = request.POST
+    return (
+        (data.get("name") or "").strip(),
+        (data.get("app") or "").strip(),
+        (data.get("addr") or "").strip(),
+        (data.get("call") or "").strip(),
+    )
+
+
+SRS_ACTIONS = {
+    "on_publish": "publish",
+    "on_unpublish": "unpublish",
+    "on_hls": "heartbeat",  # fires for every segment while publishing
+    "heartbeat": "heartbeat",
+    "on_play": "play",
+    "on_stop": "play",
+    "on_connect": "play",
+    "on_close": "play",
+}
+
+RTMP_ACTIONS = {
+    "on_publish": "publish",
+    "on_publish_done": "unpublish",
+    "on_update": "heartbeat",  # call=update_publish every notify_update_timeout
+    "on_play": "play",
+    "on_play_done": "play",
+    "on_done": "play",
+    "on_connect": "play",
+}
+
+
+@csrf_exempt
+@require_POST
+def srs_hook(request: HttpRequest, event: str) -> HttpResponse:
+    return _handle(
+        request,
+        source="srs",
+        event=event,
+        parse=_parse_srs,
+        ok=lambda: JsonResponse({"code": 0}),
+        actions=SRS_ACTIONS,
+    )
+
+
+@csrf_exempt
+@require_POST
+def rtmp_hook(request: HttpRequest, event: str) -> HttpResponse:
+    return _handle(
+        request,
+        source="rtmp",
+        event=event,
+        parse=_parse_rtmp,
+        ok=lambda: HttpResponse("OK", content_type="text/plain"),
+        actions=RTMP_ACTIONS,
+    )
