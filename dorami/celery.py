@@ -16,6 +16,7 @@ app.autodiscover_tasks()
 # behave the same everywhere. Keep entries idempotent: a late or doubled run must be harmless.
 BEAT_SCHEDULE: dict[str, dict] = {
     "health-heartbeat": {"task": "dorami.tasks.heartbeat", "schedule": 60.0},
+    "cart-holds-expire": {"task": "shop.tasks.holds_expire", "schedule": 60.0},
     "live-finalize-due-offline": {"task": "live.tasks.streams_finalize_due", "schedule": 5.0},
     "live-media-reconcile": {"task": "live.tasks.media_reconcile", "schedule": 30.0},
     "orders-unpaid-reminders": {"task": "orders.tasks.unpaid_reminders", "schedule": 300.0},

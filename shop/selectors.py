@@ -1,0 +1,251 @@
+"""Reads shared by pages, consumers and other apps (orders reads the cart through here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
+
+from shop.models import CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
+from shop.services.errors import CartEmpty, CartItemsExpired
+
+CENT = Decimal("0.01")
+RECENT_RELEASED = timedelta(hours=24)
+
+
+def checkout_lines(*, user, line_ids: list[int] | None = None) -> list[CartLine]:
+    """The shopper's ACTIVE, unexpired lines (or exactly the selected ones) for checkout.
+
+    CART_EMPTY when there is nothing; CART_ITEMS_EXPIRED when a selected line is expired, gone
+    or someone else's. Expiry is checked again under lock by `holds_convert_to_sale`."""
+    now = timezone.now()
+    qs = CartLine.objects.filter(user=user).select_related("variant__product__stream")
+    if line_ids is None:
+        lines = list(qs.filter(status=CartLine.Status.ACTIVE).order_by("pk"))
+        if not lines:
+            raise CartEmpty()
+        if any(line.is_expired(now=now) for line in lines):
+            raise CartItemsExpired()
+        return lines
+    try:
+        wanted = sorted({int(pk) for pk in line_ids})
+    except (TypeError, ValueError):
+        raise CartItemsExpired() from None
+    if not wanted:
+        raise CartEmpty()
+    lines = list(qs.filter(pk__in=wanted).order_by("pk"))
+    if len(lines) != len(wanted) or any(
+        line.status != CartLine.Status.ACTIVE or line.is_expired(now=now) for line in lines
+    ):
+        raise CartItemsExpired()
+    return lines
+
+
+# --- cart page ---------------------------------------------------------------------------
+
+
+@dataclass
+class CartRow:
+    line: CartLine
+    expired: bool
+    sold_out: bool
+    unit_price: Decimal
+    subtotal: Decimal
+
+    @property
+    def payable(self) -> bool:
+        return not self.expired and not self.sold_out
+
+    @property
+    def seconds_left(self) -> int | None:
+        if self.line.expires_at is None or self.expired:
+            return None
+        return max(int((self.line.expires_at - timezone.now()).total_seconds()), 0)
+
+
+@dataclass
+class CartView:
+    rows: list[CartRow] = field(default_factory=list)
+
+    @property
+    def payable_rows(self) -> list[CartRow]:
+        return [row for row in self.rows if row.payable]
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((row.subtotal for row in self.payable_rows), Decimal("0.00")).quantize(CENT)
+
+    @property
+    def item_count(self) -> int:
+        return sum(row.line.quantity for row in self.payable_rows)
+
+    @property
+    def has_problems(self) -> bool:
+        return any(not row.payable for row in self.rows)
+
+    @property
+    def stream_ids(self) -> set[int]:
+        return {row.line.variant.product.stream_id for row in self.payable_rows} - {None}
+
+
+def cart_view(*, user, now: datetime | None = None) -> CartView:
+    """Active lines plus recently released ones (flagged, removable)."""
+    now = now or timezone.now()
+    lines = (
+        CartLine.objects.filter(user=user)
+        .filter(
+            Q(status=CartLine.Status.ACTIVE)
+            | Q(status=CartLine.Status.EXPIRED, updated_at__gte=now - RECENT_RELEASED)
+        )
+        .select_related("variant__product")
+        .annotate(
+            first_image=Subquery(
+                ProductImage.objects.filter(product_id=OuterRef("variant__product_id"))
+                .order_by("sort_order", "id")
+                .values("image")[:1]
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+    rows = []
+    for line in lines:
+        variant, product = line.variant, line.variant.product
+        expired = line.status == CartLine.Status.EXPIRED or line.is_expired(now=now)
+        sold_out = (
+            variant.status != ProductVariant.Status.ACTIVE
+            or product.status != Product.Status.AVAILABLE
+            or product.hidden_from_store
+        ) and line.status != CartLine.Status.ACTIVE
+        unit = variant.price.quantize(CENT)
+        rows.append(
+            CartRow(
+                line=line,
+                expired=expired and not sold_out,
+                sold_out=sold_out,
+                unit_price=unit,
+                subtotal=(unit * line.quantity).quantize(CENT),
+            )
+        )
+    return CartView(rows=rows)
+
+
+def cart_count(*, user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return CartLine.objects.holding().filter(user=user).count()
+
+
+# --- catalog -----------------------------------------------------------------------------
+
+
+def _with_cover(qs):
+    return qs.annotate(
+        cover=Subquery(
+            ProductImage.objects.filter(product_id=OuterRef("pk"))
+            .order_by("sort_order", "id")
+            .values("image")[:1]
+        ),
+        display_price=Min("variants__price", filter=Q(variants__status="ACTIVE")),
+        open_variants=Count(
+            "variants",
+            filter=Q(variants__status="ACTIVE", variants__stock__gt=0),
+        ),
+    )
+
+
+def store_products(*, query: str = ""):
+    """Store page: ended broadcasts' and stream-less products, searchable."""
+    qs = Product.objects.in_store()
+    query = (query or "").strip()[:100]
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(description__icontains=query))
+    return _with_cover(qs).order_by("sort_order", "-created_at", "-id")
+
+
+def featured_products(*, limit: int = 8):
+    qs = Product.objects.visible().filter(is_featured=True)
+    return list(_with_cover(qs).order_by("sort_order", "-created_at")[:limit])
+
+
+def stream_products(*, stream_id: int):
+    """A live room's carousel (the live page reads this)."""
+    qs = Product.objects.filter(stream_id=stream_id, hidden_from_store=False)
+    return list(_with_cover(qs).order_by("sort_order", "id"))
+
+
+def product_detail(*, product_id) -> Product | None:
+    """Product with images and its visible variants (available = stock − held)."""
+    try:
+        product_id = int(product_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Product.objects.visible()
+        .filter(pk=product_id)
+        .select_related("stream")
+        .prefetch_related(
+            Prefetch(
+                "variants",
+                queryset=ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN),
+            ),
+            "images",
+        )
+        .first()
+    )
+
+
+def product_is_sold_out(product: Product) -> bool:
+    return product.status != Product.Status.AVAILABLE or not any(
+        v.status == ProductVariant.Status.ACTIVE and v.available > 0 for v in product.variants.all()
+    )
+
+
+# --- waitlist ----------------------------------------------------------------------------
+
+
+def waitlist_entries(*, user) -> list[WaitlistEntry]:
+    """Open and recent entries, each with `.position` (1 = next) among WAITING entries."""
+    entries = list(
+        WaitlistEntry.objects.filter(user=user)
+        .exclude(status=WaitlistEntry.Status.CANCELLED)
+        .select_related("product", "variant")
+        .annotate(
+            ahead=Count(
+                "product__waitlist",
+                filter=Q(
+                    product__waitlist__status=WaitlistEntry.Status.WAITING,
+                    product__waitlist__number__lt=OuterRef("number"),
+                ),
+            )
+        )
+        .order_by("-created_at")[:50]
+    )
+    for entry in entries:
+        entry.position = entry.ahead + 1 if entry.status == WaitlistEntry.Status.WAITING else None
+    return entries
+
+
+def waitlist_position(*, entry: WaitlistEntry) -> int | None:
+    if entry.status != WaitlistEntry.Status.WAITING:
+        return None
+    ahead = WaitlistEntry.objects.filter(
+        product_id=entry.product_id, status=WaitlistEntry.Status.WAITING, number__lt=entry.number
+    ).count()
+    return ahead + 1
+
+
+def open_waitlist_entry(*, user, product_id: int) -> WaitlistEntry | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        WaitlistEntry.objects.filter(
+            user=user,
+            product_id=product_id,
+            status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.PROMOTED],
+        )
+        .order_by("-created_at")
+        .first()
+    )

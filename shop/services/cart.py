@@ -1,0 +1,317 @@
+"""Cart lines and stock holds (SPEC §4): add, change, remove, clear, expire, sell."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from shop import realtime
+from shop.models import MAX_STOCK, CartLine, ProductVariant, WaitlistEntry
+from shop.services import inventory
+from shop.services.errors import (
+    CartChanged,
+    CartEmpty,
+    CartItemsExpired,
+    InsufficientStock,
+    InvalidQuantity,
+    LineExpired,
+    LineNotFound,
+    QuantityLimit,
+    VariantUnavailable,
+)
+
+ACTIVE = CartLine.Status.ACTIVE
+
+
+def quantity_clean(value) -> int:
+    """1…9999 from an int or a digit string; anything else → InvalidQuantity."""
+    if isinstance(value, bool):
+        raise InvalidQuantity()
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdecimal() or len(value) > 6:
+            raise InvalidQuantity()
+        value = int(value)
+    if not isinstance(value, int) or not 1 <= value <= MAX_STOCK:
+        raise InvalidQuantity()
+    return value
+
+
+def _expiry(product, now: datetime) -> datetime | None:
+    return now + timedelta(minutes=product.timer_minutes) if product.timer_enabled else None
+
+
+def _max_per_user() -> int | None:
+    from adminpanel.models import get_config
+
+    return get_config().max_per_user or None
+
+
+def _line_upsert(*, user_id: int, variant_id: int, quantity: int, expires_at, now) -> tuple:
+    """Insert the ACTIVE line or add to it (one statement; the partial unique index arbitrates
+    concurrent adds of the same shopper). An overdue line is never topped up: None then.
+    Returns (id, quantity, created_at) or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO shop_cartline (user_id, variant_id, quantity, status, expires_at, "
+            "created_at, updated_at) VALUES (%s, %s, %s, 'ACTIVE', %s, %s, %s) "
+            "ON CONFLICT (user_id, variant_id) WHERE status = 'ACTIVE' DO UPDATE SET "
+            "quantity = shop_cartline.quantity + EXCLUDED.quantity, "
+            "expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at "
+            "WHERE shop_cartline.expires_at IS NULL OR shop_cartline.expires_at > %s "
+            "RETURNING id, quantity, created_at",
+            [user_id, variant_id, quantity, expires_at, now, now, now],
+        )
+        return cursor.fetchone()
+
+
+def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
+    """Hold `quantity` units and put them in the shopper's cart (summed with an existing line).
+
+    One conditional UPDATE on the variant row decides; overdue lines of the variant are released
+    first so an expired line never counts as a hold, even when the periodic job is late."""
+    quantity = quantity_clean(quantity)
+    try:
+        variant_id = int(variant_id)
+    except (TypeError, ValueError):
+        raise VariantUnavailable() from None
+    variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
+    now = timezone.now()
+    if (
+        variant is None
+        or variant.status != ProductVariant.Status.ACTIVE
+        or not inventory.product_is_sellable(variant.product, now=now)
+    ):
+        raise VariantUnavailable()
+    product = variant.product
+    limit = _max_per_user()
+    error: Exception | None = None
+    with transaction.atomic():
+        released = inventory.overdue_release(variant_id=variant_id, now=now)
+        if limit is not None:
+            current = (
+                CartLine.objects.select_for_update()
+                .filter(user=user, variant_id=variant_id, status=ACTIVE)
+                .values_list("quantity", flat=True)
+                .first()
+            ) or 0
+            if current + quantity > limit:
+                error = QuantityLimit(limit=limit)
+        row = None if error else inventory.variant_hold(variant_id=variant_id, quantity=quantity)
+        if row is None:
+            if error is None:
+                current_row = inventory.variant_row(variant_id=variant_id)
+                if current_row is None or current_row.status != ProductVariant.Status.ACTIVE:
+                    error = VariantUnavailable()
+                else:
+                    error = InsufficientStock(available=current_row.available)
+            if released:  # the lazy release itself is kept and announced
+                inventory.promote(variant_id=variant_id, now=now)
+                inventory.variants_announce(variant_ids=[variant_id])
+        else:
+            expires_at = _expiry(product, now)
+            upsert = dict(
+                user_id=user.pk, variant_id=variant_id, quantity=quantity, expires_at=expires_at
+            )
+            result = _line_upsert(**upsert, now=now)
+            if result is None:  # own overdue line was locked by someone else a moment ago
+                inventory.overdue_release(variant_id=variant_id, now=now)
+                result = _line_upsert(**upsert, now=now)
+            line_id, line_quantity, created_at = result
+            realtime.announce_stock(
+                product=product,
+                variant_id=variant_id,
+                stock=row.stock,
+                held=row.held,
+                status=row.status,
+            )
+            realtime.announce_cart_activity(user=user, product=product)
+    if error is not None:
+        raise error
+    return CartLine(
+        pk=line_id,
+        user=user,
+        variant=variant,
+        quantity=line_quantity,
+        status=ACTIVE,
+        expires_at=expires_at,
+        created_at=created_at,
+        updated_at=now,
+    )
+
+
+def _own_line_locked(*, user, line_id) -> CartLine:
+    try:
+        line_id = int(line_id)
+    except (TypeError, ValueError):
+        raise LineNotFound() from None
+    line = (
+        CartLine.objects.select_for_update(of=("self",))
+        .select_related("variant__product")
+        .filter(pk=line_id, user=user)
+        .first()
+    )
+    if line is None or line.status in (CartLine.Status.REMOVED, CartLine.Status.COMPLETED):
+        raise LineNotFound()
+    return line
+
+
+@transaction.atomic
+def cart_line_update(*, user, line_id: int, quantity: int) -> CartLine:
+    """Set a line's quantity (holds or releases the difference) and restart its timer."""
+    quantity = quantity_clean(quantity)
+    now = timezone.now()
+    line = _own_line_locked(user=user, line_id=line_id)
+    if line.status != ACTIVE or line.is_expired(now=now):
+        raise LineExpired()
+    variant, product = line.variant, line.variant.product
+    delta = quantity - line.quantity
+    if delta > 0:
+        if variant.status != ProductVariant.Status.ACTIVE or not inventory.product_is_sellable(
+            product, now=now
+        ):
+            raise VariantUnavailable()
+        limit = _max_per_user()
+        if limit is not None and quantity > limit:
+            raise QuantityLimit(limit=limit)
+        inventory.overdue_release(variant_id=variant.pk, now=now)
+        if inventory.variant_hold(variant_id=variant.pk, quantity=delta) is None:
+            current = inventory.variant_row(variant_id=variant.pk)
+            raise InsufficientStock(available=current.available if current else 0)
+    elif delta < 0:
+        inventory.variant_release(variant_id=variant.pk, quantity=-delta)
+        inventory.promote(variant_id=variant.pk, now=now)
+    line.quantity = quantity
+    line.expires_at = _expiry(product, now)
+    line.save(update_fields=["quantity", "expires_at", "updated_at"])
+    if delta:
+        inventory.variants_announce(variant_ids=[variant.pk])
+    return line
+
+
+@transaction.atomic
+def cart_line_remove(*, user, line_id: int) -> None:
+    """Remove a line and release its hold; an expired line is just dismissed."""
+    now = timezone.now()
+    line = _own_line_locked(user=user, line_id=line_id)
+    if line.status == CartLine.Status.EXPIRED:
+        CartLine.objects.filter(pk=line.pk).update(status=CartLine.Status.REMOVED, updated_at=now)
+        return
+    inventory.lines_release(
+        rows=[(line.pk, line.variant_id, line.quantity, line.waitlist_entry_id)],
+        status=CartLine.Status.REMOVED,
+        now=now,
+    )
+    inventory.promote(variant_id=line.variant_id, now=now)
+    inventory.variants_announce(variant_ids=[line.variant_id])
+
+
+@transaction.atomic
+def cart_clear(*, user) -> int:
+    """Empty the cart: release every hold, dismiss expired lines. Returns lines released."""
+    now = timezone.now()
+    rows = list(
+        CartLine.objects.select_for_update()
+        .filter(user=user, status=ACTIVE)
+        .order_by("pk")
+        .values_list(*inventory.LINE_ROW_FIELDS)
+    )
+    released = inventory.lines_release(rows=rows, status=CartLine.Status.REMOVED, now=now)
+    CartLine.objects.filter(user=user, status=CartLine.Status.EXPIRED).update(
+        status=CartLine.Status.REMOVED, updated_at=now
+    )
+    for variant_id in sorted(released):
+        inventory.promote(variant_id=variant_id, now=now)
+    inventory.variants_announce(variant_ids=released)
+    return len(rows)
+
+
+def holds_expire(*, now: datetime | None = None) -> int:
+    """Periodic job: release every overdue line exactly once (one transaction per variant),
+    promote the waitlist, close promotions whose hold is gone. Returns lines released."""
+    now = now or timezone.now()
+    variant_ids = sorted(
+        set(CartLine.objects.overdue(now=now).values_list("variant_id", flat=True))
+    )
+    released = 0
+    for variant_id in variant_ids:
+        with transaction.atomic():
+            rows = list(
+                CartLine.objects.filter(variant_id=variant_id, status=ACTIVE, expires_at__lte=now)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values_list(*inventory.LINE_ROW_FIELDS)
+            )
+            inventory.lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
+            released += len(rows)
+            inventory.promote(variant_id=variant_id, now=now)
+            inventory.variants_announce(variant_ids=[variant_id])
+    # Promotions whose cart hold is gone (line changed hands or vanished) expire on time too.
+    held_entry_ids = CartLine.objects.filter(status=ACTIVE, waitlist_entry__isnull=False).values(
+        "waitlist_entry_id"
+    )
+    WaitlistEntry.objects.filter(
+        status=WaitlistEntry.Status.PROMOTED, promotion_expires_at__lte=now
+    ).exclude(pk__in=held_entry_ids).update(status=WaitlistEntry.Status.EXPIRED, updated_at=now)
+    # Self-healing: units available while shoppers wait (e.g. a promotion skipped under a lock).
+    waiting = (
+        WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING)
+        .values_list("variant_id", flat=True)
+        .distinct()
+    )
+    for variant_id in sorted(set(waiting)):
+        with transaction.atomic():
+            if inventory.promote(variant_id=variant_id, now=now):
+                inventory.variants_announce(variant_ids=[variant_id])
+    return released
+
+
+@transaction.atomic
+def holds_convert_to_sale(*, lines: list[CartLine]) -> None:
+    """Sell the held units of `lines` (inside the checkout transaction). Locks the lines, then
+    the variants in pk order; re-checks expiry under the lock."""
+    if not lines:
+        raise CartEmpty()
+    now = timezone.now()
+    expected = {line.pk: line.quantity for line in lines}
+    rows = list(
+        CartLine.objects.select_for_update()
+        .filter(pk__in=sorted(expected))
+        .order_by("pk")
+        .values_list("pk", "variant_id", "quantity", "status", "expires_at", "waitlist_entry_id")
+    )
+    if len(rows) != len(expected):
+        raise CartItemsExpired()
+    for pk, _variant_id, quantity, status, expires_at, _entry in rows:
+        if status != ACTIVE or (expires_at is not None and expires_at <= now):
+            raise CartItemsExpired()
+        if quantity != expected[pk]:
+            raise CartChanged()
+    per_variant: dict[int, int] = defaultdict(int)
+    for _pk, variant_id, quantity, *_rest in rows:
+        per_variant[variant_id] += quantity
+    sold_out_products = []
+    for variant_id in sorted(per_variant):
+        row = inventory.variant_sell(variant_id=variant_id, quantity=per_variant[variant_id])
+        if row is None:
+            raise InsufficientStock(available=0)
+        if row.stock == 0:
+            sold_out_products.append(variant_id)
+    CartLine.objects.filter(pk__in=sorted(expected)).update(
+        status=CartLine.Status.COMPLETED, updated_at=now
+    )
+    entry_ids = [r[5] for r in rows if r[5]]
+    if entry_ids:
+        WaitlistEntry.objects.filter(pk__in=entry_ids).exclude(
+            status=WaitlistEntry.Status.FULFILLED
+        ).update(status=WaitlistEntry.Status.FULFILLED, updated_at=now)
+    if sold_out_products:
+        inventory.product_status_refresh(
+            product_ids=ProductVariant.objects.filter(pk__in=sold_out_products).values_list(
+                "product_id", flat=True
+            )
+        )
+    inventory.variants_announce(variant_ids=per_variant)

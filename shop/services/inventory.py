@@ -1,0 +1,262 @@
+"""Low-level stock arithmetic shared by the cart, waitlist and catalog services.
+
+Everything here runs inside a caller's transaction. Lock order, everywhere in the shop:
+cart lines (pk order) → variants (pk order) → waitlist entries. Code that already holds a
+variant lock only takes further line/entry locks with SKIP LOCKED, so it never waits and no
+interleaving can deadlock.
+
+The variant row is the single source of truth: `held` is the sum of the quantities of the
+variant's ACTIVE lines. Every change to `held` or `stock` is one conditional UPDATE whose WHERE
+clause re-checks the invariant `0 ≤ held ≤ stock` (PostgreSQL re-evaluates it on the newest row
+version after waiting for a concurrent writer), with CHECK constraints behind it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from shop import realtime
+from shop.models import CartLine, Product, ProductVariant, WaitlistEntry
+
+ACTIVE = CartLine.Status.ACTIVE
+
+
+@dataclass(frozen=True)
+class StockRow:
+    stock: int
+    held: int
+    status: str
+
+    @property
+    def available(self) -> int:
+        return max(self.stock - self.held, 0)
+
+
+def _returning(sql: str, params: list) -> StockRow | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return StockRow(*row) if row else None
+
+
+def variant_hold(*, variant_id: int, quantity: int) -> StockRow | None:
+    """held += quantity iff the variant is ACTIVE and has that many available; None otherwise."""
+    return _returning(
+        "UPDATE shop_productvariant SET held = held + %s, updated_at = %s "
+        "WHERE id = %s AND status = 'ACTIVE' AND stock - held >= %s "
+        "RETURNING stock, held, status",
+        [quantity, timezone.now(), variant_id, quantity],
+    )
+
+
+def variant_release(*, variant_id: int, quantity: int) -> StockRow | None:
+    return _returning(
+        "UPDATE shop_productvariant SET held = held - %s, updated_at = %s "
+        "WHERE id = %s AND held >= %s RETURNING stock, held, status",
+        [quantity, timezone.now(), variant_id, quantity],
+    )
+
+
+def variant_sell(*, variant_id: int, quantity: int) -> StockRow | None:
+    """Turn held units into sold units: stock −n and held −n together."""
+    return _returning(
+        "UPDATE shop_productvariant SET stock = stock - %s, held = held - %s, updated_at = %s "
+        "WHERE id = %s AND held >= %s AND stock >= %s RETURNING stock, held, status",
+        [quantity, quantity, timezone.now(), variant_id, quantity, quantity],
+    )
+
+
+def variant_restock(*, variant_id: int, quantity: int) -> StockRow | None:
+    return _returning(
+        "UPDATE shop_productvariant SET stock = stock + %s, updated_at = %s "
+        "WHERE id = %s RETURNING stock, held, status",
+        [quantity, timezone.now(), variant_id],
+    )
+
+
+def variant_take(*, variant_id: int, quantity: int) -> StockRow | None:
+    """stock −n iff that many units are available (not held by anyone)."""
+    return _returning(
+        "UPDATE shop_productvariant SET stock = stock - %s, updated_at = %s "
+        "WHERE id = %s AND stock - held >= %s RETURNING stock, held, status",
+        [quantity, timezone.now(), variant_id, quantity],
+    )
+
+
+def variant_row(*, variant_id: int) -> StockRow | None:
+    row = ProductVariant.objects.filter(pk=variant_id).values_list("stock", "held", "status")
+    row = row.first()
+    return StockRow(*row) if row else None
+
+
+# --- releasing lines ---------------------------------------------------------------------
+
+
+LineRow = tuple[int, int, int, int | None]  # (line id, variant id, quantity, waitlist entry id)
+LINE_ROW_FIELDS = ("pk", "variant_id", "quantity", "waitlist_entry_id")
+
+
+def lines_release(*, rows: list[LineRow], status: str, now: datetime) -> dict[int, int]:
+    """Release ACTIVE lines the caller has locked: status change, held −Σ per variant (pk
+    order), and their promoted waitlist entries closed. Returns {variant_id: units released}."""
+    if not rows:
+        return {}
+    CartLine.objects.filter(pk__in=[r[0] for r in rows], status=ACTIVE).update(
+        status=status, updated_at=now
+    )
+    per_variant: dict[int, int] = defaultdict(int)
+    for _pk, variant_id, quantity, _entry in rows:
+        per_variant[variant_id] += quantity
+    for variant_id in sorted(per_variant):
+        if variant_release(variant_id=variant_id, quantity=per_variant[variant_id]) is None:
+            raise IntegrityError(f"held of variant {variant_id} below its active lines")
+    entry_ids = [r[3] for r in rows if r[3]]
+    if entry_ids:
+        entry_status = (
+            WaitlistEntry.Status.EXPIRED
+            if status == CartLine.Status.EXPIRED
+            else WaitlistEntry.Status.CANCELLED
+        )
+        WaitlistEntry.objects.filter(pk__in=entry_ids, status=WaitlistEntry.Status.PROMOTED).update(
+            status=entry_status, updated_at=now
+        )
+    return dict(per_variant)
+
+
+def overdue_release(*, variant_id: int, now: datetime) -> int:
+    """Lazy expiry: release the variant's overdue lines nobody else is touching right now."""
+    rows = list(
+        CartLine.objects.filter(variant_id=variant_id, status=ACTIVE, expires_at__lte=now)
+        .select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list(*LINE_ROW_FIELDS)
+    )
+    return lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now).get(variant_id, 0)
+
+
+# --- waitlist promotion ------------------------------------------------------------------
+
+
+def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
+    """Promote the first WAITING entries that fit the available units. Locks the variant."""
+    from adminpanel.models import get_config
+
+    variant = (
+        ProductVariant.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(pk=variant_id)
+        .first()
+    )
+    if variant is None:
+        return []
+    product = variant.product
+    if not product_is_sellable(product, now=now) or variant.status != ProductVariant.Status.ACTIVE:
+        return []
+    variant.held -= overdue_release(variant_id=variant_id, now=now)
+    available = variant.stock - variant.held
+    if available <= 0:
+        return []
+    entries = list(
+        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        .filter(variant_id=variant_id, status=WaitlistEntry.Status.WAITING)
+        .order_by("number")
+    )
+    if not entries:
+        return []
+    expires_at = now + timedelta(minutes=get_config().waitlist_promotion_minutes)
+    promoted: list[WaitlistEntry] = []
+    for entry in entries:
+        if available <= 0:
+            break
+        if entry.quantity > available:
+            continue  # the first entries that fit the freed units; this one keeps its number
+        if not _promoted_line_put(entry=entry, expires_at=expires_at, now=now):
+            continue
+        entry.status = WaitlistEntry.Status.PROMOTED
+        entry.promoted_at = now
+        entry.promotion_expires_at = expires_at
+        entry.save(update_fields=["status", "promoted_at", "promotion_expires_at", "updated_at"])
+        available -= entry.quantity
+        promoted.append(entry)
+        realtime.announce_waitlist_promoted(entry=entry, product=product)
+    return promoted
+
+
+def _promoted_line_put(*, entry: WaitlistEntry, expires_at: datetime, now: datetime) -> bool:
+    """Put the entry's units in the shopper's cart with a hold (variant lock held by caller)."""
+    line = (
+        CartLine.objects.select_for_update(skip_locked=True)
+        .filter(user_id=entry.user_id, variant_id=entry.variant_id, status=ACTIVE)
+        .first()
+    )
+    if line is not None and line.is_expired(now=now):
+        lines_release(
+            rows=[(line.pk, line.variant_id, line.quantity, line.waitlist_entry_id)],
+            status=CartLine.Status.EXPIRED,
+            now=now,
+        )
+        line = None
+    try:
+        with transaction.atomic():
+            if variant_hold(variant_id=entry.variant_id, quantity=entry.quantity) is None:
+                return False
+            if line is None:
+                CartLine.objects.create(
+                    user_id=entry.user_id,
+                    variant_id=entry.variant_id,
+                    quantity=entry.quantity,
+                    expires_at=expires_at,
+                    waitlist_entry=entry,
+                )
+            else:
+                line.quantity += entry.quantity
+                line.expires_at = expires_at
+                line.waitlist_entry = entry
+                line.save(update_fields=["quantity", "expires_at", "waitlist_entry", "updated_at"])
+    except IntegrityError:  # the shopper's own line is being written right now: next round
+        return False
+    return True
+
+
+# --- product status and announcements ----------------------------------------------------
+
+
+def product_is_sellable(product: Product, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        product.status == Product.Status.AVAILABLE
+        and not product.hidden_from_store
+        and (product.expires_at is None or product.expires_at > now)
+    )
+
+
+def product_status_refresh(*, product_ids) -> None:
+    """Automatic sold-out: no active variant with stock. A manual sold-out is left alone."""
+    for product_id in sorted(set(product_ids)):
+        has_stock = ProductVariant.objects.filter(
+            product_id=product_id, status=ProductVariant.Status.ACTIVE, stock__gt=0
+        ).exists()
+        status = Product.Status.AVAILABLE if has_stock else Product.Status.SOLD_OUT
+        Product.objects.filter(pk=product_id, manually_sold_out=False).exclude(
+            status=status
+        ).update(status=status, updated_at=timezone.now())
+
+
+def variants_announce(*, variant_ids) -> None:
+    """stock.changed (+ sold out / low stock) for each variant, from its committed-to-be row."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return
+    for variant in ProductVariant.objects.select_related("product").filter(pk__in=ids):
+        realtime.announce_stock(
+            product=variant.product,
+            variant_id=variant.pk,
+            stock=variant.stock,
+            held=variant.held,
+            status=variant.status,
+        )
