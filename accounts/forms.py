@@ -47,12 +47,12 @@ def normalize_phone(value: str) -> str:
     if digits.startswith("+82"):
         rest = digits[3:]
         rest = rest[1:] if rest.startswith("0") else rest
-        if re.fullmatch(r"1\d{8,9}", rest):
+        if re.fullmatch(r"1[016789]\d{7,8}", rest):
             return "+82" + rest
     elif digits.startswith("+1"):
         if re.fullmatch(r"[2-9]\d{9}", digits[2:]):
             return digits
-    elif re.fullmatch(r"01\d{8,9}", digits):
+    elif re.fullmatch(r"01[016789]\d{7,8}", digits):
         return "+82" + digits[1:]
     elif re.fullmatch(r"1?[2-9]\d{9}", digits):
         return "+1" + digits[-10:]
