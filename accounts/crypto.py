@@ -77,8 +77,8 @@ def decrypt_text(token: str) -> str:
     _, keys = keyring()
     if version not in keys:
         raise DecryptionError(f"key version {version} is not configured")
-    raw = base64.b64decode(token.partition(":")[2])
     try:
+        raw = base64.b64decode(token.partition(":")[2], validate=True)
         plain = AESGCM(keys[version]).decrypt(raw[:12], raw[12:], f"v{version}".encode())
     except Exception as exc:
         raise DecryptionError("ciphertext rejected") from exc
@@ -97,11 +97,19 @@ def decrypt_json(token: str) -> dict:
 # `manage.py rotate_encryption_key` re-encrypts every one of them; other apps append their own
 # (e.g. an order's address snapshot) from their AppConfig.ready().
 ENCRYPTED_FIELDS: list[tuple[str, str]] = [("accounts.User", "shipping_address_encrypted")]
+# Optional integer column kept equal to the token's key version, per registered field.
+KEY_VERSION_FIELDS: dict[tuple[str, str], str] = {
+    ("accounts.User", "shipping_address_encrypted"): "address_key_version"
+}
 
 
-def register_encrypted_field(model_label: str, field_name: str) -> None:
+def register_encrypted_field(
+    model_label: str, field_name: str, *, version_field: str | None = None
+) -> None:
     if (model_label, field_name) not in ENCRYPTED_FIELDS:
         ENCRYPTED_FIELDS.append((model_label, field_name))
+    if version_field:
+        KEY_VERSION_FIELDS[(model_label, field_name)] = version_field
 
 
 def reencrypt_token(token: str) -> str:

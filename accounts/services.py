@@ -77,8 +77,6 @@ def profile_complete(*, user: User, data: dict) -> User:
     locked.instagram_id = instagram_id if instagram_id.startswith("@") else f"@{instagram_id}"
     locked.phone = data.get("phone") or ""
     locked.shipping_address = {key: (data.get(key) or "").strip() for key in ADDRESS_KEYS}
-    if not locked.name:
-        locked.name = data["full_name"].strip()[:100]
     if locked.profile_completed_at is None:
         locked.profile_completed_at = timezone.now()
     try:
@@ -97,7 +95,6 @@ def profile_complete(*, user: User, data: dict) -> User:
         "depositor_name",
         "instagram_id",
         "phone",
-        "name",
         "shipping_address_encrypted",
         "address_key_version",
         "profile_completed_at",
