@@ -25,7 +25,7 @@ def _no_api(settings):
     settings.MEDIA_RECONCILE_AFTER_SECONDS = 120
 
 
-def live_stream(title="라이브", seen_ago: timedelta | None = None) -> LiveStream:
+def make_live_stream(title="라이브", seen_ago: timedelta | None = None) -> LiveStream:
     stream = stream_create(title=title)
     stream_publish(stream_key=stream.stream_key, client_ip="127.0.0.1")
     if seen_ago is not None:
@@ -99,8 +99,8 @@ def fake_srs(settings):
 
 
 def test_stream_without_heartbeat_for_two_minutes_goes_offline(db):
-    lost = live_stream("끊긴 방송", seen_ago=timedelta(minutes=2, seconds=5))
-    healthy = live_stream("정상 방송", seen_ago=timedelta(seconds=30))
+    lost = make_live_stream("끊긴 방송", seen_ago=timedelta(minutes=2, seconds=5))
+    healthy = make_live_stream("정상 방송", seen_ago=timedelta(seconds=30))
 
     ended = media_reconcile()
 
@@ -113,7 +113,7 @@ def test_stream_without_heartbeat_for_two_minutes_goes_offline(db):
 
 
 def test_stream_seen_just_under_two_minutes_ago_stays_live(db):
-    stream = live_stream(seen_ago=timedelta(minutes=1, seconds=50))
+    stream = make_live_stream(seen_ago=timedelta(minutes=1, seconds=50))
 
     assert media_reconcile() == []
     stream.refresh_from_db()
@@ -121,7 +121,7 @@ def test_stream_seen_just_under_two_minutes_ago_stays_live(db):
 
 
 def test_reconcile_task_is_idempotent(db):
-    stream = live_stream(seen_ago=timedelta(minutes=5))
+    stream = make_live_stream(seen_ago=timedelta(minutes=5))
 
     first = media_reconcile_task.apply().get()
     second = media_reconcile_task.apply().get()
@@ -145,8 +145,8 @@ def test_reconcile_leaves_pending_and_offline_streams_alone(db):
 
 
 def test_stream_listed_by_srs_stays_live_without_heartbeats(db, fake_srs):
-    listed = live_stream("SRS에 있음", seen_ago=timedelta(minutes=10))
-    missing = live_stream("SRS에 없음", seen_ago=timedelta(minutes=10))
+    listed = make_live_stream("SRS에 있음", seen_ago=timedelta(minutes=10))
+    missing = make_live_stream("SRS에 없음", seen_ago=timedelta(minutes=10))
     fake_srs.names = [listed.stream_key, "someone-elses-stream"]
 
     ended = media_reconcile()
@@ -159,7 +159,7 @@ def test_stream_listed_by_srs_stays_live_without_heartbeats(db, fake_srs):
 
 
 def test_stream_missing_from_srs_keeps_its_two_minutes(db, fake_srs):
-    recent = live_stream(seen_ago=timedelta(seconds=20))
+    recent = make_live_stream(seen_ago=timedelta(seconds=20))
     fake_srs.names = []
 
     assert media_reconcile() == []
@@ -168,7 +168,7 @@ def test_stream_missing_from_srs_keeps_its_two_minutes(db, fake_srs):
 
 
 def test_srs_api_error_skips_the_round(db, fake_srs, caplog):
-    stream = live_stream(seen_ago=timedelta(minutes=10))
+    stream = make_live_stream(seen_ago=timedelta(minutes=10))
     fake_srs.status = 500
 
     assert media_reconcile() == []
@@ -178,7 +178,7 @@ def test_srs_api_error_skips_the_round(db, fake_srs, caplog):
 
 
 def test_srs_unreachable_skips_the_round(db, settings):
-    stream = live_stream(seen_ago=timedelta(minutes=10))
+    stream = make_live_stream(seen_ago=timedelta(minutes=10))
     fake = FakeSRS()
     settings.MEDIA_SERVER_API_URL = fake.url
     fake.close()  # nothing listens there any more
