@@ -140,6 +140,9 @@ def test_srs_config():
     assert re.search(r"mount\s+\[vhost\]/\[app\]/\[stream\]\.flv;", conf)
     assert re.search(r"hls_fragment\s+1;", conf)
     assert re.search(r"hls_window\s+6;", conf)
+    # Flat names under /hls/, the layout live/hls.py serves from HLS_ROOT.
+    assert re.search(r"hls_m3u8_file\s+\[stream\]\.m3u8;", conf)
+    assert re.search(r"hls_ts_file\s+\[stream\]-\[seq\]\.ts;", conf)
     for event in ("on_publish", "on_unpublish"):
         assert re.search(
             rf"{event}\s+http://web:8000/api/v1/media/srs/{event}\?secret=\$\{{MEDIA_WEBHOOK_SECRET\}};",
@@ -263,9 +266,9 @@ def test_nginx_routes_requests(running_nginx):
     seen = json.loads(body)
     assert (status, seen["upstream"], seen["path"]) == (200, "srs", "/live/abc_123.flv")
 
-    status, headers, body = _get(running_nginx + "/hls/live/abc_123.m3u8")
+    status, headers, body = _get(running_nginx + "/hls/abc_123.m3u8")
     seen = json.loads(body)
-    assert (seen["upstream"], seen["path"]) == ("srs", "/hls/live/abc_123.m3u8")
+    assert (seen["upstream"], seen["path"]) == ("srs", "/hls/abc_123.m3u8")
     assert headers["Cache-Control"] == "no-cache"
 
     status, _headers, body = _get(
@@ -329,3 +332,209 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path):
     # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status tells why.
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "Shutting down" in output and "Finished server process" in output
+
+
+# --- manage.py doctor -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def production_like(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "k3y-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
+    settings.PROFILE_ENCRYPTION_KEYS = "2:" + "ab" * 32 + ",1:" + "cd" * 32
+    settings.ALLOWED_HOSTS = ["shop.example.com"]
+    settings.MEDIA_SERVER_API_URL = ""
+    return settings
+
+
+def _doctor() -> tuple[str, str | None]:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    try:
+        call_command("doctor", stdout=out, no_color=True)
+    except CommandError as exc:
+        return out.getvalue(), str(exc)
+    return out.getvalue(), None
+
+
+def _rows(output: str) -> dict[str, tuple[str, str]]:
+    rows = {}
+    for line in output.splitlines()[1:]:
+        parts = line.split(None, 2)
+        if len(parts) >= 2 and parts[1] in ("OK", "WARN", "FAIL"):
+            rows[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else "")
+    return rows
+
+
+@pytest.mark.django_db
+def test_doctor_passes_on_a_healthy_setup(production_like):
+    from dorami.tasks import heartbeat
+
+    heartbeat()
+    output, error = _doctor()
+    assert error is None, output
+    rows = _rows(output)
+    assert {name: status for name, (status, _d) in rows.items()} == {
+        "settings.debug": "OK",
+        "settings.secret_key": "OK",
+        "settings.encryption_key": "OK",
+        "settings.allowed_hosts": "OK",
+        "database": "OK",
+        "database.migrations": "OK",
+        "redis": "OK",
+        "beat.heartbeat": "OK",
+        "media_server": "OK",
+    }
+    assert rows["settings.encryption_key"][1] == "current version 2 (known: 2, 1)"
+    assert "doctor: all checks passed" in output
+
+
+@pytest.mark.django_db
+def test_doctor_fails_on_unreachable_redis(production_like):
+    production_like.REDIS_URL = "redis://127.0.0.1:1/0"
+    output, error = _doctor()
+    assert error == "1 check(s) failed: redis"
+    assert _rows(output)["redis"][0] == "FAIL"
+
+
+@pytest.mark.django_db
+def test_doctor_fails_on_insecure_settings(production_like):
+    from dorami import settings as project_settings
+
+    production_like.SECRET_KEY = project_settings._DEV_SECRET
+    production_like.PROFILE_ENCRYPTION_KEYS = "1:not-hex"
+    production_like.ALLOWED_HOSTS = ["*"]
+    output, error = _doctor()
+    rows = _rows(output)
+    assert rows["settings.secret_key"][0] == "FAIL"
+    assert rows["settings.encryption_key"][0] == "FAIL"
+    assert "PROFILE_ENCRYPTION_KEYS" in rows["settings.encryption_key"][1]
+    assert rows["settings.allowed_hosts"][0] == "FAIL"
+    assert error.startswith("3 check(s) failed")
+
+
+@pytest.mark.django_db
+def test_doctor_reports_a_stale_beat_and_the_media_server(production_like):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    cache.set("dorami:beat:last", (timezone.now() - timedelta(minutes=20)).isoformat())
+    fake = _fake_upstream("srs")
+    production_like.MEDIA_SERVER_API_URL = f"http://127.0.0.1:{fake.server_port}"
+    try:
+        output, error = _doctor()
+    finally:
+        fake.shutdown()
+    rows = _rows(output)
+    assert rows["beat.heartbeat"] == ("FAIL", "last heartbeat 20 min ago: beat is down")
+    assert rows["media_server"][0] == "OK"
+    assert error == "1 check(s) failed: beat.heartbeat"
+
+    production_like.MEDIA_SERVER_API_URL = f"http://127.0.0.1:{_free_port()}"
+    cache.delete("dorami:beat:last")
+    output, error = _doctor()
+    rows = _rows(output)
+    assert rows["beat.heartbeat"][0] == "WARN"
+    assert rows["media_server"][0] == "FAIL"
+    assert error == "1 check(s) failed: media_server"
+
+
+# --- manage.py backup / restore -------------------------------------------------------------
+
+
+def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1", "REDIS_URL": "", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def scratch_database():
+    """A PostgreSQL database of this test's own, dropped afterwards."""
+    import secrets
+
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("the backup round trip needs PostgreSQL (set DATABASE_URL, see Makefile)")
+    name = f"dorami_scratch_{secrets.token_hex(4)}"
+    params = {
+        "host": db["HOST"] or "127.0.0.1",
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgres://{params['user']}:{params['password']}@{params['host']}:{params['port']}"
+    try:
+        yield f"{url}/{name}", lambda: psycopg.connect(dbname=name, autocommit=True, **params)
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_backup_and_restore_round_trip_on_postgresql(scratch_database, tmp_path):
+    url, connect = scratch_database
+    with connect() as conn:
+        conn.execute("CREATE TABLE note (id int PRIMARY KEY, body text NOT NULL)")
+        conn.execute("INSERT INTO note VALUES (1, '도라미'), (2, 'two')")
+    dump = tmp_path / "backup.dump"
+
+    result = _manage("backup", "--output", str(dump), env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert "backup written" in result.stdout
+    assert dump.read_bytes().startswith(b"PGDMP")
+    again = _manage("backup", "--output", str(dump), env={"DATABASE_URL": url})
+    assert again.returncode != 0 and "already exists" in again.stderr
+
+    with connect() as conn:
+        conn.execute("DELETE FROM note WHERE id = 1")
+        conn.execute("UPDATE note SET body = 'changed' WHERE id = 2")
+
+    refused = _manage("restore", str(dump), env={"DATABASE_URL": url})
+    assert refused.returncode != 0
+    assert "--yes" in refused.stderr
+    with connect() as conn:
+        assert conn.execute("SELECT count(*) FROM note").fetchone()[0] == 1
+
+    not_a_dump = tmp_path / "notes.txt"
+    not_a_dump.write_text("hello")
+    wrong = _manage("restore", str(not_a_dump), "--yes", env={"DATABASE_URL": url})
+    assert wrong.returncode != 0 and "is not a postgresql backup" in wrong.stderr
+
+    restored = _manage("restore", str(dump), "--yes", env={"DATABASE_URL": url})
+    assert restored.returncode == 0, restored.stderr
+    with connect() as conn:
+        rows = conn.execute("SELECT id, body FROM note ORDER BY id").fetchall()
+    assert rows == [(1, "도라미"), (2, "two")]
+
+
+def test_backup_and_restore_round_trip_on_sqlite(tmp_path):
+    import sqlite3
+
+    db_path = tmp_path / "db.sqlite3"
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE note (id int PRIMARY KEY, body text)")
+        conn.execute("INSERT INTO note VALUES (1, '도라미')")
+    env = {"DATABASE_URL": "", "SQLITE_PATH": str(db_path)}
+    copy = tmp_path / "copy.sqlite3"
+    result = _manage("backup", "-o", str(copy), env=env)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM note")
+    result = _manage("restore", str(copy), "--yes", env=env)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT body FROM note").fetchall() == [("도라미",)]
