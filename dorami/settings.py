@@ -252,6 +252,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Internal callers speak plain HTTP on the private network (SRS webhooks, health checks).
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/", r"^api/v1/media/"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
