@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 _REFRESH_EVERY = 60 * 60 * 24  # extend the 30-day session at most once a day
@@ -35,5 +36,6 @@ class SuspendedUserMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_suspended:
             logout(request)
-            return redirect("accounts:login")
+            # Runs before the messages middleware, so the login page is told by a flag.
+            return redirect(reverse("accounts:login") + "?suspended=1")
         return self.get_response(request)

@@ -46,7 +46,8 @@ def _render_login(request, *, dev_form=None, status=200, error: str = ""):
 def login_page(request):
     if request.user.is_authenticated:
         return redirect(_after_login_url(request, request.user, _next_param(request)))
-    return _render_login(request)
+    error = services.AccountSuspended.message if request.GET.get("suspended") else ""
+    return _render_login(request, error=error)
 
 
 def dev_login(request):

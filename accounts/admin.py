@@ -1,0 +1,149 @@
+"""User admin (Korean). Status changes go through the suspend/restore actions only, so a
+suspension always ends the user's sessions and lands in the audit log."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.html import format_html_join
+
+from accounts import services
+from accounts.crypto import DecryptionError
+from accounts.models import User
+
+
+class ProfileCompleteFilter(admin.SimpleListFilter):
+    title = "프로필 완료"
+    parameter_name = "profile"
+
+    def lookups(self, request, model_admin):
+        return [("complete", "완료"), ("incomplete", "미완료")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "complete":
+            return queryset.filter(profile_completed_at__isnull=False)
+        if self.value() == "incomplete":
+            return queryset.filter(profile_completed_at__isnull=True)
+        return queryset
+
+
+def _audit(*, actor, action: str, user: User, before: str) -> None:
+    from adminpanel.services import audit_log_record
+
+    audit_log_record(
+        actor=actor,
+        action=action,
+        obj=user,
+        before={"status": before},
+        after={"status": user.status, "session_version": user.session_version},
+    )
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = (
+        "email",
+        "instagram_id",
+        "name",
+        "depositor_name",
+        "status",
+        "is_staff",
+        "profile_complete",
+        "date_joined",
+    )
+    list_filter = ("status", "is_staff", ProfileCompleteFilter, "live_alert_opt_in")
+    search_fields = ("email", "instagram_id", "name", "depositor_name")
+    ordering = ("-date_joined",)
+    list_per_page = 50
+    actions = ("suspend_users", "restore_users")
+    readonly_fields = (
+        "status",
+        "shipping_address_display",
+        "address_key_version",
+        "profile_completed_at",
+        "session_version",
+        "last_login",
+        "date_joined",
+        "updated_at",
+    )
+    filter_horizontal = ("groups", "user_permissions")
+    # The ciphertext and the password hash are never editable here.
+    fieldsets = (
+        (None, {"fields": ("email", "name", "status")}),
+        (
+            "프로필",
+            {
+                "fields": (
+                    "instagram_id",
+                    "depositor_name",
+                    "phone",
+                    "shipping_address_display",
+                    "profile_completed_at",
+                    "live_alert_opt_in",
+                )
+            },
+        ),
+        (
+            "권한",
+            {
+                "classes": ("collapse",),
+                "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
+            },
+        ),
+        (
+            "기록",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "address_key_version",
+                    "session_version",
+                    "last_login",
+                    "date_joined",
+                    "updated_at",
+                ),
+            },
+        ),
+    )
+
+    @admin.display(boolean=True, description="프로필 완료", ordering="profile_completed_at")
+    def profile_complete(self, obj: User) -> bool:
+        return obj.has_complete_profile
+
+    @admin.display(description="배송지")
+    def shipping_address_display(self, obj: User):
+        try:
+            address = obj.shipping_address
+        except DecryptionError:
+            return "복호화할 수 없습니다 (키 확인 필요)"
+        if not address:
+            return "—"
+        lines = [
+            address.get("full_name", ""),
+            " ".join(filter(None, [address.get("address1"), address.get("address2")])),
+            f"{address.get('city', '')}, {address.get('state', '')} {address.get('zip', '')}",
+        ]
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
+
+    @admin.action(description="선택한 회원 이용 정지 (모든 기기에서 로그아웃)")
+    def suspend_users(self, request, queryset):
+        done = 0
+        for user in queryset.exclude(pk=request.user.pk).exclude(status=User.Status.SUSPENDED):
+            with transaction.atomic():
+                before = user.status
+                services.user_suspend(user=user, actor=request.user)
+                _audit(actor=request.user, action="user.suspend", user=user, before=before)
+            done += 1
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, "자기 자신은 정지할 수 없습니다.", messages.WARNING)
+        self.message_user(request, f"{done}명을 이용 정지했습니다.", messages.SUCCESS)
+
+    @admin.action(description="선택한 회원 정지 해제")
+    def restore_users(self, request, queryset):
+        done = 0
+        for user in queryset.filter(status=User.Status.SUSPENDED):
+            with transaction.atomic():
+                before = user.status
+                services.user_restore(user=user, actor=request.user)
+                _audit(actor=request.user, action="user.restore", user=user, before=before)
+            done += 1
+        self.message_user(request, f"{done}명의 정지를 해제했습니다.", messages.SUCCESS)
