@@ -152,6 +152,18 @@ def test_srs_config():
     assert conf.count("{") == conf.count("}")
 
 
+def test_every_setting_is_documented_in_env_example():
+    source = "\n".join(
+        path.read_text() for path in [ROOT / "dorami" / "settings.py", *ROOT.glob("*/settings*.py")]
+    )
+    read = set(re.findall(r"\benv\.\w+\(\s*\"([A-Z][A-Z0-9_]*)\"", source)) - {"DORAMI_TESTING"}
+    documented = set(
+        re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M)
+    )
+    assert read, "no env reads found in settings.py"
+    assert sorted(read - documented) == [], "document these in .env.example"
+
+
 # --- nginx ----------------------------------------------------------------------------------
 
 
