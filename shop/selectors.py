@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shop.models import CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
@@ -213,12 +214,19 @@ def waitlist_entries(*, user) -> list[WaitlistEntry]:
         .exclude(status=WaitlistEntry.Status.CANCELLED)
         .select_related("product", "variant")
         .annotate(
-            ahead=Count(
-                "product__waitlist",
-                filter=Q(
-                    product__waitlist__status=WaitlistEntry.Status.WAITING,
-                    product__waitlist__number__lt=OuterRef("number"),
+            ahead=Coalesce(
+                Subquery(
+                    WaitlistEntry.objects.filter(
+                        product_id=OuterRef("product_id"),
+                        status=WaitlistEntry.Status.WAITING,
+                        number__lt=OuterRef("number"),
+                    )
+                    .order_by()
+                    .values("product_id")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1]
                 ),
+                0,
             )
         )
         .order_by("-created_at")[:50]

@@ -1,5 +1,261 @@
-from django.shortcuts import render
+"""Shop pages: thin doors that parse input, call one service or selector, and render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import profile_required
+from adminpanel.models import get_config
+from shop import selectors, services
+from shop.services import ShopError
+
+STORE_PAGE_SIZE = 20
 
 
+def _wants_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _error_json(error: ShopError) -> JsonResponse:
+    return JsonResponse({"error": error.as_dict()}, status=error.status)
+
+
+# --- home and store ----------------------------------------------------------------------
+
+
+@require_GET
 def home(request):
-    return render(request, "shop/home.html", {})
+    from live.models import LiveStream
+
+    live = LiveStream.objects.live().order_by("-started_at").first()
+    upcoming = list(LiveStream.objects.upcoming().filter(scheduled_at__gt=timezone.now())[:5])
+    context = {
+        "live_stream": live,
+        "next_stream": upcoming[0] if upcoming else None,
+        "upcoming": upcoming,
+        "featured": selectors.featured_products(),
+    }
+    return render(request, "shop/home.html", context)
+
+
+@require_GET
+def store(request):
+    query = request.GET.get("q", "")[:100]
+    paginator = Paginator(selectors.store_products(query=query), STORE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"page": page, "query": query}
+    template = "shop/store.html#product-grid" if request.htmx else "shop/store.html"
+    return render(request, template, context)
+
+
+def _product_or_404(product_id):
+    product = selectors.product_detail(product_id=product_id)
+    if product is None:
+        raise Http404(_("상품을 찾을 수 없습니다"))
+    return product
+
+
+def _product_context(request, product) -> dict:
+    variants = list(product.variants.all())
+    return {
+        "product": product,
+        "variants": variants,
+        "images": list(product.images.all()),
+        "sold_out": selectors.product_is_sold_out(product),
+        "waitlist_entry": selectors.open_waitlist_entry(user=request.user, product_id=product.pk),
+    }
+
+
+@require_GET
+def product_detail(request, product_id: int):
+    product = _product_or_404(product_id)
+    return render(request, "shop/product_detail.html", _product_context(request, product))
+
+
+@require_GET
+def product_sheet(request, product_id: int):
+    """The options sheet alone (the live page shows it in a bottom sheet)."""
+    product = _product_or_404(product_id)
+    return render(request, "shop/product_detail.html#sheet", _product_context(request, product))
+
+
+# --- cart --------------------------------------------------------------------------------
+
+
+@require_POST
+@profile_required
+def cart_add(request):
+    variant_id = request.POST.get("variant_id", "")
+    quantity = request.POST.get("quantity", "1")
+    try:
+        line = services.cart_add(user=request.user, variant_id=variant_id, quantity=quantity)
+    except ShopError as error:
+        if _wants_json(request):
+            return _error_json(error)
+        offer_waitlist = error.code == "INSUFFICIENT_STOCK"
+        context = {"error": error, "variant_id": variant_id, "quantity": quantity}
+        context["offer_waitlist"] = offer_waitlist
+        if request.htmx:
+            return render(request, "shop/product_detail.html#add-result", context, status=200)
+        messages.error(request, error.message)
+        return redirect(request.POST.get("next") or "shop:cart")
+    if _wants_json(request):
+        expires_at = line.expires_at.isoformat() if line.expires_at else None
+        body = {"ok": True, "line_id": line.pk, "quantity": line.quantity, "expires_at": expires_at}
+        return JsonResponse(body, status=201)
+    if request.htmx:
+        context = {"line": line, "product": line.variant.product}
+        response = render(request, "shop/product_detail.html#add-result", context)
+        response["HX-Trigger"] = "cart-changed"
+        return response
+    messages.success(request, _("장바구니에 담았습니다"))
+    return redirect("shop:cart")
+
+
+def _summary_extra(request, cart) -> dict:
+    """Optional hook (settings.SHOP_CART_SUMMARY_HOOK, a dotted path) that adds rows such as
+    shipping and a total to the cart summary without the shop importing other apps."""
+    hook = getattr(settings, "SHOP_CART_SUMMARY_HOOK", "")
+    if not hook or not cart.payable_rows:
+        return {}
+    return import_string(hook)(user=request.user, cart=cart) or {}
+
+
+def _cart_context(request) -> dict:
+    cart = selectors.cart_view(user=request.user)
+    return {"cart": cart, "summary_extra": _summary_extra(request, cart)}
+
+
+@require_GET
+@profile_required
+def cart(request):
+    return render(request, "shop/cart.html", _cart_context(request))
+
+
+@require_GET
+@profile_required
+def cart_summary(request):
+    return render(request, "shop/cart.html#cart-summary", _cart_context(request))
+
+
+def _cart_response(request, *, error: ShopError | None = None, notice: str = ""):
+    if _wants_json(request):
+        if error:
+            return _error_json(error)
+        return JsonResponse({"ok": True})
+    if request.htmx:
+        context = {**_cart_context(request), "error": error, "notice": notice}
+        response = render(request, "shop/cart.html#cart-body", context)
+        response["HX-Trigger"] = "cart-changed"
+        return response
+    if error:
+        messages.error(request, error.message)
+    elif notice:
+        messages.success(request, notice)
+    return redirect("shop:cart")
+
+
+@require_POST
+@profile_required
+def cart_line_update(request, line_id: int):
+    try:
+        services.cart_line_update(
+            user=request.user, line_id=line_id, quantity=request.POST.get("quantity", "")
+        )
+    except ShopError as error:
+        return _cart_response(request, error=error)
+    return _cart_response(request, notice=_("수량을 변경했습니다"))
+
+
+@require_POST
+@profile_required
+def cart_line_remove(request, line_id: int):
+    try:
+        services.cart_line_remove(user=request.user, line_id=line_id)
+    except ShopError as error:
+        return _cart_response(request, error=error)
+    return _cart_response(request, notice=_("삭제했습니다"))
+
+
+@require_POST
+@profile_required
+def cart_clear(request):
+    services.cart_clear(user=request.user)
+    return _cart_response(request, notice=_("장바구니를 비웠습니다"))
+
+
+@require_GET
+def cart_badge(request):
+    count = selectors.cart_count(user=request.user)
+    return HttpResponse(str(count) if count else "")
+
+
+# --- waitlist ----------------------------------------------------------------------------
+
+
+@require_POST
+@profile_required
+def waitlist_join(request):
+    variant_id = request.POST.get("variant_id", "")
+    quantity = request.POST.get("quantity", "1")
+    try:
+        entry = services.waitlist_join(user=request.user, variant_id=variant_id, quantity=quantity)
+    except ShopError as error:
+        if _wants_json(request):
+            return _error_json(error)
+        if request.htmx:
+            context = {"error": error}
+            return render(request, "shop/product_detail.html#add-result", context)
+        messages.error(request, error.message)
+        return redirect("shop:waitlist")
+    position = selectors.waitlist_position(entry=entry)
+    if _wants_json(request):
+        body = {"ok": True, "entry_id": entry.pk, "number": entry.number, "position": position}
+        return JsonResponse(body, status=201)
+    if request.htmx:
+        context = {"joined": entry, "position": position}
+        return render(request, "shop/product_detail.html#add-result", context)
+    messages.success(request, _("예비번호 %(n)s번을 받았습니다") % {"n": entry.number})
+    return redirect("shop:waitlist")
+
+
+@require_GET
+@profile_required
+def waitlist(request):
+    context = {
+        "entries": selectors.waitlist_entries(user=request.user),
+        "promotion_minutes": get_config().waitlist_promotion_minutes,
+    }
+    template = "shop/waitlist.html#waitlist-list" if request.htmx else "shop/waitlist.html"
+    return render(request, template, context)
+
+
+@require_POST
+@profile_required
+def waitlist_cancel(request, entry_id: int):
+    try:
+        services.waitlist_cancel(user=request.user, entry_id=entry_id)
+    except ShopError as error:
+        if _wants_json(request):
+            return _error_json(error)
+        messages.error(request, error.message)
+    else:
+        if _wants_json(request):
+            return JsonResponse({"ok": True})
+        messages.success(request, _("예비번호를 취소했습니다"))
+    if request.htmx:
+        context = {
+            "entries": selectors.waitlist_entries(user=request.user),
+            "promotion_minutes": get_config().waitlist_promotion_minutes,
+        }
+        return render(request, "shop/waitlist.html#waitlist-list", context)
+    return redirect("shop:waitlist")
