@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from dorami import health
 
@@ -9,6 +10,11 @@ urlpatterns = [
     path("api/v1/health/ready", health.ready, name="health-ready"),
     path("", include("django_prometheus.urls")),
     path("admin/", admin.site.urls),
+    # allauth's password login/signup pages are replaced by ours (Kakao + dev login).
+    path("accounts/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    path(
+        "accounts/signup/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)
+    ),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("shop.urls")),

@@ -124,3 +124,24 @@ def test_suspended_user_cannot_log_in_with_kakao(client, fake_kakao, user_factor
     assert "이용이 정지된 계정입니다" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert user.pk
+
+
+def test_kakao_account_without_email_asks_for_one(client, fake_kakao):
+    fake_kakao.email = None
+    response = _callback(client, fake_kakao, _start(client, fake_kakao))
+    assert response.status_code == 302
+    signup = client.get(response["Location"])
+    assert signup.status_code == 200
+    assert "이메일을 알려주세요" in signup.content.decode()
+    response = client.post(response["Location"], {"email": "NoMail@Example.com"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/profile/register/")
+    user = User.objects.get(email="nomail@example.com")
+    assert SocialAccount.objects.get(user=user).uid == "4242"
+
+
+def test_allauth_password_pages_lead_to_our_login(client):
+    response = client.get("/accounts/login/?next=/live/")
+    assert response.status_code in (301, 302)
+    assert response["Location"] == "/login/?next=/live/"
+    assert client.get("/accounts/signup/")["Location"] == "/login/"
