@@ -6,7 +6,9 @@ plain JSON. Sending goes through `dorami.realtime.send_event` (one transport, af
 
 from __future__ import annotations
 
-from dorami.realtime import STAFF_GROUP, room_group, send_event
+import json
+
+from dorami.realtime import STAFF_GROUP, room_group, send_event, send_text
 
 STREAM_STARTED = "stream.started"
 STREAM_ENDED = "stream.ended"
@@ -16,6 +18,11 @@ CHAT_MESSAGE = "chat.message"
 CHAT_DELETED = "chat.deleted"
 VIEWERS = "viewers"
 RESTREAM_STATE = "restream.state"
+
+
+def control_group(stream_id) -> str:
+    """Server-internal messages to the sockets of one room (never sent to browsers)."""
+    return f"ctl.live.{stream_id}"
 
 
 def stream_payload(stream) -> dict:
@@ -57,3 +64,18 @@ def announce_restream_state(session) -> None:
         "error": session.last_error[-300:],
     }
     send_event(group=STAFF_GROUP, event=RESTREAM_STATE, data=data)
+
+
+def announce_chat_message(*, stream_id: int, payload: dict) -> None:
+    send_event(group=room_group(stream_id), event=CHAT_MESSAGE, data=payload)
+
+
+def announce_chat_deleted(*, stream_id: int, message_id: int) -> None:
+    data = {"stream_id": stream_id, "message_id": message_id}
+    send_event(group=room_group(stream_id), event=CHAT_DELETED, data=data)
+
+
+def announce_chat_ban(*, stream_id: int, user_id: int) -> None:
+    """Every process closes that user's sockets in the room (after commit)."""
+    text = json.dumps({"action": "ban", "user_id": user_id})
+    send_text(group=control_group(stream_id), text=text)

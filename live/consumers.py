@@ -1,0 +1,245 @@
+"""One websocket per viewer: chat, presence and room events of one stream.
+
+Client → server: `{"type":"chat","body":…}`, `{"type":"heartbeat"}`, and for staff
+`{"type":"delete","message_id":…}`, `{"type":"mute"|"ban","user_id":…}`.
+Server → client: `hello`, `history`, `event` (room events with `seq`), `error` (`code`, `message`).
+
+Hot path: room events reach this socket through `dorami.realtime`'s hub as already-rendered text
+(`_deliver`), with no channel-layer message and no thread hop. The stock `AsyncConsumer.dispatch`
+runs `aclose_old_connections()` (a thread hop) before every handler; this consumer skips it and
+does its ORM work explicitly through `database_sync_to_async` (join of a logged-in user, chat
+send, moderation), which closes stale connections in its own thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+import uuid
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from accounts.permissions import MESSAGES as GATE_MESSAGES
+from accounts.permissions import can_buy_or_chat
+from dorami import realtime as transport
+from live import presence
+from live.realtime import control_group
+from live.selectors import cached_join_context, join_context
+from live.services import chat as chat_service
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 4096
+FRAME_WINDOW_SECONDS = 10.0
+MAX_FRAMES_PER_WINDOW = 60  # chat (20/10 s) + heartbeats + slack
+MAX_ERRORS_PER_WINDOW = 15
+CLOSE_BANNED = 4003
+CLOSE_NOT_FOUND = 4404
+CLOSE_FLOOD = 4008
+CLOSE_TOO_LARGE = 1009
+_GUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+ERROR_MESSAGES = {
+    "INVALID_JSON": "잘못된 메시지 형식입니다.",
+    "UNKNOWN_TYPE": "알 수 없는 메시지 종류입니다.",
+    "FRAME_TOO_LARGE": "메시지가 너무 큽니다 (최대 4KB).",
+    "FLOODING": "메시지를 너무 많이 보내 연결을 종료합니다.",
+    "INVALID_INPUT": "요청 값이 올바르지 않습니다.",
+    **GATE_MESSAGES,
+}
+
+
+class LiveRoomConsumer(AsyncWebsocketConsumer):
+    # No per-socket channel-layer channel: room events arrive through the realtime hub.
+    channel_layer_alias = "__no_channel_layer__"
+
+    stream_id: int | None = None
+    member: str | None = None
+    closing = False
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def connect(self):
+        stream_key = self.scope["url_route"]["kwargs"]["stream_key"]
+        user = self.scope.get("user")
+        self.user = user if getattr(user, "is_authenticated", False) else None
+        self.user_id = self.user.pk if self.user else None
+        context = cached_join_context(stream_key) if self.user is None else False
+        if context is False:
+            context = await database_sync_to_async(join_context)(
+                stream_key=stream_key, user_id=self.user_id
+            )
+        if context is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.stream_id = context["stream_id"]
+        self.group = transport.room_group(self.stream_id)
+        await self.accept()
+        if context.get("banned"):
+            await self.send_error(chat_service.ChatBanned.code, str(chat_service.ChatBanned()))
+            await self.close(code=CLOSE_BANNED, reason="banned")
+            self.closing = True
+            self.stream_id = None
+            return
+        self.member = presence.member_for(user_id=self.user_id, guest_key=self._guest_key())
+        self.window_start = time.monotonic()
+        self.frames = 0
+        self.errors = 0
+        # Subscribe before reading the sequence: every later event reaches this socket.
+        await transport.subscribe(self.group, self._deliver)
+        await transport.subscribe(control_group(self.stream_id), self._control)
+        history = await chat_service.ahistory_read(stream_id=self.stream_id)
+        seq = await transport.acurrent_sequence(self.group)
+        await presence.presence_join(stream_id=self.stream_id, member=self.member, announce=False)
+        viewers = await presence.aviewer_count(self.stream_id)
+        await self.send_json(
+            {
+                "type": "hello",
+                "seq": seq,
+                "viewers": viewers,
+                "stream_id": self.stream_id,
+                "status": context["status"],
+                "can_chat": can_buy_or_chat(self.user) is None,
+                "is_staff": bool(self.user and self.user.is_staff),
+            }
+        )
+        await self.send_json({"type": "history", "messages": history})
+        await presence.presence_changed(self.stream_id)
+
+    async def disconnect(self, code):
+        if self.stream_id is None or self.member is None:
+            return
+        transport.unsubscribe(self.group, self._deliver)
+        transport.unsubscribe(control_group(self.stream_id), self._control)
+        try:
+            await presence.presence_leave(stream_id=self.stream_id, member=self.member)
+        except Exception:
+            logger.warning("presence leave failed", exc_info=True)
+        self.member = None
+
+    def _guest_key(self) -> str:
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None) if session is not None else None
+        if key:  # the session key itself never leaves the server, but keep it out of Redis too
+            return hashlib.sha256(key.encode()).hexdigest()[:24]
+        query = self.scope.get("query_string", b"").decode("latin-1")
+        for part in query.split("&"):
+            name, _sep, value = part.partition("=")
+            if name == "g" and _GUEST_KEY.match(value):
+                return value
+        return uuid.uuid4().hex  # no session, no key: this socket counts on its own
+
+    # --- delivery (hot path) --------------------------------------------------------------
+    async def _deliver(self, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _control(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return
+        if (
+            message.get("action") == "ban"
+            and self.user_id
+            and message.get("user_id") == (self.user_id)
+        ):
+            await self.send_error(chat_service.ChatBanned.code, str(chat_service.ChatBanned()))
+            await self.close(code=CLOSE_BANNED, reason="banned")
+            self.closing = True
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))
+
+    async def send_error(self, code: str, message: str | None = None) -> None:
+        self.errors = getattr(self, "errors", 0) + 1
+        await self.send_json(
+            {"type": "error", "code": code, "message": message or ERROR_MESSAGES.get(code, "")}
+        )
+
+    # --- client messages ------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.stream_id is None or self.closing:
+            return
+        if not await self._within_budget():
+            return
+        raw = text_data if text_data is not None else bytes_data
+        if raw is not None and len(raw.encode() if isinstance(raw, str) else raw) > MAX_FRAME_BYTES:
+            await self.send_error("FRAME_TOO_LARGE")
+            await self.close(code=CLOSE_TOO_LARGE, reason="frame too large")
+            self.closing = True
+            return
+        try:
+            message = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await self.send_error("INVALID_JSON")
+            return
+        kind = message.get("type")
+        if kind == "heartbeat":
+            presence.presence_heartbeat(stream_id=self.stream_id, member=self.member)
+        elif kind == "chat":
+            await self._chat(message.get("body"))
+        elif kind == "delete":
+            await self._moderate(chat_service.chat_message_delete, message, "message_id")
+        elif kind in ("mute", "ban"):
+            await self._moderate(
+                chat_service.chat_sanction_add, message, "user_id", kind=kind.upper()
+            )
+        else:
+            await self.send_error("UNKNOWN_TYPE")
+
+    async def _within_budget(self) -> bool:
+        """Per-socket flood guard (before any Redis or database work): error frames first,
+        then a close with a reason."""
+        now = time.monotonic()
+        if now - self.window_start > FRAME_WINDOW_SECONDS:
+            self.window_start, self.frames, self.errors = now, 0, 0
+        self.frames += 1
+        if self.frames > MAX_FRAMES_PER_WINDOW or self.errors > MAX_ERRORS_PER_WINDOW:
+            await self.send_error("FLOODING")
+            await self.close(code=CLOSE_FLOOD, reason="flooding")
+            self.closing = True
+            return False
+        return True
+
+    async def _chat(self, body) -> None:
+        code = can_buy_or_chat(self.user)
+        if code:
+            await self.send_error(code)
+            return
+        try:
+            chat_service.chat_body_clean(body)  # cheap checks before the thread hop
+            await database_sync_to_async(chat_service.chat_message_post)(
+                stream_id=self.stream_id, user=self.user, body=body
+            )
+        except chat_service.ChatError as error:
+            await self.send_error(error.code, error.message)
+
+    async def _moderate(self, service, message: dict, field: str, **extra) -> None:
+        value = message.get(field)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            await self.send_error("INVALID_INPUT")
+            return
+        kwargs = (
+            {"message_id": value}
+            if field == "message_id"
+            else {
+                "stream_id": self.stream_id,
+                "user_id": value,
+            }
+        )
+        try:
+            await database_sync_to_async(service)(by=self.user, **kwargs, **extra)
+        except chat_service.ChatError as error:
+            await self.send_error(error.code, error.message)

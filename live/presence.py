@@ -1,0 +1,308 @@
+"""Viewer presence: who is watching a stream, counted once per person, without the database.
+
+Redis layout per stream (`<id>`):
+- `rt:pres:<id>` sorted set, member = `u<user id>` or `g<guest key>`, score = last seen (epoch s);
+  members older than the TTL (30 s) are dropped, so a crashed client falls out on its own;
+- `rt:pres:conns:<id>` hash member → open sockets (several tabs count once; the member leaves
+  the set when its last socket closes);
+- `rt:pres:gate:<id>` `SET NX PX 1000`: at most one `viewers` event per second per room; the
+  holder re-checks after the window (trailing update), so the last change is never lost;
+- `rt:pres:last:<id>` / `rt:pres:peak:<id>`: last announced count and the highest count saved.
+
+Heartbeats only touch process memory; each process refreshes the scores of its own sockets in
+one pipeline every few seconds. Peak viewers reach the database at most once per second, as a
+conditional `UPDATE … WHERE peak_viewers < n`. Without Redis (embedded default) the same
+functions keep the state in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import weakref
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from dorami.realtime import apublish, async_redis, room_group, sync_redis
+from live import realtime as live_realtime
+
+logger = logging.getLogger(__name__)
+
+DAY = 86400
+
+_LEAVE_LUA = """
+local n = redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
+if n <= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return n
+"""
+
+
+def ttl_seconds() -> float:
+    return float(getattr(settings, "LIVE_PRESENCE_TTL_SECONDS", 30))
+
+
+def flush_seconds() -> float:
+    return float(getattr(settings, "LIVE_PRESENCE_FLUSH_SECONDS", 5))
+
+
+def coalesce_seconds() -> float:
+    return float(getattr(settings, "LIVE_VIEWERS_COALESCE_SECONDS", 1.0))
+
+
+def _k(kind: str, stream_id: int) -> str:
+    return f"rt:pres:{kind}:{stream_id}" if kind else f"rt:pres:{stream_id}"
+
+
+def member_for(*, user_id: int | None, guest_key: str | None) -> str:
+    return f"u{user_id}" if user_id else f"g{guest_key}"
+
+
+# --- In-process fallback (embedded default) -------------------------------------------------
+class _Memory:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.scores: dict[int, dict[str, float]] = {}
+        self.conns: dict[int, dict[str, int]] = {}
+        self.gates: dict[int, float] = {}
+        self.last: dict[int, int] = {}
+        self.peak: dict[int, int] = {}
+
+    def count(self, stream_id: int, now: float) -> int:
+        with self.lock:
+            scores = self.scores.get(stream_id, {})
+            for member in [m for m, s in scores.items() if s <= now - ttl_seconds()]:
+                del scores[member]
+            return len(scores)
+
+
+_memory = _Memory()
+
+
+# --- Counting -------------------------------------------------------------------------------
+def viewer_count(stream_id: int) -> int:
+    """Current unique viewers (sync; pages and the room state)."""
+    now = time.time()
+    client = sync_redis()
+    if client is None:
+        return _memory.count(stream_id, now)
+    pipe = client.pipeline(transaction=False)
+    pipe.zremrangebyscore(_k("", stream_id), "-inf", now - ttl_seconds())
+    pipe.zcard(_k("", stream_id))
+    return int(pipe.execute()[1])
+
+
+async def aviewer_count(stream_id: int) -> int:
+    now = time.time()
+    client = async_redis()
+    if client is None:
+        return _memory.count(stream_id, now)
+    pipe = client.pipeline(transaction=False)
+    pipe.zremrangebyscore(_k("", stream_id), "-inf", now - ttl_seconds())
+    pipe.zcard(_k("", stream_id))
+    return int((await pipe.execute())[1])
+
+
+# --- Join / heartbeat / leave ---------------------------------------------------------------
+class _Tracker:
+    """This process's sockets per stream: member → [open sockets, last heartbeat]."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.rooms: dict[int, dict[str, list]] = {}
+        self.task: asyncio.Task | None = None
+
+    def ensure_flusher(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._flush_forever())
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(flush_seconds())
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("presence flush failed", exc_info=True)
+
+    async def flush(self) -> None:
+        """Refresh scores of members heard from within the TTL; announce changed counts."""
+        now = time.time()
+        horizon = now - ttl_seconds()
+        client = async_redis()
+        for stream_id, members in list(self.rooms.items()):
+            fresh = {m: v[1] for m, v in members.items() if v[1] > horizon}
+            if client is None:
+                with _memory.lock:
+                    _memory.scores.setdefault(stream_id, {}).update(fresh)
+                changed = _memory.count(stream_id, now) != _memory.last.get(stream_id)
+            else:
+                pipe = client.pipeline(transaction=False)
+                if fresh:
+                    pipe.zadd(_k("", stream_id), fresh)
+                pipe.zremrangebyscore(_k("", stream_id), "-inf", horizon)
+                pipe.zcard(_k("", stream_id))
+                pipe.get(_k("last", stream_id))
+                result = await pipe.execute()
+                last = result[-1]
+                changed = last is None or int(last) != int(result[-2])
+            if changed:
+                await presence_changed(stream_id)
+            if not members:
+                self.rooms.pop(stream_id, None)
+
+
+_trackers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tracker() -> _Tracker:
+    loop = asyncio.get_running_loop()
+    tracker = _trackers.get(loop)
+    if tracker is None:
+        tracker = _trackers[loop] = _Tracker(loop)
+    tracker.ensure_flusher()
+    return tracker
+
+
+async def presence_join(*, stream_id: int, member: str, announce: bool = True) -> None:
+    now = time.time()
+    tracker = _tracker()
+    entry = tracker.rooms.setdefault(stream_id, {}).setdefault(member, [0, now])
+    entry[0] += 1
+    entry[1] = now
+    client = async_redis()
+    if client is None:
+        with _memory.lock:
+            _memory.scores.setdefault(stream_id, {})[member] = now
+            conns = _memory.conns.setdefault(stream_id, {})
+            conns[member] = conns.get(member, 0) + 1
+    else:
+        pipe = client.pipeline(transaction=False)
+        pipe.zadd(_k("", stream_id), {member: now})
+        pipe.hincrby(_k("conns", stream_id), member, 1)
+        pipe.expire(_k("", stream_id), DAY)
+        pipe.expire(_k("conns", stream_id), DAY)
+        await pipe.execute()
+    if announce:
+        await presence_changed(stream_id)
+
+
+def presence_heartbeat(*, stream_id: int, member: str) -> None:
+    """A client said it is still here: memory only; the flusher writes it to Redis."""
+    room = _tracker().rooms.get(stream_id)
+    if room is not None and member in room:
+        room[member][1] = time.time()
+
+
+async def presence_leave(*, stream_id: int, member: str) -> None:
+    tracker = _tracker()
+    room = tracker.rooms.get(stream_id, {})
+    entry = room.get(member)
+    if entry is not None:
+        entry[0] -= 1
+        if entry[0] <= 0:
+            room.pop(member, None)
+    client = async_redis()
+    if client is None:
+        with _memory.lock:
+            conns = _memory.conns.setdefault(stream_id, {})
+            conns[member] = conns.get(member, 0) - 1
+            if conns[member] <= 0:
+                conns.pop(member, None)
+                _memory.scores.get(stream_id, {}).pop(member, None)
+    else:
+        await client.eval(_LEAVE_LUA, 2, _k("", stream_id), _k("conns", stream_id), member)
+    await presence_changed(stream_id)
+
+
+# --- Coalesced announcements ----------------------------------------------------------------
+async def _acquire_gate(stream_id: int) -> bool:
+    window = coalesce_seconds()
+    client = async_redis()
+    if client is None:
+        now = time.monotonic()
+        with _memory.lock:
+            if _memory.gates.get(stream_id, 0) > now:
+                return False
+            _memory.gates[stream_id] = now + window
+            return True
+    return bool(await client.set(_k("gate", stream_id), 1, nx=True, px=int(window * 1000)))
+
+
+async def presence_changed(stream_id: int) -> None:
+    """Announce the count now if no announcement happened in the last second; the gate holder
+    re-checks when its window ends, so changes inside the window are announced then."""
+    if not await _acquire_gate(stream_id):
+        return
+    await _announce(stream_id)
+    loop = asyncio.get_running_loop()
+    loop.call_later(coalesce_seconds() + 0.05, _schedule_trailing, loop, stream_id)
+
+
+def _schedule_trailing(loop, stream_id: int) -> None:
+    loop.create_task(_trailing(stream_id))
+
+
+async def _trailing(stream_id: int) -> None:
+    try:
+        count = await aviewer_count(stream_id)
+        if count != await _last_announced(stream_id):
+            await presence_changed(stream_id)
+    except Exception:
+        logger.warning("trailing viewer update failed", exc_info=True)
+
+
+async def _last_announced(stream_id: int) -> int | None:
+    client = async_redis()
+    if client is None:
+        return _memory.last.get(stream_id)
+    value = await client.get(_k("last", stream_id))
+    return None if value is None else int(value)
+
+
+async def _announce(stream_id: int) -> None:
+    count = await aviewer_count(stream_id)
+    client = async_redis()
+    if client is None:
+        with _memory.lock:
+            _memory.last[stream_id] = count
+            raise_peak = count > _memory.peak.get(stream_id, 0)
+            if raise_peak:
+                _memory.peak[stream_id] = count
+    else:
+        pipe = client.pipeline(transaction=False)
+        pipe.set(_k("last", stream_id), count, ex=DAY)
+        pipe.get(_k("peak", stream_id))
+        peak = (await pipe.execute())[1]
+        raise_peak = count > int(peak or 0)
+        if raise_peak:
+            await client.set(_k("peak", stream_id), count, ex=DAY)
+    await apublish(
+        group=room_group(stream_id),
+        event=live_realtime.VIEWERS,
+        data={"stream_id": stream_id, "viewers": count},
+    )
+    if raise_peak:
+        await database_sync_to_async(save_peak_viewers)(stream_id=stream_id, viewers=count)
+
+
+def save_peak_viewers(*, stream_id: int, viewers: int) -> int:
+    """Conditional UPDATE: never lowers the peak, one statement, no read."""
+    from live.models import LiveStream
+
+    return LiveStream.objects.filter(pk=stream_id, peak_viewers__lt=viewers).update(
+        peak_viewers=viewers
+    )
+
+
+async def presence_shutdown() -> None:
+    """Stop this loop's flusher (tests, shutdown)."""
+    tracker = _trackers.pop(asyncio.get_running_loop(), None)
+    if tracker is not None and tracker.task is not None:
+        tracker.task.cancel()

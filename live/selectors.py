@@ -1,0 +1,125 @@
+"""Reads shared by the live pages, the room-state endpoint and the consumer."""
+
+from __future__ import annotations
+
+import time
+
+from django.db.models import Prefetch
+
+from dorami.realtime import current_sequence, room_group
+from live.models import ChatSanction, LiveStream
+from live.presence import viewer_count
+
+
+def stream_by_key(stream_key: str) -> LiveStream | None:
+    if not isinstance(stream_key, str) or len(stream_key) != 32:
+        return None
+    return LiveStream.objects.filter(stream_key=stream_key).first()
+
+
+def current_stream() -> LiveStream | None:
+    """The LIVE stream, else the next scheduled one."""
+    live = LiveStream.objects.live().order_by("-started_at").first()
+    return live or LiveStream.objects.upcoming().first()
+
+
+def stream_products(stream: LiveStream) -> list:
+    """Carousel: the stream's visible products with their variants (2 queries)."""
+    from shop.models import Product, ProductVariant
+
+    variants = ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN).order_by(
+        "sort_order", "id"
+    )
+    products = (
+        Product.objects.filter(stream=stream, hidden_from_store=False)
+        .order_by("sort_order", "id")
+        .prefetch_related(Prefetch("variants", queryset=variants, to_attr="live_variants"))
+    )
+    result = []
+    for product in products:
+        available = sum(v.available for v in product.live_variants if v.status == "ACTIVE")
+        prices = [v.price for v in product.live_variants if v.status == "ACTIVE"]
+        product.live_price = min(prices) if prices else product.price
+        product.live_available = available
+        product.live_sold_out = product.status == Product.Status.SOLD_OUT or available == 0
+        result.append(product)
+    return result
+
+
+def _stock_list(products: list) -> list[dict]:
+    return [
+        {
+            "product_id": product.pk,
+            "status": product.status,
+            "sold_out": product.live_sold_out,
+            "available": product.live_available,
+            "variants": [
+                {
+                    "variant_id": v.pk,
+                    "stock": v.stock,
+                    "available": v.available,
+                    "status": v.status,
+                }
+                for v in product.live_variants
+            ],
+        }
+        for product in products
+    ]
+
+
+def live_room_state(*, stream: LiveStream) -> dict:
+    """Everything a client needs after a gap or a reconnect. The seq is read first, so every
+    event after it is either reflected here or arrives later with a higher seq."""
+    from live.services.chat import history_read
+
+    seq = current_sequence(room_group(stream.pk))
+    products = stream_products(stream)
+    return {
+        "stream_id": stream.pk,
+        "status": stream.status,
+        "title": stream.title,
+        "started_at": stream.started_at.isoformat() if stream.started_at else None,
+        "ended_at": stream.ended_at.isoformat() if stream.ended_at else None,
+        "seq": seq,
+        "viewers": viewer_count(stream.pk),
+        "notice": stream.notice_text,
+        "featured_product_id": stream.featured_product_id,
+        "products": _stock_list(products),
+        "messages": history_read(stream_id=stream.pk),
+    }
+
+
+# --- Consumer join --------------------------------------------------------------------------
+_join_cache: dict[str, tuple[float, dict | None]] = {}
+JOIN_CACHE_SECONDS = 2.0
+
+
+def join_context(*, stream_key: str, user_id: int | None) -> dict | None:
+    """What a socket needs to join: the stream and, for a user, whether they are banned.
+
+    Guests' lookups are cached in-process for 2 s so a reconnect storm costs no queries.
+    """
+    now = time.monotonic()
+    cached = _join_cache.get(stream_key)
+    if cached is not None and cached[0] > now:
+        context = cached[1]
+    else:
+        stream = stream_by_key(stream_key)
+        context = None if stream is None else {"stream_id": stream.pk, "status": stream.status}
+        if len(_join_cache) > 1000:
+            _join_cache.clear()
+        _join_cache[stream_key] = (now + JOIN_CACHE_SECONDS, context)
+    if context is None or not user_id:
+        return context
+    banned = ChatSanction.objects.filter(
+        stream_id=context["stream_id"], user_id=user_id, kind=ChatSanction.Kind.BAN
+    ).exists()
+    return {**context, "banned": banned}
+
+
+def cached_join_context(stream_key: str) -> dict | bool | None:
+    """The cached guest context, or False when a database lookup is needed."""
+    cached = _join_cache.get(stream_key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    return False

@@ -1,0 +1,299 @@
+"""Live chat: post, delete, mute/ban, the per-user rate limit and the Redis history.
+
+History: a Redis list per stream (`rt:chat:<id>`, newest first, 100 entries, 24 h TTL) holds
+the exact payloads that were broadcast, so a joining socket gets the last 100 messages without
+touching the database. Every message is also stored as a `ChatMessage` row.
+Rate limit: a sliding log per user (`rt:chatrl:<user id>`, a sorted set trimmed by a Lua
+script), numbers from `SystemConfig` (20 messages / 10 s by default).
+Without Redis (embedded default) both live in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections import deque
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
+
+from accounts.permissions import MESSAGES as GATE_MESSAGES
+from accounts.permissions import can_buy_or_chat
+from dorami.realtime import async_redis, sync_redis
+from live import realtime
+from live.models import ChatMessage, ChatSanction, LiveStream
+from live.services.errors import LiveError
+
+MAX_LENGTH = 500
+HISTORY_SIZE = 100
+HISTORY_TTL = 24 * 60 * 60
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ChatError(LiveError):
+    code = "CHAT_ERROR"
+
+
+class MessageEmpty(ChatError):
+    code = "MESSAGE_EMPTY"
+    default_message = _("메시지를 입력해 주세요.")
+
+
+class MessageTooLong(ChatError):
+    code = "MESSAGE_TOO_LONG"
+    default_message = _("메시지는 500자 이내로 입력해 주세요.")
+
+
+class ChatMuted(ChatError):
+    code = "CHAT_MUTED"
+    default_message = _("채팅이 제한되었습니다.")
+
+
+class ChatBanned(ChatError):
+    code = "CHAT_BANNED"
+    default_message = _("이 방송에서 강퇴되었습니다.")
+
+
+class RateLimitExceeded(ChatError):
+    code = "RATE_LIMIT_EXCEEDED"
+    default_message = _("메시지를 너무 빨리 보내고 있습니다. 잠시 후 다시 시도해 주세요.")
+
+
+class ChatNotAllowed(ChatError):
+    """Not logged in / suspended / profile incomplete: `code` is the gate's code."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(GATE_MESSAGES.get(code))
+
+
+class NotStaff(ChatError):
+    code = "FORBIDDEN"
+    default_message = _("권한이 없습니다.")
+
+
+class MessageNotFound(ChatError):
+    code = "MESSAGE_NOT_FOUND"
+    default_message = _("메시지를 찾을 수 없습니다.")
+
+
+class UserNotFound(ChatError):
+    code = "USER_NOT_FOUND"
+    default_message = _("사용자를 찾을 수 없습니다.")
+
+
+class StreamNotFound(ChatError):
+    code = "STREAM_NOT_FOUND"
+    default_message = _("방송을 찾을 수 없습니다.")
+
+
+# --- Input ----------------------------------------------------------------------------------
+def chat_body_clean(body) -> str:
+    """HTML stripped on input, control characters dropped, trimmed; 1–500 characters."""
+    if not isinstance(body, str):
+        raise MessageEmpty()
+    text = _CONTROL.sub("", strip_tags(body)).strip()
+    if not text:
+        raise MessageEmpty()
+    if len(text) > MAX_LENGTH:
+        raise MessageTooLong()
+    return text
+
+
+# --- Rate limit -----------------------------------------------------------------------------
+_RATE_LUA = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+return 1
+"""
+_rate_memory: dict[int, deque] = {}
+_memory_lock = threading.Lock()
+
+
+def chat_rate_limit_take(*, user_id: int) -> None:
+    """Count one message for `user_id`; raise RateLimitExceeded past the configured limit."""
+    from adminpanel.models import get_config
+
+    config = get_config()
+    limit, window = config.chat_rate_limit_count, config.chat_rate_limit_seconds
+    now = time.time()
+    client = sync_redis()
+    if client is not None:
+        allowed = client.eval(
+            _RATE_LUA, 1, f"rt:chatrl:{user_id}", now, window, limit, uuid.uuid4().hex
+        )
+        if not int(allowed):
+            raise RateLimitExceeded()
+        return
+    with _memory_lock:
+        log = _rate_memory.setdefault(user_id, deque())
+        while log and log[0] <= now - window:
+            log.popleft()
+        if len(log) >= limit:
+            raise RateLimitExceeded()
+        log.append(now)
+
+
+# --- History --------------------------------------------------------------------------------
+_history_memory: dict[int, deque] = {}
+
+
+def _history_key(stream_id: int) -> str:
+    return f"rt:chat:{stream_id}"
+
+
+def history_push(*, stream_id: int, payload: dict) -> None:
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    client = sync_redis()
+    if client is None:
+        with _memory_lock:
+            _history_memory.setdefault(stream_id, deque(maxlen=HISTORY_SIZE)).appendleft(text)
+        return
+    pipe = client.pipeline(transaction=True)
+    pipe.lpush(_history_key(stream_id), text)
+    pipe.ltrim(_history_key(stream_id), 0, HISTORY_SIZE - 1)
+    pipe.expire(_history_key(stream_id), HISTORY_TTL)
+    pipe.execute()
+
+
+def history_remove(*, stream_id: int, message_id: int) -> None:
+    client = sync_redis()
+    if client is None:
+        with _memory_lock:
+            entries = _history_memory.get(stream_id, deque())
+            for text in list(entries):
+                if json.loads(text).get("id") == message_id:
+                    entries.remove(text)
+        return
+    for raw in client.lrange(_history_key(stream_id), 0, -1):
+        if json.loads(raw).get("id") == message_id:
+            client.lrem(_history_key(stream_id), 0, raw)
+
+
+def _decode_history(raw_entries) -> list[dict]:
+    messages = []
+    for raw in reversed(raw_entries):  # stored newest first; returned oldest first
+        try:
+            messages.append(json.loads(raw))
+        except (TypeError, ValueError):
+            continue
+    return messages
+
+
+def history_read(*, stream_id: int) -> list[dict]:
+    """The last 100 messages, oldest first."""
+    client = sync_redis()
+    if client is None:
+        with _memory_lock:
+            return _decode_history(list(_history_memory.get(stream_id, ())))
+    return _decode_history(client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1))
+
+
+async def ahistory_read(*, stream_id: int) -> list[dict]:
+    client = async_redis()
+    if client is None:
+        return history_read(stream_id=stream_id)
+    return _decode_history(await client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1))
+
+
+# --- Writes ---------------------------------------------------------------------------------
+def message_payload(message: ChatMessage) -> dict:
+    return {
+        "id": message.pk,
+        "user_id": message.user_id,
+        "name": message.display_name,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
+    """Store and broadcast one message (history push and broadcast after commit)."""
+    code = can_buy_or_chat(user)
+    if code:
+        raise ChatNotAllowed(code)
+    text = chat_body_clean(body)
+    kinds = set(
+        ChatSanction.objects.filter(stream_id=stream_id, user_id=user.pk).values_list(
+            "kind", flat=True
+        )
+    )
+    if ChatSanction.Kind.BAN in kinds:
+        raise ChatBanned()
+    if ChatSanction.Kind.MUTE in kinds:
+        raise ChatMuted()
+    chat_rate_limit_take(user_id=user.pk)
+    message = ChatMessage.objects.create(
+        stream_id=stream_id, user=user, display_name=user.display_name[:100], body=text
+    )
+    payload = message_payload(message)
+    transaction.on_commit(lambda: history_push(stream_id=stream_id, payload=payload))
+    realtime.announce_chat_message(stream_id=stream_id, payload=payload)
+    return message
+
+
+def _require_staff(user) -> None:
+    if not (getattr(user, "is_authenticated", False) and user.is_staff):
+        raise NotStaff()
+
+
+@transaction.atomic
+def chat_message_delete(*, message_id: int, by) -> ChatMessage:
+    """Staff: hide a message for everyone (marked deleted, removed from the history)."""
+    _require_staff(by)
+    message = ChatMessage.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        raise MessageNotFound()
+    if not message.is_deleted:
+        message.is_deleted = True
+        message.deleted_by = by
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["is_deleted", "deleted_by", "deleted_at"])
+    stream_id = message.stream_id
+    transaction.on_commit(lambda: history_remove(stream_id=stream_id, message_id=message_id))
+    realtime.announce_chat_deleted(stream_id=stream_id, message_id=message_id)
+    return message
+
+
+@transaction.atomic
+def chat_sanction_add(
+    *, stream_id: int, user_id: int, kind: str, by, reason: str = ""
+) -> ChatSanction:
+    """Staff: mute (cannot send) or ban (sockets closed, cannot rejoin) a user for a stream."""
+    from django.contrib.auth import get_user_model
+
+    _require_staff(by)
+    if kind not in ChatSanction.Kind.values:
+        raise ChatError()
+    if not LiveStream.objects.filter(pk=stream_id).exists():
+        raise StreamNotFound()
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        raise UserNotFound()
+    sanction, _created = ChatSanction.objects.get_or_create(
+        stream_id=stream_id,
+        user_id=user_id,
+        kind=kind,
+        defaults={"created_by": by, "reason": reason[:200]},
+    )
+    if kind == ChatSanction.Kind.BAN:
+        realtime.announce_chat_ban(stream_id=stream_id, user_id=user_id)
+    return sanction
+
+
+@transaction.atomic
+def chat_sanction_remove(*, stream_id: int, user_id: int, kind: str, by) -> int:
+    _require_staff(by)
+    deleted, _detail = ChatSanction.objects.filter(
+        stream_id=stream_id, user_id=user_id, kind=kind
+    ).delete()
+    return deleted
