@@ -6,6 +6,7 @@ PIP := $(VENV)/bin/pip
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://dorami:dorami@127.0.0.1:5432/dorami} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/3} DORAMI_TESTING=1
 RUN_ENV := DEBUG=1
+PORT ?= 8000
 
 .PHONY: run test venv deps dev-deps lint format migrate-check messages services system-packages \
 	test-unit test-browser bench clean
@@ -30,10 +31,11 @@ messages: deps
 	$(RUN_ENV) $(PY) manage.py compile_translations
 
 ## make run: embedded default (SQLite, in-memory channel layer), demo data, http://127.0.0.1:8000
+## (another port: make run PORT=8001)
 run: deps messages
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
-	$(RUN_ENV) $(PY) manage.py serve --host 127.0.0.1 --port 8000
+	$(RUN_ENV) $(PY) manage.py serve --host 127.0.0.1 --port $(PORT)
 
 services:
 	@bash scripts/ensure_services.sh
