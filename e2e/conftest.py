@@ -33,9 +33,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+E2E_DIR = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(items):
+    # Conftest hooks see every collected item: mark only the ones under e2e/.
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
