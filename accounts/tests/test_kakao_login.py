@@ -145,3 +145,21 @@ def test_allauth_password_pages_lead_to_our_login(client):
     assert response.status_code in (301, 302)
     assert response["Location"] == "/login/?next=/live/"
     assert client.get("/accounts/signup/")["Location"] == "/login/"
+
+
+def test_expired_state_is_refused(client, fake_kakao):
+    from allauth.socialaccount.internal import statekit
+
+    authorize_url = _start(client, fake_kakao)
+    # the shopper comes back after the state's lifetime (allauth keeps it 10 minutes)
+    session = client.session
+    states = session[statekit.STATES_SESSION_KEY]
+    for state_id, (data, created, provider) in list(states.items()):
+        states[state_id] = (data, created - statekit.STATE_TTL - 1, provider)
+    session[statekit.STATES_SESSION_KEY] = states
+    session.save()
+
+    response = _callback(client, fake_kakao, authorize_url)
+    assert response.status_code == 401
+    assert "카카오 로그인에 실패했어요" in response.content.decode()
+    assert not User.objects.exists()
