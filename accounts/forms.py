@@ -63,85 +63,84 @@ def normalize_phone(value: str) -> str:
     )
 
 
-def _messages(required: str = REQUIRED, **extra) -> dict:
-    return {"required": required, **extra}
+def _text(
+    label: str, max_length: int, *, missing: str | None, too_long: str, help_text: str = ""
+) -> forms.CharField:
+    """A stripped text field with Korean messages; `missing=None` makes it optional."""
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=missing is not None,
+        error_messages={"required": missing or REQUIRED, "max_length": too_long},
+        help_text=help_text,
+    )
 
 
 class ProfileForm(forms.Form):
     email = forms.EmailField(
         label="이메일",
         max_length=254,
-        error_messages=_messages(
-            "이메일을 입력해 주세요.", invalid="올바른 이메일 주소를 입력해 주세요."
-        ),
+        error_messages={
+            "required": "이메일을 입력해 주세요.",
+            "invalid": "올바른 이메일 주소를 입력해 주세요.",
+        },
     )
-    depositor_name = forms.CharField(
-        label="입금자명",
-        max_length=100,
-        error_messages=_messages(
-            "입금자명을 입력해 주세요.", max_length="입금자명은 100자 이하로 입력해 주세요."
-        ),
+    depositor_name = _text(
+        "입금자명",
+        100,
+        missing="입금자명을 입력해 주세요.",
+        too_long="입금자명은 100자 이하로 입력해 주세요.",
         help_text="계좌이체 시 보내는 분 이름과 같게 입력해 주세요.",
     )
-    instagram_id = forms.CharField(
-        label="인스타그램 ID",
-        max_length=INSTAGRAM_MAX + 1,
-        error_messages=_messages(
-            "인스타그램 ID를 입력해 주세요.",
-            max_length=f"인스타그램 ID는 {INSTAGRAM_MAX}자 이하로 입력해 주세요.",
-        ),
+    instagram_id = _text(
+        "인스타그램 ID",
+        INSTAGRAM_MAX + 1,
+        missing="인스타그램 ID를 입력해 주세요.",
+        too_long=f"인스타그램 ID는 {INSTAGRAM_MAX}자 이하로 입력해 주세요.",
         help_text="예: @dorami.style — 채팅에 표시됩니다.",
     )
-    full_name = forms.CharField(
-        label="받는 분 성함",
-        max_length=100,
-        error_messages=_messages(
-            "받는 분 성함을 입력해 주세요.", max_length="성함은 100자 이하로 입력해 주세요."
-        ),
+    full_name = _text(
+        "받는 분 성함",
+        100,
+        missing="받는 분 성함을 입력해 주세요.",
+        too_long="성함은 100자 이하로 입력해 주세요.",
     )
-    address1 = forms.CharField(
-        label="주소",
-        max_length=200,
-        error_messages=_messages(
-            "주소를 입력해 주세요.", max_length="주소는 200자 이하로 입력해 주세요."
-        ),
+    address1 = _text(
+        "주소",
+        200,
+        missing="주소를 입력해 주세요.",
+        too_long="주소는 200자 이하로 입력해 주세요.",
         help_text="Street address",
     )
-    address2 = forms.CharField(
-        label="상세 주소",
-        max_length=200,
-        required=False,
-        error_messages=_messages(max_length="상세 주소는 200자 이하로 입력해 주세요."),
+    address2 = _text(
+        "상세 주소",
+        200,
+        missing=None,
+        too_long="상세 주소는 200자 이하로 입력해 주세요.",
         help_text="Apt, suite, unit (선택)",
     )
-    city = forms.CharField(
-        label="도시",
-        max_length=100,
-        error_messages=_messages(
-            "도시를 입력해 주세요.", max_length="도시는 100자 이하로 입력해 주세요."
-        ),
+    city = _text(
+        "도시", 100, missing="도시를 입력해 주세요.", too_long="도시는 100자 이하로 입력해 주세요."
     )
     state = forms.ChoiceField(
         label="주(State)",
         choices=[("", "선택하세요")] + [(c, f"{c} — {n}") for c, n in US_STATES],
-        error_messages=_messages(
-            "주(State)를 선택해 주세요.",
-            invalid_choice="미국 주(2자리 코드)를 목록에서 선택해 주세요.",
-        ),
+        error_messages={
+            "required": "주(State)를 선택해 주세요.",
+            "invalid_choice": "미국 주(2자리 코드)를 목록에서 선택해 주세요.",
+        },
     )
-    zip = forms.CharField(
-        label="ZIP 코드",
-        max_length=10,
-        error_messages=_messages(
-            "ZIP 코드를 입력해 주세요.",
-            max_length="ZIP 코드는 12345 또는 12345-6789 형식으로 입력해 주세요.",
-        ),
+    zip = _text(
+        "ZIP 코드",
+        10,
+        missing="ZIP 코드를 입력해 주세요.",
+        too_long="ZIP 코드는 12345 또는 12345-6789 형식으로 입력해 주세요.",
     )
-    phone = forms.CharField(
-        label="전화번호 (선택)",
-        max_length=20,
-        required=False,
-        error_messages=_messages(max_length="전화번호가 너무 깁니다."),
+    phone = _text(
+        "전화번호 (선택)",
+        20,
+        missing=None,
+        too_long="전화번호가 너무 깁니다.",
         help_text="미국 10자리 또는 한국 010 번호",
     )
 
@@ -183,21 +182,12 @@ class ProfileForm(forms.Form):
             **{key: address.get(key, "") for key in ("city", "state", "zip")},
         }
 
-    def _strip_required(self, name: str, message: str) -> str:
-        value = (self.cleaned_data.get(name) or "").strip()
-        if not value:
-            raise ValidationError(message, code="required")
-        return value
-
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         taken = User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists()
         if taken:
             raise ValidationError("이미 사용 중인 이메일입니다.", code="email_taken")
         return email
-
-    def clean_depositor_name(self) -> str:
-        return self._strip_required("depositor_name", "입금자명을 입력해 주세요.")
 
     def clean_instagram_id(self) -> str:
         value = self.cleaned_data["instagram_id"].strip()
@@ -215,18 +205,6 @@ class ProfileForm(forms.Form):
         if taken:
             raise ValidationError("이미 사용 중인 인스타그램 ID입니다", code="instagram_taken")
         return value
-
-    def clean_full_name(self) -> str:
-        return self._strip_required("full_name", "받는 분 성함을 입력해 주세요.")
-
-    def clean_address1(self) -> str:
-        return self._strip_required("address1", "주소를 입력해 주세요.")
-
-    def clean_address2(self) -> str:
-        return (self.cleaned_data.get("address2") or "").strip()
-
-    def clean_city(self) -> str:
-        return self._strip_required("city", "도시를 입력해 주세요.")
 
     def clean_state(self) -> str:
         value = self.cleaned_data["state"].strip().upper()
@@ -247,10 +225,4 @@ class ProfileForm(forms.Form):
 
 
 class DevLoginForm(forms.Form):
-    email = forms.EmailField(
-        label="이메일",
-        max_length=254,
-        error_messages=_messages(
-            "이메일을 입력해 주세요.", invalid="올바른 이메일 주소를 입력해 주세요."
-        ),
-    )
+    email = ProfileForm.base_fields["email"]
