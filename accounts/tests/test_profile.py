@@ -215,3 +215,19 @@ def test_logout_needs_post(shopper_client):
     response = shopper_client.post(reverse("accounts:logout"))
     assert response.status_code == 302
     assert "_auth_user_id" not in shopper_client.session
+
+
+def test_kakao_email_is_read_only(newbie_client):
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.create(user=newbie_client.user, provider="kakao", uid="99")
+    page = newbie_client.get(reverse("accounts:profile-register")).content.decode()
+    assert 'class="readonly-value"' in page
+    assert 'name="email"' not in page
+    response = newbie_client.post(
+        reverse("accounts:profile-register"), {**VALID, "email": "other@example.com"}
+    )
+    assert response.status_code == 302
+    user = User.objects.get(pk=newbie_client.user.pk)
+    assert user.email == "new@example.com"
+    assert user.has_complete_profile
