@@ -24,6 +24,8 @@ from adminpanel.services import audit_log_record
 admin.site.site_header = _("도라미 관리자")
 admin.site.site_title = _("도라미 관리자")
 admin.site.index_title = _("관리")
+# The index page opens with the sales dashboard (templates/admin/_dashboard.html).
+admin.site.index_template = "admin/dorami_index.html"
 
 
 def audit_snapshot(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
