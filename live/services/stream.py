@@ -379,3 +379,27 @@ def _reconcile_one(*, stream_id: int, cutoff: datetime, now: datetime) -> bool:
         "stream.offline stream_id=%s reason=media_server_lost last_seen=%s", stream.pk, seen
     )
     return True
+
+
+@transaction.atomic
+def streams_delete(*, stream_ids: list[int], actor=None) -> tuple[int, int]:
+    """Admin bulk delete: LIVE streams are never deleted. Returns (deleted, skipped live)."""
+    from adminpanel.services import audit_log_record
+
+    streams = list(LiveStream.objects.select_for_update().filter(pk__in=stream_ids))
+    deletable = [s for s in streams if s.status != LiveStream.Status.LIVE]
+    for stream in deletable:
+        audit_log_record(
+            actor=actor,
+            action="live.stream_delete",
+            obj=stream,
+            before={"title": stream.title, "status": stream.status},
+        )
+    LiveStream.objects.filter(pk__in=[s.pk for s in deletable]).delete()
+    logger.info(
+        "stream.deleted count=%s skipped_live=%s actor=%s",
+        len(deletable),
+        len(streams) - len(deletable),
+        getattr(actor, "pk", None),
+    )
+    return len(deletable), len(streams) - len(deletable)
