@@ -87,7 +87,7 @@ def _dispatch(*, action: str, key: str, app: str, client_ip: str) -> None:
         stream_services.stream_unpublish(stream_key=key)
     elif action == "heartbeat":
         stream_services.stream_heartbeat(stream_key=key)
-    # "play"/"stop" and similar: allowed, no state.
+    # "play"/"stop"/"server" and similar: allowed, no state.
 
 
 def _handle(
@@ -110,6 +110,8 @@ def _handle(
         action = actions[event]
         if source == "rtmp" and event == "on_update" and call == "update_play":
             action = "play"
+        if source == "srs" and event == "heartbeat" and not key:
+            action = "server"  # SRS's server heartbeat (no stream): alive, nothing to record
         if action in {"publish", "unpublish", "heartbeat"} and not key:
             raise Rejected(400, "MISSING_STREAM")
         _dispatch(action=action, key=key, app=app, client_ip=client_ip)

@@ -378,3 +378,24 @@ def test_heartbeat_of_an_ended_stream_drops_the_publisher(client, stream, django
     assert republish.status_code == 403  # and OBS reconnecting does not restart the show
     stream.refresh_from_db()
     assert stream.status == LiveStream.Status.OFFLINE
+
+
+def test_srs_server_heartbeat_without_a_stream_is_accepted(client, db):
+    response = client.post(
+        f"/api/v1/media/srs/heartbeat?secret={SECRET}",
+        data=json.dumps({"device_id": "dorami-srs", "ip": "172.18.0.5"}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"code": 0}
+
+
+def test_srs_server_heartbeat_with_a_bad_secret_is_rejected(client, db):
+    response = client.post(
+        "/api/v1/media/srs/heartbeat?secret=nope",
+        data=json.dumps({"device_id": "dorami-srs"}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 403
