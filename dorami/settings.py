@@ -324,7 +324,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One "Task ... succeeded" line per periodic run (every 5 s) drowns the embedded
+        # server's log; failures still log at ERROR. Celery workers log through their own setup.
+        "celery.app.trace": {"level": "WARNING" if EMBEDDED_SCHEDULER else LOG_LEVEL},
+    },
 }
 
 PROMETHEUS_EXPORT_MIGRATIONS = False

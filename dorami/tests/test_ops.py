@@ -319,7 +319,16 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path):
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
     }
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--graceful-timeout", "2"],
+        [
+            sys.executable,
+            "manage.py",
+            "serve",
+            "--port",
+            str(port),
+            "--graceful-timeout",
+            "2",
+            "--no-scheduler",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
