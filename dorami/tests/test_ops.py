@@ -292,12 +292,19 @@ def test_nginx_routes_requests(running_nginx):
     assert seen["headers"]["upgrade"] == "websocket"
     assert seen["headers"]["connection"] == "upgrade"
 
-    status, _headers, body = _get(running_nginx + "/live/abc_123", headers={"Host": "shop.test"})
+    status, _headers, body = _get(
+        running_nginx + "/live/abc_123",
+        headers={"Host": "shop.test", "X-Forwarded-For": "10.0.0.1"},  # a forged hop
+    )
     seen = json.loads(body)
     assert (seen["upstream"], seen["path"]) == ("web", "/live/abc_123")
     assert seen["headers"]["host"] == "shop.test"
     assert seen["headers"]["x-forwarded-proto"] == "http"
     assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+
+    for private in ("/api/v1/media/srs/on_publish?secret=x", "/metrics"):
+        status, _headers, body = _get(running_nginx + private, data=b"{}")
+        assert status == 404, private
 
     status, _headers, body = _get(running_nginx + "/static/app.css")
     assert (status, body) == (200, b"body{}")
