@@ -1,6 +1,7 @@
 """Real video end to end: nginx + Debian's RTMP module calls the webhooks and writes HLS, ffmpeg
-publishes a test pattern with the stream key, the app serves HLS, the restream worker copies the
-stream to a second RTMP application, and stopping ffmpeg ends the show after the grace.
+publishes a test pattern with the stream key, the app serves HLS, a browser on the live page
+plays it, the restream worker copies the stream to a second RTMP application, and stopping
+ffmpeg ends the show after the grace.
 
 Run: `pytest -m browser e2e/test_video.py` (needs nginx, libnginx-mod-rtmp, ffmpeg).
 """
@@ -181,7 +182,7 @@ def publish_test_pattern(*, tmp: Path, rtmp_port: int, stream_key: str) -> subpr
     )  # fmt: skip
 
 
-def test_publish_hls_player_restream_and_offline_after_grace(media_stack):
+def test_publish_hls_player_restream_and_offline_after_grace(media_stack, page):
     from live.models import LiveStream, RestreamTarget
     from live.services.stream import stream_create
 
@@ -231,8 +232,10 @@ def test_publish_hls_player_restream_and_offline_after_grace(media_stack):
         assert probe.returncode == 0, probe.stderr
         assert "video" in probe.stdout
 
-        # (the browser step — the live page reaching data-player-state="playing" — is added
-        # together with the live page's player)
+        # and a browser on the live page reaches the playing state (nginx-rtmp has no
+        # HTTP-FLV, so the player falls back to HLS through /hls/)
+        page.goto(f"{server.url}/live/{key}/")
+        page.wait_for_selector('[data-player-state="playing"]', timeout=20_000)
 
         # when: the publisher stops
         terminate(publisher)
