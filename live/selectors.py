@@ -24,7 +24,7 @@ def current_stream() -> LiveStream | None:
 
 
 def stream_products(stream: LiveStream) -> list:
-    """Carousel: the stream's visible products with their variants (2 queries)."""
+    """Carousel: the stream's visible products with images and variants (3 queries)."""
     from shop.models import Product, ProductVariant
 
     variants = ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN).order_by(
@@ -33,7 +33,9 @@ def stream_products(stream: LiveStream) -> list:
     products = (
         Product.objects.filter(stream=stream, hidden_from_store=False)
         .order_by("sort_order", "id")
-        .prefetch_related(Prefetch("variants", queryset=variants, to_attr="live_variants"))
+        .prefetch_related(
+            "images", Prefetch("variants", queryset=variants, to_attr="live_variants")
+        )
     )
     result = []
     for product in products:

@@ -1,0 +1,69 @@
+"""Shopper pages of the live room: the watch page, the viewer badge and the room state."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.permissions import can_buy_or_chat, gate_url
+from dorami.realtime import current_sequence, room_group
+from live import selectors
+from live.presence import viewer_count
+from live.services.chat import history_read
+
+
+def _stream_or_404(stream_key: str):
+    stream = selectors.stream_by_key(stream_key)
+    if stream is None:
+        raise Http404
+    return stream
+
+
+@require_GET
+def live_index(request):
+    """`/live/`: the LIVE stream, else the next scheduled one, else an empty state."""
+    stream = selectors.current_stream()
+    if stream is not None:
+        return redirect("live:watch", stream_key=stream.stream_key)
+    return render(request, "live/empty.html")
+
+
+@require_GET
+def watch(request, stream_key: str):
+    stream = _stream_or_404(stream_key)
+    products = selectors.stream_products(stream)
+    gate = can_buy_or_chat(request.user)
+    context = {
+        "stream": stream,
+        "products": products,
+        "seq": current_sequence(room_group(stream.pk)),
+        "viewers": viewer_count(stream.pk),
+        "messages": history_read(stream_id=stream.pk),
+        "gate": gate,
+        "gate_url": gate_url(request, gate) if gate else "",
+        "is_staff": request.user.is_authenticated and request.user.is_staff,
+        "flv_url": f"/live/live/{stream.stream_key}.flv",
+        "hls_url": f"/hls/{stream.stream_key}.m3u8",
+        "ws_path": f"/ws/live/{stream.stream_key}/",
+        "debug": settings.DEBUG,
+    }
+    return render(request, "live/watch.html", context)
+
+
+@require_GET
+def viewer_badge(request, stream_key: str):
+    """Small fragment with the viewer count (the home page polls it)."""
+    stream = _stream_or_404(stream_key)
+    context = {"stream": stream, "viewers": viewer_count(stream.pk)}
+    return render(request, "live/watch.html#viewer-badge", context)
+
+
+@never_cache
+@require_GET
+def room_state(request, stream_key: str):
+    """JSON room state for a client that saw a sequence gap or reconnected."""
+    stream = _stream_or_404(stream_key)
+    return JsonResponse(selectors.live_room_state(stream=stream))

@@ -1,0 +1,406 @@
+// Live room client: one websocket for chat, viewer counts and room events; product and checkout
+// sheets. Every room event carries a per-room `seq`; on a gap or a reconnect the client refetches
+// /live/<key>/state/ and redraws. All user text is inserted with textContent (never as HTML).
+(function () {
+  "use strict";
+  var room = document.getElementById("live-room");
+  if (!room) return;
+
+  var $ = function (sel, root) { return (root || room).querySelector(sel); };
+  var $$ = function (sel, root) { return Array.prototype.slice.call((root || room).querySelectorAll(sel)); };
+  var chatList = $("[data-chat-list]");
+  var viewersEl = $("[data-viewers]");
+  var toastEl = document.querySelector("[data-toast]");
+  var isStaff = room.getAttribute("data-staff") === "1";
+  var gateUrl = room.getAttribute("data-gate-url");
+  var stateUrl = room.getAttribute("data-state-url");
+  var lastSeq = parseInt(room.getAttribute("data-seq"), 10) || 0;
+  var socket = null;
+  var attempt = 0;
+  var heartbeat = null;
+  var refetching = false;
+  var MAX_CHAT_LINES = 150;
+
+  // --- guest identity (several tabs count once) ---------------------------------------------
+  function guestKey() {
+    try {
+      var key = localStorage.getItem("dorami-guest");
+      if (!key) {
+        key = (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now()).replace(/[^A-Za-z0-9_-]/g, "");
+        localStorage.setItem("dorami-guest", key);
+      }
+      return key;
+    } catch (e) { return ""; }
+  }
+
+  function toast(text, ms) {
+    if (!toastEl) return;
+    toastEl.textContent = text;
+    toastEl.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { toastEl.hidden = true; }, ms || 2500);
+  }
+
+  // --- chat ---------------------------------------------------------------------------------
+  function chatLine(m) {
+    var li = document.createElement("li");
+    li.className = "chat-line";
+    li.setAttribute("data-message-id", m.id);
+    var name = document.createElement("b");
+    name.className = "chat-name";
+    name.textContent = m.name;
+    var body = document.createElement("span");
+    body.className = "chat-body";
+    body.textContent = m.body;
+    li.appendChild(name);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(body);
+    if (isStaff) {
+      var del = document.createElement("button");
+      del.type = "button";
+      del.className = "chat-delete";
+      del.setAttribute("data-delete", m.id);
+      del.setAttribute("aria-label", "삭제");
+      del.textContent = "✕";
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(del);
+    }
+    return li;
+  }
+
+  function addMessage(m) {
+    if (!chatList || chatList.querySelector('[data-message-id="' + m.id + '"]')) return;
+    var nearBottom = chatList.scrollHeight - chatList.scrollTop - chatList.clientHeight < 40;
+    chatList.appendChild(chatLine(m));
+    while (chatList.children.length > MAX_CHAT_LINES) chatList.removeChild(chatList.firstChild);
+    if (nearBottom) chatList.scrollTop = chatList.scrollHeight;
+  }
+
+  function removeMessage(id) {
+    var li = chatList && chatList.querySelector('[data-message-id="' + id + '"]');
+    if (li) li.parentNode.removeChild(li);
+  }
+
+  function setMessages(messages) {
+    if (!chatList) return;
+    chatList.textContent = "";
+    messages.forEach(addMessage);
+    chatList.scrollTop = chatList.scrollHeight;
+  }
+
+  // --- products -----------------------------------------------------------------------------
+  function card(productId) { return $('[data-product-id="' + productId + '"]'); }
+
+  function setProductStock(productId, soldOut, available) {
+    var el = card(productId);
+    if (!el) return;
+    el.classList.toggle("sold-out", !!soldOut);
+    var sold = $("[data-sold-out-badge]", el);
+    if (sold) sold.hidden = !soldOut;
+    var low = $("[data-low-badge]", el);
+    if (low) {
+      var show = !soldOut && available > 0 && available <= 4;
+      low.hidden = !show;
+      if (show) low.textContent = available + "개 남음";
+    }
+  }
+
+  // Variant availability is tracked per product so a product is sold out only when all are.
+  var variantStock = {};
+  function onStock(data) {
+    var p = variantStock[data.product_id] = variantStock[data.product_id] || {};
+    if (data.variant_id != null) p[data.variant_id] = data.status === "ACTIVE" ? data.available : 0;
+    var total = 0;
+    var known = Object.keys(p);
+    known.forEach(function (k) { total += p[k]; });
+    setProductStock(data.product_id, total <= 0, total);
+    updateOpenSheet(data);
+  }
+
+  function updateOpenSheet(data) {
+    var input = document.querySelector('#sheet-body input[name="variant_id"][value="' + data.variant_id + '"]');
+    if (!input) return;
+    input.setAttribute("data-available", data.available);
+    var label = input.closest("label");
+    var note = label && label.querySelector(".stock-note");
+    if (data.available <= 0) {
+      if (label) label.classList.add("short");
+      if (!note && label) { note = document.createElement("small"); note.className = "stock-note"; label.appendChild(note); }
+      if (note) { note.textContent = "품절"; note.classList.remove("low"); }
+    } else if (note) {
+      note.textContent = data.available <= 4 ? data.available + "개 남음" : "";
+    }
+  }
+
+  function applyState(state) {
+    lastSeq = state.seq;
+    if (viewersEl) viewersEl.textContent = state.viewers;
+    setNotice(state.notice);
+    setFeatured(state.featured_product_id);
+    setStatus(state.status);
+    variantStock = {};
+    (state.products || []).forEach(function (p) {
+      var entry = variantStock[p.product_id] = {};
+      p.variants.forEach(function (v) { entry[v.variant_id] = v.status === "ACTIVE" ? v.available : 0; });
+      setProductStock(p.product_id, p.sold_out, p.available);
+    });
+    setMessages(state.messages || []);
+  }
+
+  function refetch() {
+    if (refetching || !stateUrl) return;
+    refetching = true;
+    fetch(stateUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(applyState)
+      .catch(function () { /* the next gap or reconnect tries again */ })
+      .then(function () { refetching = false; });
+  }
+
+  // --- room -----------------------------------------------------------------------------------
+  function setNotice(text) {
+    var box = $("[data-notice-box]");
+    var el = $("[data-notice]");
+    if (!box || !el) return;
+    el.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  function setFeatured(productId) {
+    $$(".product-card.featured").forEach(function (el) { el.classList.remove("featured"); });
+    var el = productId && card(productId);
+    if (el) {
+      el.classList.add("featured");
+      if (el.scrollIntoView) el.scrollIntoView({ behavior: "smooth", block: "nearest", inline: "center" });
+    }
+  }
+
+  function setStatus(status) {
+    if (!status) return;
+    var previous = room.getAttribute("data-status");
+    room.setAttribute("data-status", status);
+    var live = $("[data-live-badge]");
+    var ended = $("[data-ended-badge]");
+    if (live) live.hidden = status !== "LIVE";
+    if (ended) ended.hidden = status !== "OFFLINE";
+    if (previous !== status) window.dispatchEvent(new CustomEvent("dorami:stream", { detail: { status: status } }));
+  }
+
+  function activity(text) {
+    var feed = $("[data-activity]");
+    if (!feed) return;
+    var li = document.createElement("li");
+    li.textContent = text;
+    feed.appendChild(li);
+    while (feed.children.length > 3) feed.removeChild(feed.firstChild);
+    setTimeout(function () { if (li.parentNode) li.parentNode.removeChild(li); }, 5000);
+  }
+
+  function banner(text) {
+    var el = $("[data-banner]");
+    if (!el) return;
+    el.textContent = text;
+    el.hidden = false;
+    clearTimeout(banner.timer);
+    banner.timer = setTimeout(function () { el.hidden = true; }, 4000);
+  }
+
+  var handlers = {
+    "chat.message": addMessage,
+    "chat.deleted": function (d) { removeMessage(d.message_id); },
+    "viewers": function (d) { if (viewersEl) viewersEl.textContent = d.viewers; },
+    "stock.changed": onStock,
+    "stock.low": function (d) { setProductStock(d.product_id, false, d.available); },
+    "product.sold_out": function (d) {
+      if (d.variant_id == null) { variantStock[d.product_id] = {}; setProductStock(d.product_id, true, 0); }
+      else onStock({ product_id: d.product_id, variant_id: d.variant_id, available: 0, status: "SOLD_OUT" });
+    },
+    "product.added": refetchPage,
+    "product.updated": refetchPage,
+    "product.deleted": function (d) { var el = card(d.product_id); if (el) el.parentNode.removeChild(el); },
+    "featured.changed": function (d) { setFeatured(d.product_id); },
+    "notice.updated": function (d) { setNotice(d.notice); },
+    "cart.activity": function (d) { activity(d.name + "님이 장바구니에 담았습니다"); },
+    "order.created": function (d) { banner((d.name || "누군가") + "님이 주문을 생성했습니다"); },
+    "payment.confirmed": function () { /* shown on the order page */ },
+    "stream.started": function (d) { setStatus(d.status || "LIVE"); startClock(d.started_at); },
+    "stream.ended": function (d) { setStatus(d.status || "OFFLINE"); }
+  };
+
+  // Product list changes need the server-rendered cards: reload the carousel fragment cheaply.
+  var carouselTimer = null;
+  function refetchPage() {
+    clearTimeout(carouselTimer);
+    carouselTimer = setTimeout(function () {
+      fetch(window.location.pathname, { credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.querySelector("[data-carousel]");
+          var current = $("[data-carousel]");
+          if (fresh && current) current.innerHTML = fresh.innerHTML;
+        })
+        .catch(function () {});
+    }, 300);
+  }
+
+  function onEvent(frame) {
+    if (typeof frame.seq === "number") {
+      if (frame.seq <= lastSeq) return;               // already reflected
+      var gap = frame.seq > lastSeq + 1;
+      lastSeq = frame.seq;
+      if (gap) refetch();
+    }
+    var handler = handlers[frame.event];
+    if (handler) {
+      try { handler(frame.data || {}); } catch (e) { /* one bad event must not stop the room */ }
+    }
+  }
+
+  function onError(frame) {
+    if (frame.code === "LOGIN_REQUIRED" || frame.code === "PROFILE_INCOMPLETE") {
+      if (gateUrl) { window.location.href = gateUrl; return; }
+    }
+    toast(frame.message || frame.code);
+  }
+
+  // --- socket -------------------------------------------------------------------------------
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var url = scheme + window.location.host + room.getAttribute("data-ws-path");
+    var guest = guestKey();
+    if (guest) url += "?g=" + encodeURIComponent(guest);
+    room.setAttribute("data-ws-state", "connecting");
+    try { socket = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
+    socket.onmessage = function (msg) {
+      var frame;
+      try { frame = JSON.parse(msg.data); } catch (e) { return; }
+      if (frame.type === "event") onEvent(frame);
+      else if (frame.type === "hello") {
+        attempt = 0;
+        room.setAttribute("data-ws-state", "open");
+        if (viewersEl) viewersEl.textContent = frame.viewers;
+        if (frame.seq > lastSeq) refetch();   // missed events while away: redraw from state
+      } else if (frame.type === "history") {
+        (frame.messages || []).forEach(addMessage);
+      } else if (frame.type === "error") onError(frame);
+    };
+    socket.onclose = function (event) {
+      clearInterval(heartbeat);
+      room.setAttribute("data-ws-state", "closed");
+      if (event.code === 4003) { toast("이 방송에서 강퇴되었습니다.", 6000); disableChat(); return; }
+      if (event.code === 4404) return;
+      scheduleReconnect();
+    };
+    socket.onopen = function () {
+      clearInterval(heartbeat);
+      heartbeat = setInterval(function () {
+        if (socket && socket.readyState === 1) socket.send('{"type":"heartbeat"}');
+      }, 10000);
+    };
+  }
+
+  function scheduleReconnect() {
+    attempt += 1;
+    var delay = Math.min(15000, 500 * Math.pow(2, Math.min(attempt, 5)));
+    setTimeout(connect, delay / 2 + Math.random() * delay / 2);
+  }
+
+  function disableChat() {
+    var form = $("[data-chat-form]");
+    if (form) Array.prototype.forEach.call(form.elements, function (el) { el.disabled = true; });
+  }
+
+  function send(obj) {
+    if (socket && socket.readyState === 1) { socket.send(JSON.stringify(obj)); return true; }
+    toast("연결 중입니다. 잠시 후 다시 시도해 주세요.");
+    return false;
+  }
+
+  // --- UI wiring ----------------------------------------------------------------------------
+  var form = $("[data-chat-form]");
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = $("[data-chat-input]", form);
+      var body = (input.value || "").trim();
+      if (!body) return;
+      if (body.length > 500) { toast("메시지는 500자 이내로 입력해 주세요."); return; }
+      if (send({ type: "chat", body: body })) input.value = "";
+    });
+  }
+
+  room.addEventListener("click", function (event) {
+    var del = event.target.closest("[data-delete]");
+    if (del) {
+      event.preventDefault();
+      send({ type: "delete", message_id: parseInt(del.getAttribute("data-delete"), 10) });
+      return;
+    }
+    var product = event.target.closest("[data-sheet-url]");
+    if (product) {
+      event.preventDefault();
+      openSheet(product.getAttribute("data-sheet-url"));
+      return;
+    }
+    var checkout = event.target.closest("[data-open-checkout]");
+    if (checkout) {
+      event.preventDefault();
+      openSheet(checkout.getAttribute("data-checkout-url"));
+      return;
+    }
+    if (event.target.closest("[data-sheet-close]")) {
+      closeSheet();
+      return;
+    }
+    if (event.target.closest("[data-share]")) {
+      event.preventDefault();
+      var data = { title: document.title, url: window.location.href };
+      if (navigator.share) navigator.share(data).catch(function () {});
+      else if (navigator.clipboard) navigator.clipboard.writeText(data.url).then(function () { toast("링크를 복사했습니다"); });
+    }
+  });
+
+  // Sheets: the shop's product sheet / the order sheet, loaded as HTML fragments. htmx (loaded
+  // on every page) processes them, so their forms post without leaving the live page.
+  var sheet = $("[data-sheet]");
+  var sheetBody = $("[data-sheet-body]");
+  function openSheet(url) {
+    if (!sheet || !sheetBody) return;
+    if (window.htmx) {
+      htmx.ajax("GET", url, { target: sheetBody, swap: "innerHTML" }).then(function () { sheet.hidden = false; });
+    } else {
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+        sheetBody.innerHTML = html;
+        sheet.hidden = false;
+      });
+    }
+  }
+  function closeSheet() {
+    if (sheet) sheet.hidden = true;
+    if (sheetBody) sheetBody.textContent = "";
+  }
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") closeSheet(); });
+  // Gate redirects inside a sheet (HX-Redirect) are followed by htmx itself.
+
+  // --- elapsed time -------------------------------------------------------------------------
+  var clock = null;
+  function startClock(startedAt) {
+    var el = $("[data-elapsed]");
+    var t0 = Date.parse(startedAt || room.getAttribute("data-started-at") || "");
+    if (!el || isNaN(t0)) return;
+    clearInterval(clock);
+    var tick = function () {
+      if (room.getAttribute("data-status") === "OFFLINE") return;
+      var s = Math.max(0, Math.floor((Date.now() - t0) / 1000));
+      var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+      el.textContent = (h ? h + ":" + String(m).padStart(2, "0") : String(m).padStart(2, "0")) + ":" + String(sec).padStart(2, "0");
+    };
+    tick();
+    clock = setInterval(tick, 1000);
+  }
+
+  if (chatList) chatList.scrollTop = chatList.scrollHeight;
+  startClock();
+  connect();
+})();
