@@ -49,8 +49,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
       (``auto_now`` timestamps left out);
     - delete (single or bulk): action ``admin.delete``, ``before`` = all fields.
 
-    List secrets in ``audit_exclude_fields`` (``password`` is always left out). Custom admin
-    actions that call services should audit inside those services instead.
+    List secrets in ``audit_exclude_fields`` (``password`` is always left out). Inline formsets
+    are not audited here; neither are custom admin actions: when those call services, the
+    services audit (``audit_log_record``) with the request's user as actor.
     """
 
     audit_exclude_fields: tuple[str, ...] = ()
