@@ -10,6 +10,7 @@ from shop.services.cart import (
     quantity_clean,
 )
 from shop.services.catalog import (
+    product_default_variant_ensure,
     product_delete,
     product_duplicate,
     product_hide,
@@ -18,6 +19,8 @@ from shop.services.catalog import (
     stock_adjust,
     stock_restore,
     stock_take,
+    variant_delete,
+    variant_save,
     variants_generate,
 )
 from shop.services.errors import (
@@ -63,6 +66,7 @@ __all__ = [
     "cart_line_update",
     "holds_convert_to_sale",
     "holds_expire",
+    "product_default_variant_ensure",
     "product_delete",
     "product_duplicate",
     "product_hide",
@@ -72,6 +76,8 @@ __all__ = [
     "stock_adjust",
     "stock_restore",
     "stock_take",
+    "variant_delete",
+    "variant_save",
     "variants_generate",
     "waitlist_cancel",
     "waitlist_join",

@@ -211,15 +211,40 @@ def product_delete(*, product_id: int, actor=None) -> bool:
 
 @transaction.atomic
 def product_save(*, product: Product, actor=None) -> Product:
-    """Create or update a product (admin form) and announce it."""
-    created = product.pk is None
+    """Create or update a product (admin form) and announce it. Turning on the manual sold-out
+    or hiding releases the product's holds; turning the sold-out off reopens it."""
+    now = timezone.now()
+    created = product._state.adding or product.pk is None
+    before = None
     if not created:
-        product.status = Product.Status.SOLD_OUT if product.manually_sold_out else product.status
+        before = (
+            Product.objects.select_for_update()
+            .filter(pk=product.pk)
+            .values("hidden_from_store", "manually_sold_out")
+            .first()
+        )
+    if product.manually_sold_out:
+        product.status = Product.Status.SOLD_OUT
     product.save()
-    if created:
+    if created or before is None:
+        inventory.product_status_refresh(product_ids=[product.pk])
         realtime.announce_product_added(product=product)
-    else:
-        realtime.announce_product_updated(product=product)
+        return product
+    released: dict[int, int] = {}
+    closing = (product.hidden_from_store and not before["hidden_from_store"]) or (
+        product.manually_sold_out and not before["manually_sold_out"]
+    )
+    if closing:
+        released = _product_holds_release(product=product, now=now)
+    if before["manually_sold_out"] and not product.manually_sold_out:
+        inventory.product_status_refresh(product_ids=[product.pk])
+        product.refresh_from_db()
+        for variant_id in sorted(product.variants.values_list("pk", flat=True)):
+            inventory.promote(variant_id=variant_id, now=now)
+    inventory.variants_announce(variant_ids=released)
+    if product.manually_sold_out and not before["manually_sold_out"]:
+        realtime.announce_product_sold_out(product=product)
+    realtime.announce_product_updated(product=product)
     return product
 
 
@@ -290,3 +315,71 @@ def variants_generate(
         inventory.product_status_refresh(product_ids=[product.pk])
         realtime.announce_product_updated(product=product)
     return created
+
+
+VARIANT_EDITABLE = ("color", "size", "price", "status", "sort_order")
+
+
+@transaction.atomic
+def variant_save(
+    *,
+    product_id: int,
+    variant_id: int | None = None,
+    stock: int | None = None,
+    actor=None,
+    **fields,
+) -> ProductVariant:
+    """Create an option, or update one: plain fields by UPDATE (never a stale `held`), stock
+    through `stock_adjust` (held-aware, promotes the waitlist)."""
+    unknown = set(fields) - set(VARIANT_EDITABLE)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    if variant_id is None:
+        variant = ProductVariant.objects.create(
+            product_id=product_id, stock=_stock_clean(stock or 0), held=0, **fields
+        )
+        inventory.product_status_refresh(product_ids=[product_id])
+        inventory.variants_announce(variant_ids=[variant.pk])
+        return variant
+    if fields:
+        ProductVariant.objects.filter(pk=variant_id, product_id=product_id).update(
+            **fields, updated_at=timezone.now()
+        )
+    if stock is not None:
+        stock_adjust(variant_id=variant_id, stock=stock, actor=actor)
+    elif "status" in fields:
+        inventory.variants_announce(variant_ids=[variant_id])
+    return ProductVariant.objects.get(pk=variant_id)
+
+
+@transaction.atomic
+def product_default_variant_ensure(*, product_id: int) -> None:
+    """Every product has at least one option: a plain product gets one default option."""
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None or product.variants.exists():
+        inventory.product_status_refresh(product_ids=[product_id])
+        return
+    ProductVariant.objects.create(product=product, price=product.price, stock=0)
+    inventory.product_status_refresh(product_ids=[product_id])
+
+
+@transaction.atomic
+def variant_delete(*, variant_id: int, actor=None) -> None:
+    """Delete an option after releasing its holds and closing its waitlist entries."""
+    now = timezone.now()
+    rows = list(
+        CartLine.objects.select_for_update()
+        .filter(variant_id=variant_id, status=CartLine.Status.ACTIVE)
+        .order_by("pk")
+        .values_list(*inventory.LINE_ROW_FIELDS)
+    )
+    inventory.lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
+    variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
+    if variant is None:
+        return
+    WaitlistEntry.objects.filter(variant_id=variant_id).delete()
+    _audit(actor, "variant_delete", variant)
+    product = variant.product
+    variant.delete()
+    inventory.product_status_refresh(product_ids=[product.pk])
+    realtime.announce_product_updated(product=product)
