@@ -27,7 +27,11 @@ def hls_file(request: HttpRequest, filename: str) -> FileResponse:
     path = (root / filename).resolve()
     if path.parent != root or not path.is_file():
         raise Http404
-    response = FileResponse(path.open("rb"), content_type=CONTENT_TYPES[match.group(1)])
+    try:
+        handle = path.open("rb")
+    except OSError as exc:  # the media server rotated the segment away meanwhile
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=CONTENT_TYPES[match.group(1)])
     # Playlists change every segment; segments never change.
     response["Cache-Control"] = "no-cache" if match.group(1) == "m3u8" else "max-age=60"
     return response

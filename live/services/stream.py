@@ -228,7 +228,8 @@ def schedule_offline_check(*, stream_id: int, countdown: float) -> None:
         timer.start()
         return
     try:
-        stream_finalize_offline_task.apply_async(kwargs=kwargs, countdown=countdown)
+        # +1 s: a worker whose clock runs slightly ahead must not fire before the grace ends.
+        stream_finalize_offline_task.apply_async(kwargs=kwargs, countdown=countdown + 1)
     except Exception:  # broker down: the periodic job finalizes it
         logger.exception("stream.offline_schedule_failed stream_id=%s", stream_id)
 
