@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from adminpanel.models import get_config
+from shop import demo as shop_demo
 
 
 class Command(BaseCommand):
@@ -14,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         get_config()
         result = accounts_demo.seed_accounts()
+        shop_demo.seed_shop()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo ready: admin {accounts_demo.ADMIN_EMAIL} / {accounts_demo.ADMIN_PASSWORD}, "
