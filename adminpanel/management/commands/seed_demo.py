@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from adminpanel.models import get_config
+from live import demo as live_demo
 from shop import demo as shop_demo
 
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         get_config()
         result = accounts_demo.seed_accounts()
         shop_demo.seed_shop()
+        live_demo.seed_live()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo ready: admin {accounts_demo.ADMIN_EMAIL} / {accounts_demo.ADMIN_PASSWORD}, "
