@@ -372,7 +372,47 @@ def production_like(settings):
     settings.PROFILE_ENCRYPTION_KEYS = "2:" + "ab" * 32 + ",1:" + "cd" * 32
     settings.ALLOWED_HOSTS = ["shop.example.com"]
     settings.MEDIA_SERVER_API_URL = ""
+    settings.SOCIALACCOUNT_PROVIDERS = {"kakao": {"APP": {"client_id": "rest-api-key"}}}
     return settings
+
+
+@pytest.fixture
+def celery_worker_process():
+    """A real `celery -A dorami worker` on this test run's broker."""
+    from dorami.celery import app
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dorami",
+            "worker",
+            "--pool",
+            "solo",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(60):
+            if app.control.ping(timeout=0.5):
+                break
+        else:
+            pytest.fail("the celery worker did not answer")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def _doctor() -> tuple[str, str | None]:
@@ -398,7 +438,7 @@ def _rows(output: str) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.django_db
-def test_doctor_passes_on_a_healthy_setup(production_like):
+def test_doctor_passes_on_a_healthy_setup(production_like, celery_worker_process):
     from dorami.tasks import heartbeat
 
     heartbeat()
@@ -410,13 +450,17 @@ def test_doctor_passes_on_a_healthy_setup(production_like):
         "settings.secret_key": "OK",
         "settings.encryption_key": "OK",
         "settings.allowed_hosts": "OK",
+        "settings.kakao": "OK",
+        "static_files": "OK",
         "database": "OK",
         "database.migrations": "OK",
         "redis": "OK",
+        "celery.workers": "OK",
         "beat.heartbeat": "OK",
         "media_server": "OK",
     }
     assert rows["settings.encryption_key"][1] == "current version 2 (known: 2, 1)"
+    assert rows["celery.workers"][1] == "1 worker(s) answered"
     assert "doctor: all checks passed" in output
 
 
@@ -425,7 +469,9 @@ def test_doctor_fails_on_unreachable_redis(production_like):
     production_like.REDIS_URL = "redis://127.0.0.1:1/0"
     output, error = _doctor()
     assert error == "1 check(s) failed: redis"
-    assert _rows(output)["redis"][0] == "FAIL"
+    rows = _rows(output)
+    assert rows["redis"][0] == "FAIL"
+    assert rows["celery.workers"][0] == "WARN"  # none running here
 
 
 @pytest.mark.django_db

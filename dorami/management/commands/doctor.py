@@ -1,5 +1,8 @@
 """`manage.py doctor`: is this deployment configured and are its dependencies up?
 
+Checks: settings (DEBUG, SECRET_KEY, encryption keys, ALLOWED_HOSTS, Kakao), collected static
+files, database and migrations, Redis, Celery workers, the beat heartbeat, the media server.
+
 Prints one line per check (OK / WARN / FAIL) and exits non-zero when any check fails, so it can
 gate a deploy: `docker-compose run --rm web python manage.py doctor`.
 """
@@ -11,6 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -149,10 +153,45 @@ def check_media_server() -> Check:
     return Check("media_server", OK, f"{base} {version}".strip())
 
 
+def check_kakao() -> Check:
+    app = settings.SOCIALACCOUNT_PROVIDERS.get("kakao", {}).get("APP", {})
+    client_id = app.get("client_id", "")
+    if not client_id or client_id == "dorami-dev-kakao":
+        if settings.DEBUG:
+            return Check("settings.kakao", OK, "KAKAO_CLIENT_ID unset (dev login in use)")
+        return Check("settings.kakao", WARN, "KAKAO_CLIENT_ID unset: Kakao login will fail")
+    return Check("settings.kakao", OK, "client id set")
+
+
+def check_static_files() -> Check:
+    backend = settings.STORAGES["staticfiles"]["BACKEND"]
+    if "Manifest" not in backend:
+        return Check("static_files", OK, "served from the source folders (DEBUG)")
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if not manifest.is_file():
+        return Check("static_files", FAIL, f"{manifest} missing: run `manage.py collectstatic`")
+    return Check("static_files", OK, f"collected in {settings.STATIC_ROOT}")
+
+
+def check_workers() -> Check:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return Check("celery.workers", OK, "tasks run inline (no worker needed)")
+    from dorami.celery import app
+
+    try:
+        replies = app.control.ping(timeout=1.0) or []
+    except Exception as exc:
+        return Check("celery.workers", FAIL, f"broker unreachable: {type(exc).__name__}: {exc}")
+    if not replies:
+        return Check("celery.workers", WARN, "no worker answered: is `celery -A dorami worker` up?")
+    return Check("celery.workers", OK, f"{len(replies)} worker(s) answered")
+
+
 def run_checks() -> list[Check]:
     checks = [check_debug(), check_secret_key(), check_encryption_key(), check_allowed_hosts()]
+    checks += [check_kakao(), check_static_files()]
     checks += check_database()
-    checks += [check_redis(), check_beat(), check_media_server()]
+    checks += [check_redis(), check_workers(), check_beat(), check_media_server()]
     return checks
 
 
