@@ -393,6 +393,9 @@ def celery_worker_process():
             "solo",
             "-l",
             "WARNING",
+            # A queue of its own: it answers pings but never runs tasks other tests left queued.
+            "-Q",
+            f"doctor-test-{os.getpid()}",
         ],
         cwd=ROOT,
         env={
