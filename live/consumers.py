@@ -42,6 +42,7 @@ CLOSE_BANNED = 4003
 CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4008
 CLOSE_TOO_LARGE = 1009
+STAFF_EVENTS = {"sales.updated", "restream.state"}
 _GUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 ERROR_MESSAGES = {
@@ -98,6 +99,8 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         # Subscribe before reading the sequence: every later event reaches this socket.
         await transport.subscribe(self.group, self._deliver)
         await transport.subscribe(control_group(self.stream_id), self._control)
+        if self.user is not None and self.user.is_staff:
+            await transport.subscribe(transport.STAFF_GROUP, self._staff_deliver)
         history = await chat_service.ahistory_read(stream_id=self.stream_id)
         seq = await transport.acurrent_sequence(self.group)
         await presence.presence_join(stream_id=self.stream_id, member=self.member, announce=False)
@@ -121,6 +124,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             return
         transport.unsubscribe(self.group, self._deliver)
         transport.unsubscribe(control_group(self.stream_id), self._control)
+        transport.unsubscribe(transport.STAFF_GROUP, self._staff_deliver)
         try:
             await presence.presence_leave(stream_id=self.stream_id, member=self.member)
         except Exception:
@@ -142,6 +146,18 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     # --- delivery (hot path) --------------------------------------------------------------
     async def _deliver(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _staff_deliver(self, text: str) -> None:
+        """Staff sockets also get this stream's studio events (live sales, restream state).
+        They belong to another group's sequence, so they go out without a `seq`."""
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            return
+        data = frame.get("data") or {}
+        if frame.get("event") in STAFF_EVENTS and data.get("stream_id") == self.stream_id:
+            frame.pop("seq", None)
+            await self.send_json(frame)
 
     async def _control(self, text: str) -> None:
         try:

@@ -492,3 +492,29 @@ async def test_peak_is_never_lowered():
         await database_sync_to_async(presence.save_peak_viewers)(stream_id=stream.pk, viewers=51)
         == 1
     )
+
+
+async def test_staff_sockets_get_their_streams_studio_events_without_seq():
+    stream = await make_stream()
+    other = await make_stream()
+    staff = await make_user(is_staff=True)
+    s = await join(stream, user=staff)
+    guest = await join(stream, guest="guestkey16")
+    await frames_until_quiet(s)
+    await frames_until_quiet(guest)
+
+    def announce():
+        for stream_id in (other.pk, stream.pk):
+            transport.publish(
+                group=transport.STAFF_GROUP,
+                event="sales.updated",
+                data={"stream_id": stream_id, "orders": 1},
+            )
+
+    await database_sync_to_async(announce)()
+    frame = await next_frame(s, is_event("sales.updated"))
+    assert frame["data"] == {"stream_id": stream.pk, "orders": 1} and "seq" not in frame
+    assert not [f for f in await frames_until_quiet(s) if f.get("event") == "sales.updated"]
+    assert not [f for f in await frames_until_quiet(guest) if f.get("event") == "sales.updated"]
+    for comm in (s, guest):
+        await comm.disconnect()
