@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # pg_dump/pg_restore for `manage.py backup` / `restore`.
 RUN set -eux; \
     apt-get update; \
-    apt-get install -y --no-install-recommends ca-certificates curl gnupg ffmpeg; \
+    apt-get install -y --no-install-recommends ca-certificates curl ffmpeg; \
     install -d /usr/share/postgresql-common/pgdg; \
     curl -fsSL https://www.postgresql.org/media/keys/ACCC4CF8.asc \
         -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc; \
@@ -19,7 +19,6 @@ RUN set -eux; \
         > /etc/apt/sources.list.d/pgdg.list; \
     apt-get update; \
     apt-get install -y --no-install-recommends postgresql-client-16; \
-    apt-get purge -y --auto-remove gnupg; \
     rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
