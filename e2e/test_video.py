@@ -124,7 +124,7 @@ def media_stack(transactional_db, tmp_path):
     conf.write_text(nginx_config(tmp=tmp_path, rtmp_port=rtmp_port, app_url=server.url))
     nginx_log = (tmp_path / "nginx.out").open("w")
     nginx = subprocess.Popen(
-        ["nginx", "-p", str(tmp_path), "-c", str(conf)],
+        ["nginx", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "nginx-error.log")],
         stdout=nginx_log,
         stderr=subprocess.STDOUT,
     )
