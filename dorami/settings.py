@@ -131,6 +131,16 @@ if DATABASE_URL:
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if _pool_max := env.int("DB_POOL_MAX_SIZE", default=0):
+        # Under ASGI each request's sync code runs in its own thread, and each thread would open
+        # its own connection: a rush of requests then exhausts max_connections. A bounded pool
+        # per process makes requests queue for a connection instead (CONN_MAX_AGE must be 0).
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": _pool_max,
+            "timeout": env.float("DB_POOL_TIMEOUT", default=30.0),
+        }
 else:
     DATABASES = {
         "default": {
