@@ -329,7 +329,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "structured": {
-            "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+            "format": "time=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
