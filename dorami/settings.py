@@ -330,6 +330,7 @@ LOGGING = {
     "formatters": {
         "structured": {
             "format": "time=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
