@@ -23,9 +23,9 @@ def product_group(product) -> str:
 
 
 def _low_stock_threshold() -> int:
-    from adminpanel.models import get_config
+    from shop.services.inventory import config
 
-    return get_config().low_stock_threshold
+    return config().low_stock_threshold
 
 
 def announce_stock(*, product, variant_id: int, stock: int, held: int, status: str) -> None:

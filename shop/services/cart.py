@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from shop import realtime
-from shop.models import MAX_STOCK, CartLine, ProductVariant, WaitlistEntry
+from shop.models import MAX_STOCK, CartLine, Product, ProductVariant, WaitlistEntry
 from shop.services import inventory
 from shop.services.errors import (
     CartChanged,
@@ -45,9 +45,7 @@ def _expiry(product, now: datetime) -> datetime | None:
 
 
 def _max_per_user() -> int | None:
-    from adminpanel.models import get_config
-
-    return get_config().max_per_user or None
+    return inventory.config().max_per_user or None
 
 
 def _line_upsert(*, user_id: int, variant_id: int, quantity: int, expires_at, now) -> tuple:
@@ -68,25 +66,30 @@ def _line_upsert(*, user_id: int, variant_id: int, quantity: int, expires_at, no
         return cursor.fetchone()
 
 
-def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
-    """Hold `quantity` units and put them in the shopper's cart (summed with an existing line).
-
-    One conditional UPDATE on the variant row decides; overdue lines of the variant are released
-    first so an expired line never counts as a hold, even when the periodic job is late."""
-    quantity = quantity_clean(quantity)
-    try:
-        variant_id = int(variant_id)
-    except (TypeError, ValueError):
-        raise VariantUnavailable() from None
+def _add_refusal(*, variant_id: int, now: datetime) -> Exception:
+    """Why a hold failed: the variant/product is not on sale, or not enough is available."""
     variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
-    now = timezone.now()
     if (
         variant is None
         or variant.status != ProductVariant.Status.ACTIVE
         or not inventory.product_is_sellable(variant.product, now=now)
     ):
-        raise VariantUnavailable()
-    product = variant.product
+        return VariantUnavailable()
+    return InsufficientStock(available=variant.available)
+
+
+def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
+    """Hold `quantity` units and put them in the shopper's cart (summed with an existing line).
+
+    One conditional UPDATE on the variant row decides (it also checks the product is on sale);
+    overdue lines of the variant are released first, so an expired line never counts as a hold
+    even when the periodic job is late. Hot path: plain SQL, no read before the UPDATE."""
+    quantity = quantity_clean(quantity)
+    try:
+        variant_id = int(variant_id)
+    except (TypeError, ValueError):
+        raise VariantUnavailable() from None
+    now = timezone.now()
     limit = _max_per_user()
     error: Exception | None = None
     with transaction.atomic():
@@ -100,18 +103,24 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
             ) or 0
             if current + quantity > limit:
                 error = QuantityLimit(limit=limit)
-        row = None if error else inventory.variant_hold(variant_id=variant_id, quantity=quantity)
-        if row is None:
-            if error is None:
-                current_row = inventory.variant_row(variant_id=variant_id)
-                if current_row is None or current_row.status != ProductVariant.Status.ACTIVE:
-                    error = VariantUnavailable()
-                else:
-                    error = InsufficientStock(available=current_row.available)
+        hold = None
+        if error is None:
+            hold = inventory.variant_hold_for_sale(
+                variant_id=variant_id, quantity=quantity, now=now
+            )
+        if hold is None:
+            error = error or _add_refusal(variant_id=variant_id, now=now)
             if released:  # the lazy release itself is kept and announced
                 inventory.promote(variant_id=variant_id, now=now)
                 inventory.variants_announce(variant_ids=[variant_id])
         else:
+            product = Product(
+                pk=hold.product_id,
+                name=hold.product_name,
+                stream_id=hold.stream_id,
+                timer_enabled=hold.timer_enabled,
+                timer_minutes=hold.timer_minutes,
+            )
             expires_at = _expiry(product, now)
             upsert = dict(
                 user_id=user.pk, variant_id=variant_id, quantity=quantity, expires_at=expires_at
@@ -124,13 +133,16 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
             realtime.announce_stock(
                 product=product,
                 variant_id=variant_id,
-                stock=row.stock,
-                held=row.held,
-                status=row.status,
+                stock=hold.stock,
+                held=hold.held,
+                status=hold.status,
             )
             realtime.announce_cart_activity(user=user, product=product)
     if error is not None:
         raise error
+    variant = ProductVariant(
+        pk=variant_id, product=product, stock=hold.stock, held=hold.held, status=hold.status
+    )
     return CartLine(
         pk=line_id,
         user=user,

@@ -13,10 +13,12 @@ version after waiting for a concurrent writer), with CHECK constraints behind it
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -52,6 +54,60 @@ def variant_hold(*, variant_id: int, quantity: int) -> StockRow | None:
         "RETURNING stock, held, status",
         [quantity, timezone.now(), variant_id, quantity],
     )
+
+
+@dataclass(frozen=True)
+class SaleHold:
+    """A successful hold for a shopper's add, with what the caller needs of the product."""
+
+    stock: int
+    held: int
+    status: str
+    product_id: int
+    product_name: str
+    stream_id: int | None
+    timer_enabled: bool
+    timer_minutes: int
+
+
+_HOLD_FOR_SALE_SQL = (
+    "UPDATE shop_productvariant SET held = held + %s, updated_at = %s "
+    "FROM shop_product p WHERE shop_productvariant.id = %s "
+    "AND p.id = shop_productvariant.product_id AND shop_productvariant.status = 'ACTIVE' "
+    "AND shop_productvariant.stock - shop_productvariant.held >= %s "
+    "AND p.status = 'AVAILABLE' AND NOT p.hidden_from_store "
+    "AND (p.expires_at IS NULL OR p.expires_at > %s) "
+    "RETURNING shop_productvariant.stock, shop_productvariant.held, shop_productvariant.status, "
+    "p.id, p.name, p.stream_id, p.timer_enabled, p.timer_minutes"
+)
+# SQLite (embedded default) cannot return columns of an UPDATE's FROM table: EXISTS + a read.
+_HOLD_FOR_SALE_SQL_PORTABLE = (
+    "UPDATE shop_productvariant SET held = held + %s, updated_at = %s "
+    "WHERE id = %s AND status = 'ACTIVE' AND stock - held >= %s AND EXISTS ("
+    "SELECT 1 FROM shop_product p WHERE p.id = shop_productvariant.product_id "
+    "AND p.status = 'AVAILABLE' AND NOT p.hidden_from_store "
+    "AND (p.expires_at IS NULL OR p.expires_at > %s)) "
+    "RETURNING stock, held, status, product_id"
+)
+
+
+def variant_hold_for_sale(*, variant_id: int, quantity: int, now: datetime) -> SaleHold | None:
+    """`variant_hold` that also requires the product to be on sale (available, not hidden, not
+    past its expiry) — one statement, no read before it. None when any condition fails."""
+    params = [quantity, now, variant_id, quantity, now]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_HOLD_FOR_SALE_SQL, params)
+            row = cursor.fetchone()
+            return SaleHold(*row) if row else None
+        cursor.execute(_HOLD_FOR_SALE_SQL_PORTABLE, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    product = Product.objects.values_list(
+        "id", "name", "stream_id", "timer_enabled", "timer_minutes"
+    ).get(pk=row[3])
+    return SaleHold(*row[:3], *product)
 
 
 def variant_release(*, variant_id: int, quantity: int) -> StockRow | None:
@@ -128,14 +184,24 @@ def lines_release(*, rows: list[LineRow], status: str, now: datetime) -> dict[in
     return dict(per_variant)
 
 
+_OVERDUE_SQL = (
+    "SELECT id, variant_id, quantity, waitlist_entry_id FROM shop_cartline "
+    "WHERE variant_id = %s AND status = 'ACTIVE' AND expires_at <= %s ORDER BY id"
+)
+_OVERDUE_SQL_LOCKED = _OVERDUE_SQL + " FOR UPDATE SKIP LOCKED"
+
+
 def overdue_release(*, variant_id: int, now: datetime) -> int:
-    """Lazy expiry: release the variant's overdue lines nobody else is touching right now."""
-    rows = list(
-        CartLine.objects.filter(variant_id=variant_id, status=ACTIVE, expires_at__lte=now)
-        .select_for_update(skip_locked=True)
-        .order_by("pk")
-        .values_list(*LINE_ROW_FIELDS)
-    )
+    """Lazy expiry: release the variant's overdue lines nobody else is touching right now.
+    (Plain SQL: this runs before every add, on the hot path.)"""
+    sql = _OVERDUE_SQL
+    if connection.features.has_select_for_update_skip_locked:
+        sql = _OVERDUE_SQL_LOCKED
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [variant_id, now])
+        rows = cursor.fetchall()
+    if not rows:
+        return 0
     return lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now).get(variant_id, 0)
 
 
@@ -144,8 +210,6 @@ def overdue_release(*, variant_id: int, now: datetime) -> int:
 
 def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
     """Promote the first WAITING entries that fit the available units. Locks the variant."""
-    from adminpanel.models import get_config
-
     variant = (
         ProductVariant.objects.select_for_update(of=("self",))
         .select_related("product")
@@ -168,7 +232,7 @@ def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
     )
     if not entries:
         return []
-    expires_at = now + timedelta(minutes=get_config().waitlist_promotion_minutes)
+    expires_at = now + timedelta(minutes=config().waitlist_promotion_minutes)
     promoted: list[WaitlistEntry] = []
     for entry in entries:
         if available <= 0:
@@ -224,6 +288,26 @@ def _promoted_line_put(*, entry: WaitlistEntry, expires_at: datetime, now: datet
 
 
 # --- product status and announcements ----------------------------------------------------
+
+_config_memo: tuple[float, object] | None = None
+CONFIG_MEMO_SECONDS = 0.0 if settings.TESTING else 5.0
+
+
+def config() -> object:
+    """`get_config()` memoised in-process for a few seconds: the hot path reads it on every
+    add (cap, low-stock threshold), and a cache round trip per read is measurable."""
+    global _config_memo
+    from adminpanel.models import get_config
+
+    now = time.monotonic()
+    if _config_memo is None or _config_memo[0] <= now:
+        _config_memo = (now + CONFIG_MEMO_SECONDS, get_config())
+    return _config_memo[1]
+
+
+def config_memo_clear() -> None:
+    global _config_memo
+    _config_memo = None
 
 
 def product_is_sellable(product: Product, *, now: datetime | None = None) -> bool:

@@ -1,0 +1,413 @@
+#!/usr/bin/env python
+"""Flash-sale benchmark: holds under a rush, against the real ASGI server on PostgreSQL.
+
+    .venv/bin/python bench/flash_sale.py            # defaults below; ~1 minute
+
+What it does, in one run:
+1. (re)creates its own database (`dorami_bench` on the local PostgreSQL server), migrates it,
+   and seeds N logged-in buyers (users + server-side sessions + a CSRF cookie each);
+2. starts the real server (`manage.py serve`, uvicorn, `--workers 2`) on a free port;
+3. rush: 2,000 buyers POST `/cart/add/` (JSON) at once for one variant with stock 100;
+   then checks in SQL that held == Σ active lines ≤ stock (oversold = what exceeds stock);
+4. throughput: 32 buyers add to a variant with stock 9,999 in a loop for 10 s (holds/s);
+5. baseline, same run: pgbench's conditional UPDATE on that same row, 32 clients, 10 s
+   (`pgbench -n -M prepared -c 32 -T 10 -f script.sql`): the database's own limit for
+   single-row holds. ratio = holds_per_s / pgbench_tps.
+
+Last line of output: one JSON object
+{"holds_ok", "oversold", "rejected", "p50_ms", "p99_ms", "holds_per_s", "pgbench_tps", "ratio"}
+(p50/p99 are the throughput phase; the rush latencies are in `rush_p50_ms` / `rush_p99_ms`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- database and seed -------------------------------------------------------------------
+
+
+def database_recreate(server_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed(*, buyers: int, rush_stock: int, csrf: str) -> dict:
+    """Users with complete profiles and real sessions; two products. Runs Django in-process."""
+    import django
+
+    django.setup()
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from accounts.models import User
+    from shop.models import Product, ProductVariant
+
+    now = timezone.now()
+    unusable = make_password(None)
+    users = User.objects.bulk_create(
+        User(
+            email=f"buyer{i}@bench.local",
+            name=f"구매자{i}",
+            instagram_id=f"@buyer_{i}",
+            depositor_name=f"구매자{i}",
+            profile_completed_at=now,
+            password=unusable,
+        )
+        for i in range(buyers)
+    )
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    expire = now + timezone.timedelta(days=30)
+    sessions, keys = [], []
+    for user in users:
+        key = secrets.token_hex(16)
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            "_slid_at": int(now.timestamp()),
+        }
+        sessions.append(
+            Session(session_key=key, session_data=store().encode(data), expire_date=expire)
+        )
+        keys.append(key)
+    Session.objects.bulk_create(sessions, batch_size=1000)
+    rush = Product.objects.create(name="플래시 세일 한정 니트", price="29.00", timer_minutes=10)
+    rush_variant = ProductVariant.objects.create(product=rush, price="29.00", stock=rush_stock)
+    bulk = Product.objects.create(name="무제한 재고 양말", price="5.00", timer_minutes=10)
+    bulk_variant = ProductVariant.objects.create(product=bulk, price="5.00", stock=9999)
+    return {
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+        "sessions": keys,
+        "rush_variant": rush_variant.pk,
+        "bulk_variant": bulk_variant.pk,
+        "csrf": csrf,
+    }
+
+
+def sql_one(sql: str, params: list):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+# --- server ------------------------------------------------------------------------------
+
+
+def server_start(env: dict, port: int, workers: int, log_path: Path) -> subprocess.Popen:
+    out = log_path.open("w")
+    process = subprocess.Popen(
+        [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--no-scheduler"],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited:\n" + log_path.read_text())
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health/live", timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("server did not start:\n" + log_path.read_text())
+
+
+def server_stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# --- load --------------------------------------------------------------------------------
+
+
+async def add_once(
+    http, url: str, cookies: str, csrf: str, variant_id: int
+) -> tuple[int, float, str]:
+    headers = {"Accept": "application/json", "X-CSRFToken": csrf, "Cookie": cookies}
+    started = time.perf_counter()
+    try:
+        async with http.post(
+            url, data={"variant_id": str(variant_id), "quantity": "1"}, headers=headers
+        ) as response:
+            body = await response.text()
+            status = response.status
+    except Exception as exc:  # connection refused/reset under overload counts as an error
+        return 0, (time.perf_counter() - started) * 1000, type(exc).__name__
+    code = ""
+    if status != 201:
+        try:
+            code = json.loads(body)["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = f"HTTP_{status}"
+    return status, (time.perf_counter() - started) * 1000, code
+
+
+def cookie_header(seeded: dict, key: str) -> str:
+    return f"{seeded['session_cookie']}={key}; {seeded['csrf_cookie']}={seeded['csrf']}"
+
+
+async def warm_up(base: str, seeded: dict) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        cookies = cookie_header(seeded, seeded["sessions"][-1])
+        for _ in range(40):  # both workers: imports, DB connections, templates of error paths
+            await add_once(http, f"{base}/cart/add/", cookies, seeded["csrf"], 0)
+
+
+async def rush(base: str, seeded: dict, buyers: int) -> list[tuple[int, float, str]]:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    timeout = aiohttp.ClientTimeout(total=120)
+    gate = asyncio.Event()
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+
+        async def buyer(key: str):
+            await gate.wait()
+            return await add_once(
+                http, f"{base}/cart/add/", cookie_header(seeded, key), seeded["csrf"],
+                seeded["rush_variant"],
+            )  # fmt: skip
+
+        tasks = [asyncio.create_task(buyer(key)) for key in seeded["sessions"][:buyers]]
+        await asyncio.sleep(0.2)
+        gate.set()
+        return await asyncio.gather(*tasks)
+
+
+async def steady(base: str, seeded: dict, clients: int, seconds: float):
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=0)
+    results: list[tuple[int, float, str]] = []
+    first_ok, last_ok = None, None
+    async with aiohttp.ClientSession(connector=connector) as http:
+        deadline = time.perf_counter() + seconds
+
+        async def buyer(key: str):
+            nonlocal first_ok, last_ok
+            cookies = cookie_header(seeded, key)
+            while time.perf_counter() < deadline:
+                result = await add_once(
+                    http, f"{base}/cart/add/", cookies, seeded["csrf"], seeded["bulk_variant"]
+                )
+                results.append(result)
+                if result[0] == 201:
+                    last_ok = time.perf_counter()
+                elif result[2] == "INSUFFICIENT_STOCK":
+                    return  # 9,999 units gone: stop measuring
+
+        started = time.perf_counter()
+        await asyncio.gather(*(buyer(key) for key in seeded["sessions"][:clients]))
+        first_ok = started
+    elapsed = (last_ok or time.perf_counter()) - first_ok
+    return results, elapsed
+
+
+# --- pgbench baseline --------------------------------------------------------------------
+
+
+def pgbench(dsn: str, variant_id: int, clients: int, seconds: int) -> float:
+    """The same conditional UPDATE on the same row. `held` wraps at `stock` so the condition
+    stays true for the whole run (an exhausted row would turn into cheap no-op updates)."""
+    script = (
+        "UPDATE shop_productvariant SET held = (held + 1) % stock "
+        "WHERE id = :vid AND stock - held >= 1;\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(script)
+        path = handle.name
+    try:
+        output = subprocess.run(
+            ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
+             "-T", str(seconds), "-D", f"vid={int(variant_id)}", "-f", path, dsn],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(path)
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", output)
+    if not match:
+        match = re.search(r"tps = ([\d.]+)", output)
+    log("pgbench: " + " ".join(line.strip() for line in output.splitlines()[-4:]))
+    return float(match.group(1)) if match else 0.0
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", default="postgres://dorami:dorami@127.0.0.1:5432")
+    parser.add_argument("--db", default="dorami_bench")
+    parser.add_argument(
+        "--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    )
+    parser.add_argument("--buyers", type=int, default=2000)
+    parser.add_argument("--stock", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=16, help="DB connections per worker")
+    args = parser.parse_args()
+
+    dsn = f"{args.pg}/{args.db}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "REDIS_URL": args.redis,
+        "DEBUG": "0",
+        "DORAMI_TESTING": "0",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "PROFILE_ENCRYPTION_KEY": "11" * 32,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_COOKIES": "0",
+        "EMBEDDED_SCHEDULER": "0",
+        "CHANNEL_PREFIX": "bench",
+        "CACHE_KEY_PREFIX": "bench",
+        "DJANGO_SETTINGS_MODULE": "dorami.settings",
+        # ASGI runs each request's sync code in its own thread: bound the connections.
+        "DB_POOL_MAX_SIZE": str(args.pool),
+    }
+    log(f"database {args.db}: recreate + migrate")
+    database_recreate(args.pg, args.db)
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    csrf = secrets.token_hex(16)
+    seeded = seed(buyers=args.buyers, rush_stock=args.stock, csrf=csrf)
+    from django.db import connections
+
+    connections.close_all()
+    log(f"seeded {args.buyers} buyers with sessions; rush stock {args.stock}")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = Path(tempfile.gettempdir()) / f"flash_sale_server_{port}.log"
+    server = server_start(env, port, args.workers, log_path)
+    try:
+        asyncio.run(warm_up(base, seeded))
+        log(f"server up on {base} ({args.workers} workers); rush: {args.buyers} buyers at once")
+        started = time.perf_counter()
+        rush_results = asyncio.run(rush(base, seeded, args.buyers))
+        rush_seconds = time.perf_counter() - started
+        log(f"throughput: {args.clients} buyers for {args.seconds}s on stock 9,999")
+        steady_results, steady_seconds = asyncio.run(
+            steady(base, seeded, args.clients, args.seconds)
+        )
+    finally:
+        server_stop(server)
+
+    holds_ok = sum(1 for status, _ms, _code in rush_results if status == 201)
+    rejected = sum(1 for _s, _ms, code in rush_results if code == "INSUFFICIENT_STOCK")
+    errors: dict[str, int] = {}
+    for status, _ms, code in rush_results:
+        if status != 201 and code != "INSUFFICIENT_STOCK":
+            errors[code] = errors.get(code, 0) + 1
+    stock, held, lines, line_units = sql_one(
+        "SELECT v.stock, v.held, COUNT(l.id), COALESCE(SUM(l.quantity), 0) "
+        "FROM shop_productvariant v LEFT JOIN shop_cartline l "
+        "ON l.variant_id = v.id AND l.status = 'ACTIVE' WHERE v.id = %s GROUP BY v.id",
+        [seeded["rush_variant"]],
+    )
+    oversold = max(0, line_units - stock, held - stock, holds_ok - stock)
+    rush_ms = [ms for _s, ms, _c in rush_results]
+    log(
+        f"rush: {holds_ok} holds, {rejected} sold-out answers, errors {errors or 0}; "
+        f"SQL stock={stock} held={held} active lines={lines} units={line_units}; "
+        f"{rush_seconds:.2f}s, p50 {percentile(rush_ms, 50):.0f} ms, "
+        f"p99 {percentile(rush_ms, 99):.0f} ms"
+    )
+    steady_ok = [ms for status, ms, _c in steady_results if status == 201]
+    steady_errors = len(steady_results) - len(steady_ok)
+    holds_per_s = len(steady_ok) / steady_seconds if steady_seconds > 0 else 0.0
+    log(
+        f"throughput: {len(steady_ok)} holds in {steady_seconds:.2f}s = {holds_per_s:.0f}/s "
+        f"(non-201: {steady_errors}); p50 {percentile(steady_ok, 50):.1f} ms, "
+        f"p99 {percentile(steady_ok, 99):.1f} ms"
+    )
+
+    # Baseline on the same row: clear its holds first (the server is stopped).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE shop_cartline SET status = 'REMOVED' WHERE variant_id = %s",
+            [seeded["bulk_variant"]],
+        )
+        cursor.execute(
+            "UPDATE shop_productvariant SET held = 0, stock = 9999 WHERE id = %s",
+            [seeded["bulk_variant"]],
+        )
+    connections.close_all()
+    pgbench_tps = pgbench(dsn, seeded["bulk_variant"], args.clients, args.seconds)
+    ratio = holds_per_s / pgbench_tps if pgbench_tps else 0.0
+    result = {
+        "holds_ok": holds_ok,
+        "oversold": oversold,
+        "rejected": rejected,
+        "p50_ms": round(percentile(steady_ok, 50), 1),
+        "p99_ms": round(percentile(steady_ok, 99), 1),
+        "holds_per_s": round(holds_per_s, 1),
+        "pgbench_tps": round(pgbench_tps, 1),
+        "ratio": round(ratio, 3),
+        "rush_p50_ms": round(percentile(rush_ms, 50), 1),
+        "rush_p99_ms": round(percentile(rush_ms, 99), 1),
+        "errors": sum(errors.values()),
+    }
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
