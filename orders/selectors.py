@@ -11,7 +11,7 @@ from django.db.models import Count, Prefetch, Sum
 from adminpanel.models import get_config
 from orders.models import Order, OrderEvent, OrderItem
 from orders.shipping import ZERO, ShippingQuote, StreamRule, line_total, money, shipping_quote
-from points.services import balance_of, points_limits
+from points.services import points_limits
 
 STATUS_TABS = [
     ("", "전체"),
@@ -144,6 +144,19 @@ def cart_shipping_quote(*, user) -> dict:
     }
 
 
+def cart_summary_extra(*, user, cart=None) -> dict:
+    """`settings.SHOP_CART_SUMMARY_HOOK`: the shipping row and total on the cart page."""
+    from django.urls import reverse
+
+    quote = cart_shipping_quote(user=user)
+    label = "배송비" + (f" ({quote['shipping_label']})" if quote["shipping_label"] else "")
+    return {
+        "rows": [(label, quote["shipping_fee"])],
+        "total": quote["total"],
+        "checkout_url": reverse("orders:checkout"),
+    }
+
+
 def orders_for_user(*, user, status: str = ""):
     qs = Order.objects.filter(user=user).prefetch_related("items")
     if status:
@@ -191,15 +204,6 @@ def stream_sales(*, stream_id: int) -> dict:
             }
             for row in units
         ],
-    }
-
-
-def user_points_summary(*, user) -> dict:
-    from points.models import PointTransaction
-
-    return {
-        "balance": balance_of(user=user),
-        "history": PointTransaction.objects.filter(user=user).select_related("order")[:100],
     }
 
 

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from points import views
 
 app_name = "points"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("my/points/", views.my_points, name="my-points"),
+]

@@ -1,0 +1,210 @@
+"""Shopper pages: checkout (page and live bottom sheet), order complete, my orders, detail."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.permissions import profile_required
+from adminpanel.models import get_config
+from orders import selectors, services
+from orders.forms import CheckoutForm, parse_line_ids, parse_points
+from orders.models import Order
+from points import services as points
+from shop.services import ShopError
+
+CHECKOUT = "orders/checkout.html"
+BUSINESS_ERRORS = (services.OrderError, points.PointsError, ShopError)
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _summary(*, user, lines, selected_ids, points_value) -> dict:
+    chosen = [line for line in lines if line.pk in selected_ids]
+    preview = selectors.checkout_preview(user=user, lines=chosen)
+    error = None
+    used = 0
+    if points_value is None:
+        error = points.InvalidPointsAmount()
+    elif points_value and chosen:
+        try:
+            points.points_validate_use(
+                points=points_value,
+                order_total=preview.total_before_points,
+                balance=preview.points_balance,
+            )
+            used = points_value
+        except points.PointsError as exc:
+            error = exc
+    discount = points.points_to_money(used)
+    return {
+        "preview": preview,
+        "selected_ids": selected_ids,
+        "points_value": points_value if points_value is not None else "",
+        "points_error": error,
+        "points_discount": discount,
+        "pay_total": preview.total_before_points - discount,
+    }
+
+
+def _checkout_context(request, *, form=None, selected_ids=None, points_value=0, error=None):
+    lines = selectors.holding_lines(user=request.user)
+    if selected_ids is None:
+        selected_ids = [line.pk for line in lines]
+    config = get_config()
+    methods = [
+        (value, label)
+        for value, label in Order.PaymentMethod.choices
+        if services.payment_method_enabled(method=value, config=config)
+    ]
+    token = (form.data.get("idempotency_key") if form is not None else None) or _new_token()
+    return {
+        "lines": lines,
+        "form": form,
+        "token": token,
+        "methods": methods,
+        "chosen_method": (form.data.get("payment_method") if form is not None else None)
+        or (methods[0][0] if methods else ""),
+        "error": error,
+        "config": config,
+        "address": request.user.shipping_address,
+        **_summary(
+            user=request.user, lines=lines, selected_ids=selected_ids, points_value=points_value
+        ),
+    }
+
+
+def _complete_url(order: Order) -> str:
+    return reverse("orders:complete", kwargs={"order_id": order.order_id})
+
+
+@require_http_methods(["GET", "POST"])
+@profile_required
+def checkout(request):
+    partial = request.GET.get("sheet") or request.POST.get("sheet")
+    template = f"{CHECKOUT}#checkout-form" if (request.htmx and partial) else CHECKOUT
+    if request.method == "GET":
+        return render(request, template, {**_checkout_context(request), "sheet": bool(partial)})
+
+    form = CheckoutForm(request.POST, line_ids_raw=request.POST.getlist("line_ids"))
+    selected = parse_line_ids(request.POST.getlist("line_ids")) or []
+    points_value = parse_points(request.POST.get("points"))
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = services.order_place(
+                user=request.user,
+                idempotency_key=data["idempotency_key"],
+                payment_method=data["payment_method"],
+                line_ids=data["line_ids"],
+                points_to_use=data["points"],
+                expected_total=data["expected_total"],
+            )
+        except BUSINESS_ERRORS as exc:
+            error = exc
+        else:
+            if request.htmx:
+                return HttpResponseClientRedirect(_complete_url(order))
+            return redirect(_complete_url(order))
+    context = _checkout_context(
+        request, form=form, selected_ids=selected, points_value=points_value, error=error
+    )
+    context["sheet"] = bool(partial)
+    return render(request, template, context, status=400 if not request.htmx else 200)
+
+
+@require_GET
+@profile_required
+def checkout_sheet(request):
+    """The checkout form alone, for the live page's bottom sheet."""
+    return render(
+        request, f"{CHECKOUT}#checkout-form", {**_checkout_context(request), "sheet": True}
+    )
+
+
+@require_GET
+@profile_required
+def checkout_summary(request):
+    """Recomputed amounts for the selected lines and points (HTMX on every change)."""
+    lines = selectors.holding_lines(user=request.user)
+    selected = parse_line_ids(request.GET.getlist("line_ids"))
+    context = _summary(
+        user=request.user,
+        lines=lines,
+        selected_ids=selected or [],
+        points_value=parse_points(request.GET.get("points")),
+    )
+    if selected is None:
+        context["summary_error"] = services.CartLinesInvalid()
+    return render(request, f"{CHECKOUT}#checkout-summary", context)
+
+
+@require_GET
+@profile_required
+def cart_shipping(request):
+    """The cart page's shipping figure, by the same rule as checkout."""
+    return render(
+        request,
+        "orders/cart_shipping.html",
+        {"quote": selectors.cart_shipping_quote(user=request.user)},
+    )
+
+
+def _own_order(request, order_id: str) -> Order:
+    order = selectors.order_for_user(user=request.user, order_id=order_id)
+    if order is None:
+        raise Http404
+    return order
+
+
+@require_GET
+@profile_required
+def order_complete(request, order_id: str):
+    order = _own_order(request, order_id)
+    return render(
+        request,
+        "orders/complete.html",
+        {"order": order, "config": get_config(), "store_tz": settings.STORE_TIME_ZONE},
+    )
+
+
+@require_GET
+@profile_required
+def my_orders(request):
+    status = request.GET.get("status", "")
+    if status not in Order.Status.values:
+        status = ""
+    context = {
+        "orders": selectors.orders_for_user(user=request.user, status=status)[:100],
+        "tabs": selectors.STATUS_TABS,
+        "status": status,
+        "counts": selectors.order_status_counts(user=request.user),
+        "store_tz": settings.STORE_TIME_ZONE,
+    }
+    template = "orders/my_orders.html#order-list" if request.htmx else "orders/my_orders.html"
+    return render(request, template, context)
+
+
+@require_GET
+@profile_required
+def order_detail(request, order_id: str):
+    order = _own_order(request, order_id)
+    return render(
+        request,
+        "orders/detail.html",
+        {
+            "order": order,
+            "config": get_config(),
+            "address": order.shipping_address,
+            "store_tz": settings.STORE_TIME_ZONE,
+        },
+    )
