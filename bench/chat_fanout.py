@@ -351,11 +351,21 @@ async def fanout(
     }
 
 
-async def storm(*, ws_url: str, origin: str, clients: int, per_second: float) -> dict:
+async def storm(
+    *, ws_url: str, origin: str, clients: int, per_second: float, server_pid: int
+) -> dict:
     crowd = [Viewer(f"{ws_url}?g=storm{i:06d}", origin) for i in range(clients)]
+    cpu_before, own_before = cpu_seconds(server_pid), time.process_time()
     seconds, failures = await open_all(crowd, per_second=per_second)
+    server_cpu, client_cpu = cpu_seconds(server_pid) - cpu_before, time.process_time() - own_before
     await asyncio.gather(*(viewer.close() for viewer in crowd))
-    return {"storm_clients": clients, "storm_failed": failures, "storm_s": round(seconds, 2)}
+    return {
+        "storm_clients": clients,
+        "storm_failed": failures,
+        "storm_s": round(seconds, 2),
+        "storm_server_cpu_s": round(server_cpu, 2),
+        "storm_client_cpu_s": round(client_cpu, 2),
+    }
 
 
 # --- Two processes behind nginx -------------------------------------------------------------
@@ -494,7 +504,11 @@ async def main_async(args) -> dict:
         log("  ", json.dumps(project_result))
         log(f"== reconnect storm: {args.storm} clients at ~{args.storm_rate}/s")
         storm_result = await storm(
-            ws_url=ws_url, origin=origin, clients=args.storm, per_second=args.storm_rate
+            ws_url=ws_url,
+            origin=origin,
+            clients=args.storm,
+            per_second=args.storm_rate,
+            server_pid=server.pid,
         )
         log("  ", json.dumps(storm_result))
     finally:

@@ -105,7 +105,7 @@ _memory_seq: dict[str, int] = defaultdict(int)
 _memory_lock = threading.Lock()
 
 
-def _seq_key(group: str) -> str:
+def sequence_key(group: str) -> str:
     return f"rt:seq:{group}"
 
 
@@ -113,7 +113,7 @@ def next_sequence(group: str) -> int:
     """Per-group increasing sequence number (Redis INCR; in-process without Redis)."""
     client = sync_redis()
     if client is not None:
-        return int(client.incr(_seq_key(group)))
+        return int(client.incr(sequence_key(group)))
     with _memory_lock:
         _memory_seq[group] += 1
         return _memory_seq[group]
@@ -122,14 +122,14 @@ def next_sequence(group: str) -> int:
 async def anext_sequence(group: str) -> int:
     client = async_redis()
     if client is not None:
-        return int(await client.incr(_seq_key(group)))
+        return int(await client.incr(sequence_key(group)))
     return next_sequence(group)
 
 
 def current_sequence(group: str) -> int:
     client = sync_redis()
     if client is not None:
-        return int(client.get(_seq_key(group)) or 0)
+        return int(client.get(sequence_key(group)) or 0)
     with _memory_lock:
         return _memory_seq.get(group, 0)
 
@@ -137,7 +137,7 @@ def current_sequence(group: str) -> int:
 async def acurrent_sequence(group: str) -> int:
     client = async_redis()
     if client is not None:
-        return int(await client.get(_seq_key(group)) or 0)
+        return int(await client.get(sequence_key(group)) or 0)
     return current_sequence(group)
 
 

@@ -101,15 +101,21 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         await transport.subscribe(control_group(self.stream_id), self._control)
         if self.user is not None and self.user.is_staff:
             await transport.subscribe(transport.STAFF_GROUP, self._staff_deliver)
-        history = await chat_service.ahistory_read(stream_id=self.stream_id)
-        seq = await transport.acurrent_sequence(self.group)
-        await presence.presence_join(stream_id=self.stream_id, member=self.member, announce=False)
-        viewers = await presence.aviewer_count(self.stream_id)
+        # One Redis round trip: count this viewer in, try the viewer-count gate, and read the
+        # chat history and the room's sequence number.
+        joined = await presence.presence_join(
+            stream_id=self.stream_id, member=self.member, also=self._join_reads
+        )
+        if transport.redis_enabled():
+            history = chat_service.history_decode(joined.extra[0])
+            seq = int(joined.extra[1] or 0)
+        else:
+            history, seq = joined.extra
         await self.send_json(
             {
                 "type": "hello",
                 "seq": seq,
-                "viewers": viewers,
+                "viewers": joined.viewers,
                 "stream_id": self.stream_id,
                 "status": context["status"],
                 "can_chat": can_buy_or_chat(self.user) is None,
@@ -117,7 +123,16 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             }
         )
         await self.send_json({"type": "history", "messages": history})
-        await presence.presence_changed(self.stream_id)
+        if joined.announce:
+            await presence.presence_announce(self.stream_id)
+
+    async def _join_reads(self, pipe) -> list:
+        if pipe is None:  # no Redis: in-process state
+            history = await chat_service.ahistory_read(stream_id=self.stream_id)
+            return [history, await transport.acurrent_sequence(self.group)]
+        chat_service.history_queue_read(pipe, stream_id=self.stream_id)
+        pipe.get(transport.sequence_key(self.group))
+        return []
 
     async def disconnect(self, code):
         if self.stream_id is None or self.member is None:

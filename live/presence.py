@@ -115,6 +115,7 @@ class _Tracker:
     def __init__(self, loop):
         self.loop = loop
         self.rooms: dict[int, dict[str, list]] = {}
+        self.gate_closed_until: dict[int, float] = {}
         self.task: asyncio.Task | None = None
 
     def ensure_flusher(self) -> None:
@@ -170,27 +171,72 @@ def _tracker() -> _Tracker:
     return tracker
 
 
-async def presence_join(*, stream_id: int, member: str, announce: bool = True) -> None:
+class JoinResult:
+    __slots__ = ("announce", "extra", "viewers")
+
+    def __init__(self, viewers: int, announce: bool, extra: list):
+        self.viewers, self.announce, self.extra = viewers, announce, extra
+
+
+def _gate_args() -> dict:
+    return {"nx": True, "px": int(coalesce_seconds() * 1000)}
+
+
+def _gate_known_closed(stream_id: int) -> bool:
+    """This process learned the gate is held (by anyone) until a known time: skip Redis."""
+    until = _tracker().gate_closed_until.get(stream_id)
+    return until is not None and until > time.monotonic()
+
+
+def _note_gate(stream_id: int, acquired: bool, pttl) -> None:
+    wait = coalesce_seconds() if acquired else max(int(pttl or 0), 0) / 1000
+    _tracker().gate_closed_until[stream_id] = time.monotonic() + wait
+
+
+async def presence_join(*, stream_id: int, member: str, also=None) -> JoinResult:
+    """Count `member` in, in one Redis round trip that also tries the announcement gate and
+    runs the caller's reads (`also(pipe)`, e.g. the chat history and the room seq).
+
+    When `announce` is true the caller should `await presence_announce(stream_id)` once it
+    is ready for events (the consumer does it after its hello frame)."""
     now = time.time()
     tracker = _tracker()
     entry = tracker.rooms.setdefault(stream_id, {}).setdefault(member, [0, now])
     entry[0] += 1
     entry[1] = now
     client = async_redis()
+    try_gate = not _gate_known_closed(stream_id)
     if client is None:
         with _memory.lock:
             _memory.scores.setdefault(stream_id, {})[member] = now
             conns = _memory.conns.setdefault(stream_id, {})
             conns[member] = conns.get(member, 0) + 1
-    else:
-        pipe = client.pipeline(transaction=False)
-        pipe.zadd(_k("", stream_id), {member: now})
-        pipe.hincrby(_k("conns", stream_id), member, 1)
-        pipe.expire(_k("", stream_id), DAY)
-        pipe.expire(_k("conns", stream_id), DAY)
-        await pipe.execute()
-    if announce:
-        await presence_changed(stream_id)
+        viewers = _memory.count(stream_id, now)
+        acquired = try_gate and await _acquire_gate(stream_id)
+        extra = await also(None) if also is not None else []
+        return JoinResult(viewers, acquired, extra)
+    pipe = client.pipeline(transaction=False)
+    pipe.zadd(_k("", stream_id), {member: now})
+    pipe.hincrby(_k("conns", stream_id), member, 1)
+    pipe.expire(_k("", stream_id), DAY)
+    pipe.expire(_k("conns", stream_id), DAY)
+    pipe.zremrangebyscore(_k("", stream_id), "-inf", now - ttl_seconds())
+    pipe.zcard(_k("", stream_id))
+    if try_gate:
+        pipe.set(_k("gate", stream_id), 1, **_gate_args())
+        pipe.pttl(_k("gate", stream_id))
+    extra_count = 0
+    if also is not None:
+        before = len(pipe.command_stack)
+        await also(pipe)
+        extra_count = len(pipe.command_stack) - before
+    result = await pipe.execute()
+    acquired = False
+    if try_gate:
+        acquired = bool(result[6])
+        _note_gate(stream_id, acquired, result[7])
+    extra = result[len(result) - extra_count :] if extra_count else []
+    return JoinResult(int(result[5]), acquired, extra)
 
 
 def presence_heartbeat(*, stream_id: int, member: str) -> None:
@@ -216,9 +262,20 @@ async def presence_leave(*, stream_id: int, member: str) -> None:
             if conns[member] <= 0:
                 conns.pop(member, None)
                 _memory.scores.get(stream_id, {}).pop(member, None)
-    else:
-        await client.eval(_LEAVE_LUA, 2, _k("", stream_id), _k("conns", stream_id), member)
-    await presence_changed(stream_id)
+        await presence_changed(stream_id)
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.eval(_LEAVE_LUA, 2, _k("", stream_id), _k("conns", stream_id), member)
+    try_gate = not _gate_known_closed(stream_id)
+    if try_gate:
+        pipe.set(_k("gate", stream_id), 1, **_gate_args())
+        pipe.pttl(_k("gate", stream_id))
+    result = await pipe.execute()
+    if try_gate:
+        acquired = bool(result[1])
+        _note_gate(stream_id, acquired, result[2])
+        if acquired:
+            await presence_announce(stream_id)
 
 
 # --- Coalesced announcements ----------------------------------------------------------------
@@ -232,14 +289,24 @@ async def _acquire_gate(stream_id: int) -> bool:
                 return False
             _memory.gates[stream_id] = now + window
             return True
-    return bool(await client.set(_k("gate", stream_id), 1, nx=True, px=int(window * 1000)))
+    pipe = client.pipeline(transaction=False)
+    pipe.set(_k("gate", stream_id), 1, **_gate_args())
+    pipe.pttl(_k("gate", stream_id))
+    acquired, pttl = await pipe.execute()
+    _note_gate(stream_id, bool(acquired), pttl)
+    return bool(acquired)
 
 
 async def presence_changed(stream_id: int) -> None:
     """Announce the count now if no announcement happened in the last second; the gate holder
     re-checks when its window ends, so changes inside the window are announced then."""
-    if not await _acquire_gate(stream_id):
+    if _gate_known_closed(stream_id) or not await _acquire_gate(stream_id):
         return
+    await presence_announce(stream_id)
+
+
+async def presence_announce(stream_id: int) -> None:
+    """Publish the count (the caller holds the gate) and schedule the trailing re-check."""
     await _announce(stream_id)
     loop = asyncio.get_running_loop()
     loop.call_later(coalesce_seconds() + 0.05, _schedule_trailing, loop, stream_id)

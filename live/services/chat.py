@@ -179,7 +179,12 @@ def history_remove(*, stream_id: int, message_id: int) -> None:
             client.lrem(_history_key(stream_id), 0, raw)
 
 
-def _decode_history(raw_entries) -> list[dict]:
+def history_queue_read(pipe, *, stream_id: int) -> None:
+    """Add the history read to a caller's Redis pipeline (decode with `history_decode`)."""
+    pipe.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1)
+
+
+def history_decode(raw_entries) -> list[dict]:
     messages = []
     for raw in reversed(raw_entries):  # stored newest first; returned oldest first
         try:
@@ -194,15 +199,15 @@ def history_read(*, stream_id: int) -> list[dict]:
     client = sync_redis()
     if client is None:
         with _memory_lock:
-            return _decode_history(list(_history_memory.get(stream_id, ())))
-    return _decode_history(client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1))
+            return history_decode(list(_history_memory.get(stream_id, ())))
+    return history_decode(client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1))
 
 
 async def ahistory_read(*, stream_id: int) -> list[dict]:
     client = async_redis()
     if client is None:
         return history_read(stream_id=stream_id)
-    return _decode_history(await client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1))
+    return history_decode(await client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1))
 
 
 # --- Writes ---------------------------------------------------------------------------------
