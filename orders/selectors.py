@@ -219,3 +219,70 @@ def unpaid_orders_due_cancel(*, now, hours: int):
     from datetime import timedelta
 
     return Order.objects.pending_payment().filter(created_at__lte=now - timedelta(hours=hours))
+
+
+EXPORT_HEADER = [
+    "주문번호",
+    "주문일시",
+    "상태",
+    "인스타그램",
+    "이메일",
+    "입금자명",
+    "결제수단",
+    "상품명",
+    "옵션",
+    "단가",
+    "수량",
+    "금액",
+    "상품합계",
+    "배송비",
+    "사용포인트",
+    "결제금액",
+    "운송장",
+    "받는분",
+    "주소1",
+    "주소2",
+    "도시",
+    "주",
+    "ZIP",
+    "전화",
+]
+
+
+def order_export_rows(*, orders):
+    """One row per item (money as Decimal, times in the store time zone) for CSV/XLSX."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    tz = ZoneInfo(settings.STORE_TIME_ZONE)
+    qs = orders.select_related("user").prefetch_related("items").order_by("created_at", "id")
+    for order in qs.iterator(chunk_size=500):
+        address = order.shipping_address
+        for item in order.items.all():
+            yield [
+                order.order_id,
+                order.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                order.get_status_display(),
+                order.user.instagram_id or "",
+                order.user.email,
+                order.depositor_name,
+                order.get_payment_method_display(),
+                item.product_name,
+                item.option_label,
+                item.unit_price,
+                item.quantity,
+                item.line_total,
+                order.subtotal,
+                order.shipping_fee,
+                order.points_used,
+                order.total,
+                order.tracking_number,
+                address.get("full_name", ""),
+                address.get("address1", ""),
+                address.get("address2", ""),
+                address.get("city", ""),
+                address.get("state", ""),
+                address.get("zip", ""),
+                order.user.phone,
+            ]

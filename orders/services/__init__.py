@@ -19,7 +19,9 @@ from orders.services.lifecycle import (
     order_cancel,
     order_deliver,
     order_ship,
+    orders_ship_from_rows,
     payment_confirm,
+    payments_confirm_many,
     points_for_subtotal,
 )
 from orders.services.numbering import order_number_next, store_today
@@ -51,8 +53,10 @@ __all__ = [
     "order_recompute",
     "order_remind_unpaid",
     "order_ship",
+    "orders_ship_from_rows",
     "payment_confirm",
     "payment_method_enabled",
+    "payments_confirm_many",
     "points_for_subtotal",
     "store_today",
     "unpaid_orders_cancel",

@@ -154,3 +154,40 @@ def order_cancel(*, order: Order | int, actor=None, reason: str = "") -> Order:
     )
     realtime.order_cancelled(order=order)
     return order
+
+
+def orders_ship_from_rows(*, rows, actor=None) -> dict:
+    """Apply parsed `order_id,tracking_number` rows one by one (each its own transaction) and
+    report which were applied and which were rejected, with the reason."""
+    applied: list[tuple[int, str, str]] = []
+    rejected: list[tuple[int, str, str]] = []
+    for row in rows:
+        if row.error:
+            rejected.append((row.row, row.order_id, row.error))
+            continue
+        pk = Order.objects.filter(order_id=row.order_id).values_list("pk", flat=True).first()
+        if pk is None:
+            rejected.append((row.row, row.order_id, "주문번호를 찾을 수 없습니다"))
+            continue
+        try:
+            order_ship(order=pk, tracking_number=row.tracking_number, actor=actor)
+        except OrderError as exc:
+            rejected.append((row.row, row.order_id, exc.message))
+        else:
+            applied.append((row.row, row.order_id, row.tracking_number))
+    return {"applied": applied, "rejected": rejected}
+
+
+def payments_confirm_many(*, order_ids: list[int], actor=None) -> dict:
+    """Confirm each order on its own (one refusal never blocks the others); report both."""
+    confirmed: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for pk in order_ids:
+        try:
+            order = payment_confirm(order=pk, actor=actor)
+        except OrderError as exc:
+            label = Order.objects.filter(pk=pk).values_list("order_id", flat=True).first()
+            refused.append((label or str(pk), exc.message))
+        else:
+            confirmed.append(order.order_id)
+    return {"confirmed": confirmed, "refused": refused}

@@ -1,0 +1,427 @@
+"""Orders admin (Korean). Orders change only through `orders.services`: the change form is
+read-only; actions and the extra pages (cancel, item edit, ship, tracking CSV, reconciliation)
+parse input and call one service each."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django.contrib import admin, messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from adminpanel.admin import AuditedModelAdmin
+from orders import reconciliation, selectors, services
+from orders.forms import CancelForm, ReconcileForm, ShipCsvForm
+from orders.models import Order, OrderEvent, OrderItem
+from shop.services import ShopError
+
+ADMIN_TEMPLATES = "orders/admin"
+
+
+class StreamFilter(admin.SimpleListFilter):
+    title = _("라이브 방송")
+    parameter_name = "stream"
+
+    def lookups(self, request, model_admin):
+        from live.models import LiveStream
+
+        streams = LiveStream.objects.filter(order_items__isnull=False).distinct()
+        rows = [("store", _("스토어 상품"))]
+        rows += [(str(s.pk), f"#{s.pk} {s.title}") for s in streams.order_by("-pk")[:50]]
+        return rows
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "store":
+            return queryset.filter(items__stream__isnull=True).distinct()
+        if value and value.isdigit():
+            return queryset.filter(items__stream_id=int(value)).distinct()
+        return queryset
+
+
+class AmountFilter(admin.SimpleListFilter):
+    title = _("결제 금액")
+    parameter_name = "amount"
+    RANGES = {
+        "lt50": (None, Decimal("50")),
+        "50-100": (Decimal("50"), Decimal("100")),
+        "100-200": (Decimal("100"), Decimal("200")),
+        "200+": (Decimal("200"), None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [
+            ("lt50", "$50 미만"),
+            ("50-100", "$50–$100"),
+            ("100-200", "$100–$200"),
+            ("200+", "$200 이상"),
+        ]
+
+    def queryset(self, request, queryset):
+        bounds = self.RANGES.get(self.value() or "")
+        if not bounds:
+            return queryset
+        low, high = bounds
+        if low is not None:
+            queryset = queryset.filter(total__gte=low)
+        if high is not None:
+            queryset = queryset.filter(total__lt=high)
+        return queryset
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    can_delete = False
+    fields = ("product_name", "option_label", "unit_price", "quantity", "line_total", "stream")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "message", "actor")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(AuditedModelAdmin):
+    list_display = (
+        "order_id",
+        "instagram",
+        "depositor_name",
+        "status_badge",
+        "total",
+        "payment_method",
+        "points_used",
+        "created_at",
+    )
+    list_filter = ("status", StreamFilter, AmountFilter, "payment_method", "created_at")
+    search_fields = ("order_id", "user__instagram_id", "depositor_name", "user__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    list_per_page = 50
+    inlines = (OrderItemInline, OrderEventInline)
+    actions = ("confirm_payment", "cancel_orders", "mark_delivered", "export_csv", "export_xlsx")
+    readonly_fields = (
+        "order_id",
+        "user",
+        "status",
+        "payment_method",
+        "subtotal",
+        "shipping_fee",
+        "points_used",
+        "points_discount",
+        "total",
+        "points_earned",
+        "depositor_name",
+        "address_display",
+        "payment_deadline",
+        "reminder_sent_at",
+        "confirmed_at",
+        "shipped_at",
+        "tracking_number",
+        "delivered_at",
+        "cancelled_at",
+        "cancel_reason",
+        "created_at",
+        "tools",
+    )
+    exclude = ("shipping_address_encrypted", "address_key_version", "idempotency_key")
+    change_list_template = f"{ADMIN_TEMPLATES}/order_change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("인스타그램"), ordering="user__instagram_id")
+    def instagram(self, obj):
+        return obj.user.instagram_id or obj.user.email
+
+    @admin.display(description=_("상태"), ordering="status")
+    def status_badge(self, obj):
+        return format_html(
+            '<span class="order-status status-{}">{}</span>',
+            obj.status.lower(),
+            obj.get_status_display(),
+        )
+
+    @admin.display(description=_("배송지"))
+    def address_display(self, obj):
+        a = obj.shipping_address
+        if not a:
+            return "—"
+        return format_html(
+            "{}<br>{} {}<br>{}, {} {}",
+            a.get("full_name", ""),
+            a.get("address1", ""),
+            a.get("address2", ""),
+            a.get("city", ""),
+            a.get("state", ""),
+            a.get("zip", ""),
+        )
+
+    @admin.display(description=_("작업"))
+    def tools(self, obj):
+        if obj.pk is None:
+            return ""
+        links = []
+        if obj.status == Order.Status.PENDING_PAYMENT:
+            links.append((reverse("admin:orders_order_items", args=[obj.pk]), "상품 수정"))
+        if obj.status == Order.Status.PAYMENT_CONFIRMED:
+            links.append((reverse("admin:orders_order_ship", args=[obj.pk]), "발송 처리"))
+        if obj.status in (Order.Status.PENDING_PAYMENT, Order.Status.PAYMENT_CONFIRMED):
+            links.append((reverse("admin:orders_order_cancel") + f"?ids={obj.pk}", "주문 취소"))
+        return format_html(
+            " ".join('<a class="button" href="{}">{}</a>' for _ in links),
+            *[part for link in links for part in link],
+        )
+
+    # --- actions ---------------------------------------------------------------------------
+
+    @admin.action(description=_("선택한 주문 입금 확인"))
+    def confirm_payment(self, request, queryset):
+        result = services.payments_confirm_many(
+            order_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        if result["confirmed"]:
+            self.message_user(
+                request,
+                f"입금 확인 {len(result['confirmed'])}건: " + ", ".join(result["confirmed"]),
+                messages.SUCCESS,
+            )
+        for order_id, reason in result["refused"]:
+            self.message_user(request, f"{order_id}: {reason}", messages.ERROR)
+
+    @admin.action(description=_("선택한 주문 취소…"))
+    def cancel_orders(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(reverse("admin:orders_order_cancel") + f"?ids={ids}")
+
+    @admin.action(description=_("선택한 주문 배송 완료"))
+    def mark_delivered(self, request, queryset):
+        done = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                services.order_deliver(order=pk, actor=request.user)
+                done += 1
+            except services.OrderError as exc:
+                self.message_user(request, f"#{pk}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"배송 완료 {done}건", messages.SUCCESS)
+
+    @admin.action(description=_("CSV 내보내기 (상품별 한 줄)"))
+    def export_csv(self, request, queryset):
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # Excel opens UTF-8 Korean text correctly with a BOM
+        writer = csv.writer(buffer)
+        writer.writerow(selectors.EXPORT_HEADER)
+        for row in selectors.order_export_rows(orders=queryset):
+            writer.writerow([str(v) if isinstance(v, Decimal) else v for v in row])
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="orders.csv"'
+        return response
+
+    @admin.action(description=_("XLSX 내보내기 (상품별 한 줄)"))
+    def export_xlsx(self, request, queryset):
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("orders")
+        sheet.append(selectors.EXPORT_HEADER)
+        for row in selectors.order_export_rows(orders=queryset):
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="orders.xlsx"'
+        return response
+
+    # --- extra pages -----------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("cancel/", view(self.cancel_view), name="orders_order_cancel"),
+            path("ship-csv/", view(self.ship_csv_view), name="orders_order_ship_csv"),
+            path("reconcile/", view(self.reconcile_view), name="orders_order_reconcile"),
+            path("<int:pk>/items/", view(self.items_view), name="orders_order_items"),
+            path("<int:pk>/ship/", view(self.ship_view), name="orders_order_ship"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "changelist_url": reverse("admin:orders_order_changelist"),
+            **extra,
+        }
+
+    def _require_change(self, request):
+        if not self.has_change_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+
+    def cancel_view(self, request):
+        self._require_change(request)
+        raw = request.POST.get("ids") or request.GET.get("ids", "")
+        ids = [int(part) for part in raw.split(",") if part.strip().isdigit()][:500]
+        orders = list(Order.objects.filter(pk__in=ids).select_related("user"))
+        form = CancelForm(request.POST or None)
+        if request.method == "POST" and request.POST.get("confirm") == "yes" and form.is_valid():
+            done = 0
+            for order in orders:
+                try:
+                    services.order_cancel(
+                        order=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                    )
+                    done += 1
+                except (services.OrderError, ShopError) as exc:
+                    self.message_user(request, f"{order.order_id}: {exc.message}", messages.ERROR)
+            if done:
+                self.message_user(request, f"주문 취소 {done}건", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:orders_order_changelist"))
+        return render(
+            request,
+            f"{ADMIN_TEMPLATES}/cancel_confirm.html",
+            self._context(request, title="주문 취소 확인", orders=orders, ids=raw, form=form),
+        )
+
+    def ship_view(self, request, pk: int):
+        self._require_change(request)
+        order = get_object_or_404(Order, pk=pk)
+        error = None
+        if request.method == "POST":
+            try:
+                services.order_ship(
+                    order=order.pk,
+                    tracking_number=request.POST.get("tracking_number", ""),
+                    actor=request.user,
+                )
+            except services.OrderError as exc:
+                error = exc.message
+            else:
+                self.message_user(request, f"{order.order_id} 발송 처리", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))
+        return render(
+            request,
+            f"{ADMIN_TEMPLATES}/ship.html",
+            self._context(request, title=f"{order.order_id} 발송 처리", order=order, error=error),
+        )
+
+    def items_view(self, request, pk: int):
+        self._require_change(request)
+        order = get_object_or_404(Order, pk=pk)
+        errors: list[str] = []
+        if request.method == "POST":
+            changed = 0
+            for item in list(order.items.all()):
+                raw = request.POST.get(f"qty-{item.pk}", "").strip()
+                if raw == "" or raw == str(item.quantity):
+                    continue
+                try:
+                    quantity = int(raw)
+                except ValueError:
+                    errors.append(f"{item.product_name}: 수량은 정수로 입력해 주세요.")
+                    continue
+                try:
+                    services.order_item_update(item=item.pk, quantity=quantity, actor=request.user)
+                    changed += 1
+                except (services.OrderError, ShopError) as exc:
+                    errors.append(f"{item.product_name}: {exc.message}")
+            if changed and not errors:
+                self.message_user(request, f"상품 {changed}건 수정", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))
+            order.refresh_from_db()
+        return render(
+            request,
+            f"{ADMIN_TEMPLATES}/items.html",
+            self._context(
+                request,
+                title=f"{order.order_id} 상품 수정",
+                order=order,
+                items=list(order.items.all()),
+                errors=errors,
+                editable=order.status == Order.Status.PENDING_PAYMENT,
+            ),
+        )
+
+    def ship_csv_view(self, request):
+        self._require_change(request)
+        form = ShipCsvForm(request.POST or None, request.FILES or None)
+        report = error = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                rows = reconciliation.tracking_csv_parse(raw=form.cleaned_data["file"].read())
+            except reconciliation.StatementError as exc:
+                error = exc.message
+            else:
+                report = services.orders_ship_from_rows(rows=rows, actor=request.user)
+        return render(
+            request,
+            f"{ADMIN_TEMPLATES}/ship_csv.html",
+            self._context(
+                request, title="운송장 CSV로 발송 처리", form=form, report=report, error=error
+            ),
+        )
+
+    def reconcile_view(self, request):
+        self._require_change(request)
+        if request.method == "POST" and request.POST.get("step") == "confirm":
+            ids = [int(v) for v in request.POST.getlist("order") if v.isdigit()][:10_000]
+            result = services.payments_confirm_many(order_ids=ids, actor=request.user)
+            return render(
+                request,
+                f"{ADMIN_TEMPLATES}/reconcile.html",
+                self._context(request, title="입금 대조", form=ReconcileForm(), result=result),
+            )
+        form = ReconcileForm(request.POST or None, request.FILES or None)
+        rows = counts = error = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                deposits = reconciliation.statement_parse(
+                    raw=data["file"].read(),
+                    date_col=data["date_col"],
+                    name_col=data["name_col"],
+                    amount_col=data["amount_col"],
+                )
+            except reconciliation.StatementError as exc:
+                error = exc
+            else:
+                rows = reconciliation.reconcile(deposits=deposits, window_days=data["window_days"])
+                counts = reconciliation.summarize(rows)
+        return render(
+            request,
+            f"{ADMIN_TEMPLATES}/reconcile.html",
+            self._context(
+                request, title="입금 대조", form=form, rows=rows, counts=counts, error=error
+            ),
+        )
