@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -90,6 +91,34 @@ def _add_refusal(*, variant_id: int, now: datetime) -> Exception:
     return InsufficientStock(available=stock - held) if on_sale else VariantUnavailable()
 
 
+def _hold_and_line(*, user_id: int, variant_id: int, quantity: int, now: datetime):
+    """(hold, (line id, quantity, created_at, expires_at)) or (None, None) when refused."""
+    if connection.vendor == "postgresql":
+        combined = inventory.variant_hold_with_line(
+            variant_id=variant_id, user_id=user_id, quantity=quantity, now=now
+        )
+        if combined is None:
+            return None, None
+        hold, line = combined
+        if line is not None:
+            return hold, line
+        # The shopper's own line is overdue (its lazy release was skipped under someone else's
+        # lock a moment ago): undo this hold and take the two-step path, which releases it.
+        inventory.variant_release(variant_id=variant_id, quantity=quantity)
+    hold = inventory.variant_hold_for_sale(variant_id=variant_id, quantity=quantity, now=now)
+    if hold is None:
+        return None, None
+    expires_at = now + timedelta(minutes=hold.timer_minutes) if hold.timer_enabled else None
+    upsert = dict(user_id=user_id, variant_id=variant_id, quantity=quantity, expires_at=expires_at)
+    result = _line_upsert(**upsert, now=now)
+    if result is None:  # own overdue line: release it (we hold its lock now) and insert anew
+        inventory.overdue_release(variant_id=variant_id, now=now)
+        result = _line_upsert(**upsert, now=now)
+        current = inventory.variant_row(variant_id=variant_id)
+        hold = replace(hold, stock=current.stock, held=current.held)
+    return hold, (*result, expires_at)
+
+
 def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
     """Hold `quantity` units and put them in the shopper's cart (summed with an existing line).
 
@@ -115,10 +144,10 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
             ) or 0
             if current + quantity > limit:
                 error = QuantityLimit(limit=limit)
-        hold = None
+        hold = line = None
         if error is None:
-            hold = inventory.variant_hold_for_sale(
-                variant_id=variant_id, quantity=quantity, now=now
+            hold, line = _hold_and_line(
+                user_id=user.pk, variant_id=variant_id, quantity=quantity, now=now
             )
         if hold is None:
             error = error or _add_refusal(variant_id=variant_id, now=now)
@@ -133,15 +162,7 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
                 timer_enabled=hold.timer_enabled,
                 timer_minutes=hold.timer_minutes,
             )
-            expires_at = _expiry(product, now)
-            upsert = dict(
-                user_id=user.pk, variant_id=variant_id, quantity=quantity, expires_at=expires_at
-            )
-            result = _line_upsert(**upsert, now=now)
-            if result is None:  # own overdue line was locked by someone else a moment ago
-                inventory.overdue_release(variant_id=variant_id, now=now)
-                result = _line_upsert(**upsert, now=now)
-            line_id, line_quantity, created_at = result
+            line_id, line_quantity, created_at, expires_at = line
             realtime.announce_stock(
                 product=product,
                 variant_id=variant_id,

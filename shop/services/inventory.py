@@ -110,6 +110,54 @@ def variant_hold_for_sale(*, variant_id: int, quantity: int, now: datetime) -> S
     return SaleHold(*row[:3], *product)
 
 
+_HOLD_WITH_LINE_SQL = """
+WITH hold AS (
+    UPDATE shop_productvariant SET held = held + %(q)s, updated_at = %(now)s
+    FROM shop_product p
+    WHERE shop_productvariant.id = %(v)s AND p.id = shop_productvariant.product_id
+      AND shop_productvariant.status = 'ACTIVE'
+      AND shop_productvariant.stock - shop_productvariant.held >= %(q)s
+      AND p.status = 'AVAILABLE' AND NOT p.hidden_from_store
+      AND (p.expires_at IS NULL OR p.expires_at > %(now)s)
+    RETURNING shop_productvariant.stock, shop_productvariant.held, shop_productvariant.status,
+      p.id AS product_id, p.name, p.stream_id, p.timer_enabled, p.timer_minutes
+), line AS (
+    INSERT INTO shop_cartline
+      (user_id, variant_id, quantity, status, expires_at, created_at, updated_at)
+    SELECT %(u)s, %(v)s, %(q)s, 'ACTIVE',
+      CASE WHEN hold.timer_enabled
+        THEN %(now)s + make_interval(mins => hold.timer_minutes) END,
+      %(now)s, %(now)s
+    FROM hold
+    ON CONFLICT (user_id, variant_id) WHERE status = 'ACTIVE' DO UPDATE SET
+      quantity = shop_cartline.quantity + EXCLUDED.quantity,
+      expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at
+    WHERE shop_cartline.expires_at IS NULL OR shop_cartline.expires_at > %(now)s
+    RETURNING id, quantity, created_at, expires_at
+)
+SELECT hold.stock, hold.held, hold.status, hold.product_id, hold.name, hold.stream_id,
+  hold.timer_enabled, hold.timer_minutes, line.id, line.quantity, line.created_at, line.expires_at
+FROM hold LEFT JOIN line ON TRUE
+"""
+
+
+def variant_hold_with_line(
+    *, variant_id: int, user_id: int, quantity: int, now: datetime
+) -> tuple[SaleHold, tuple | None] | None:
+    """PostgreSQL: the conditional hold and the cart-line upsert in ONE statement, so the hot
+    variant row stays locked only for that statement and the commit. None when the hold is
+    refused; (hold, None) when the shopper's own line is overdue (caller undoes and retries);
+    else (hold, (line id, quantity, created_at, expires_at))."""
+    params = {"q": quantity, "now": now, "v": variant_id, "u": user_id}
+    with connection.cursor() as cursor:
+        cursor.execute(_HOLD_WITH_LINE_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    line = tuple(row[8:]) if row[8] is not None else None
+    return SaleHold(*row[:8]), line
+
+
 def variant_release(*, variant_id: int, quantity: int) -> StockRow | None:
     return _returning(
         "UPDATE shop_productvariant SET held = held - %s, updated_at = %s "

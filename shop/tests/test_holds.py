@@ -268,3 +268,20 @@ def test_held_never_exceeds_stock_in_sql(shopper, variant):
     with connection.cursor() as cursor:
         cursor.execute("SELECT stock, held FROM shop_productvariant WHERE id = %s", [variant.pk])
         assert cursor.fetchone() == (10, 10)
+
+
+def test_hold_with_own_overdue_line_not_yet_released_is_never_topped_up(shopper, variant):
+    # given the shopper's own line is overdue and the lazy release did not run (a concurrent
+    # transaction held its lock at that moment)
+    from shop.services.cart import _hold_and_line
+
+    line = services.cart_add(user=shopper, variant_id=variant.pk, quantity=3)
+    _age(line)
+    # when the hold-and-line step runs on its own
+    hold, (line_id, quantity, _created, expires_at) = _hold_and_line(
+        user_id=shopper.pk, variant_id=variant.pk, quantity=2, now=timezone.now()
+    )
+    # then the overdue line is released and a fresh one holds exactly the new units
+    assert line_id != line.pk and quantity == 2 and expires_at > timezone.now()
+    assert CartLine.objects.get(pk=line.pk).status == "EXPIRED"
+    assert _refresh(variant).held == 2 == hold.held
