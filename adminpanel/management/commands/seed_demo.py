@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from adminpanel.models import get_config
 from live import demo as live_demo
+from orders import demo as orders_demo
 from shop import demo as shop_demo
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         result = accounts_demo.seed_accounts()
         shop_demo.seed_shop()
         live_demo.seed_live()
+        orders_demo.seed_orders()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo ready: admin {accounts_demo.ADMIN_EMAIL} / {accounts_demo.ADMIN_PASSWORD}, "
