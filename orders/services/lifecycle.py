@@ -29,7 +29,7 @@ TRACKING_MAX = 100
 def _locked(order: Order | int) -> Order:
     pk = order.pk if isinstance(order, Order) else order
     try:
-        return Order.objects.select_for_update().select_related("user").get(pk=pk)
+        return Order.objects.select_for_update(of=("self",)).select_related("user").get(pk=pk)
     except Order.DoesNotExist as exc:
         raise OrderError("주문을 찾을 수 없습니다.") from exc
 
