@@ -258,3 +258,54 @@ def test_item_update_refuses_more_than_stock_and_paid_orders(shopper, staff_user
     with pytest.raises(services.InvalidOrderStatus):
         services.order_item_update(item=item, quantity=1 + 1, actor=staff_user)
     assert ProductVariant.objects.get(pk=variant.pk).stock == 1
+
+
+def test_beat_jobs_are_scheduled_and_run(shopper):
+    from dorami.celery import BEAT_SCHEDULE, app
+
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    for name in (
+        "orders.tasks.unpaid_reminders",
+        "orders.tasks.unpaid_auto_cancel",
+        "points.tasks.points_expire",
+    ):
+        assert name in names
+        assert app.tasks[name].apply().successful()
+
+
+def test_payment_confirmed_reaches_the_shopper_and_staff(
+    shopper, staff_user, django_capture_on_commit_callbacks
+):
+    import json
+
+    from dorami import realtime
+
+    stream = make_stream()
+    order = make_order(user=shopper, items=[(make_variant(price="40.00", stream=stream), 2)])
+    pubsub = realtime.sync_redis().pubsub()
+    groups = [realtime.user_group(shopper.pk), realtime.STAFF_GROUP, realtime.room_group(stream.pk)]
+    pubsub.subscribe(*[realtime._namespace() + g for g in groups])
+    for _ in groups:
+        pubsub.get_message(timeout=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_confirm(order=order, actor=staff_user)
+    received = {}
+    while (message := pubsub.get_message(timeout=0.5)) is not None:
+        if message["type"] == "message":
+            channel = message["channel"].decode().removeprefix(realtime._namespace())
+            received.setdefault(channel, []).append(json.loads(message["data"]))
+    pubsub.close()
+    mine = received[realtime.user_group(shopper.pk)][0]
+    assert mine["event"] == "payment.confirmed"
+    assert mine["data"]["order_id"] == order.order_id and mine["data"]["points_earned"] == 400
+    sales = received[realtime.STAFF_GROUP][0]
+    assert sales["event"] == "sales.updated"
+    assert sales["data"]["stream_id"] == stream.pk and sales["data"]["revenue"] == "80.00"
+    assert received[realtime.room_group(stream.pk)][0]["event"] == "payment.confirmed"
+
+
+def test_order_address_snapshot_is_registered_for_key_rotation():
+    from accounts import crypto
+
+    assert ("orders.Order", "shipping_address_encrypted") in crypto.ENCRYPTED_FIELDS

@@ -181,3 +181,14 @@ def test_cart_page_shows_shipping_from_orders(shopper_client):
     assert re.search(r"배송비.*\$8\.00", html, re.S)
     assert "$18.00" in html
     assert Decimal("18.00")
+
+
+def test_checkout_page_query_count(shopper_client, django_assert_num_queries):
+    user = shopper_client.user
+    stream = make_stream()
+    for index in range(5):
+        hold(user=user, variant=make_variant(price="10.00", stream=stream, name=f"상품{index}"))
+    url = reverse("orders:checkout")
+    shopper_client.get(url)
+    with django_assert_num_queries(5):
+        assert shopper_client.get(url).status_code == 200
