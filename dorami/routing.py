@@ -1,5 +1,9 @@
-"""Websocket routes of every app, gathered in one list for `asgi.py`."""
+"""Websocket routes of every app, gathered in one list for `asgi.py`, and the auth stack."""
 
+from channels.auth import AuthMiddleware
+from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.urls import path
 
 from live.consumers import LiveRoomConsumer
@@ -7,3 +11,19 @@ from live.consumers import LiveRoomConsumer
 websocket_urlpatterns: list = [
     path("ws/live/<str:stream_key>/", LiveRoomConsumer.as_asgi()),
 ]
+
+
+class CookieAwareAuthMiddleware(AuthMiddleware):
+    """Channels' AuthMiddleware loads the user in a worker thread for every socket. A socket
+    without a session cookie is anonymous: answer that without the thread hop (a reconnect
+    storm of guests would otherwise queue thousands of hops on one thread)."""
+
+    async def resolve_scope(self, scope):
+        if not scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME):
+            scope["user"]._wrapped = AnonymousUser()
+            return
+        await super().resolve_scope(scope)
+
+
+def SessionAuthStack(inner):
+    return CookieMiddleware(SessionMiddleware(CookieAwareAuthMiddleware(inner)))
