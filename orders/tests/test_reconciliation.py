@@ -23,6 +23,20 @@ def statement(rows, header="date,name,amount", encoding="utf-8") -> bytes:
     return text.encode(encoding)
 
 
+def upload(client, raw: bytes):
+    return client.post(
+        reverse("admin:orders_order_reconcile"),
+        {
+            "step": "upload",
+            "file": SimpleUploadedFile("statement.csv", raw),
+            "date_col": "date",
+            "name_col": "name",
+            "amount_col": "amount",
+            "window_days": 7,
+        },
+    )
+
+
 def run(raw: bytes, **kwargs):
     deposits = rec.statement_parse(raw=raw, date_col="date", name_col="name", amount_col="amount")
     return rec.reconcile(deposits=deposits, window_days=kwargs.get("window_days", 7))
@@ -54,17 +68,7 @@ def test_two_orders_same_name_and_amount_are_ambiguous(user_factory, today, staf
     assert rows[0].status == rec.AMBIGUOUS
     assert {o.pk for o in rows[0].orders} == {a.pk, b.pk}
     # and the admin page offers no checkbox for it: nothing is auto-confirmed
-    response = staff_client.post(
-        reverse("admin:orders_order_reconcile"),
-        {
-            "step": "upload",
-            "file": SimpleUploadedFile("s.csv", statement([f"{today},박하늘,42.00"])),
-            "date_col": "date",
-            "name_col": "name",
-            "amount_col": "amount",
-            "window_days": 7,
-        },
-    )
+    response = upload(staff_client, statement([f"{today},박하늘,42.00"]))
     html = response.content.decode()
     assert 'data-status="ambiguous"' in html
     assert 'name="order"' not in html
@@ -144,23 +148,8 @@ def test_ten_thousand_rows_are_handled_and_more_are_refused(user_factory, today)
 def test_admin_one_click_confirms_selected_matches(user_factory, today, staff_client):
     a = order_for(user_factory, depositor="김민지")
     b = order_for(user_factory, depositor="이지수", price="10.00")
-    upload = staff_client.post(
-        reverse("admin:orders_order_reconcile"),
-        {
-            "step": "upload",
-            "file": SimpleUploadedFile(
-                "s.csv",
-                statement(
-                    [f"{today},김민지,42.00", f"{today},이지수,10.00", f"{today},nobody,1.00"]
-                ),
-            ),
-            "date_col": "date",
-            "name_col": "name",
-            "amount_col": "amount",
-            "window_days": 7,
-        },
-    )
-    html = upload.content.decode()
+    rows = [f"{today},김민지,42.00", f"{today},이지수,10.00", f"{today},nobody,1.00"]
+    html = upload(staff_client, statement(rows)).content.decode()
     assert html.count('name="order"') == 2
     assert "미일치 1건" in html
     confirm = staff_client.post(
@@ -175,17 +164,7 @@ def test_admin_one_click_confirms_selected_matches(user_factory, today, staff_cl
 
 
 def test_admin_reports_a_bad_file_without_500(staff_client, db):
-    response = staff_client.post(
-        reverse("admin:orders_order_reconcile"),
-        {
-            "step": "upload",
-            "file": SimpleUploadedFile("s.csv", b"foo,bar\n1,2\n"),
-            "date_col": "date",
-            "name_col": "name",
-            "amount_col": "amount",
-            "window_days": 7,
-        },
-    )
+    response = upload(staff_client, b"foo,bar\n1,2\n")
     assert response.status_code == 200
     assert "MISSING_COLUMNS" in response.content.decode()
 
