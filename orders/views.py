@@ -27,9 +27,11 @@ def _new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _summary(*, user, lines, selected_ids, points_value) -> dict:
+def _summary(*, user, lines, selected_ids, points_value, use_all: bool = False) -> dict:
     chosen = [line for line in lines if line.pk in selected_ids]
     preview = selectors.checkout_preview(user=user, lines=chosen)
+    if use_all:
+        points_value = preview.points_max
     error = None
     used = 0
     if points_value is None:
@@ -52,6 +54,7 @@ def _summary(*, user, lines, selected_ids, points_value) -> dict:
         "points_error": error,
         "points_discount": discount,
         "pay_total": preview.total_before_points - discount,
+        "points_oob": use_all,
     }
 
 
@@ -134,7 +137,8 @@ def checkout_sheet(request):
 @require_GET
 @profile_required
 def checkout_summary(request):
-    """Recomputed amounts for the selected lines and points (HTMX on every change)."""
+    """Recomputed amounts for the selected lines and points (HTMX on every change).
+    `use_all=1` ("전액 사용") also swaps the points input out of band to the maximum."""
     lines = selectors.holding_lines(user=request.user)
     selected = parse_line_ids(request.GET.getlist("line_ids"))
     context = _summary(
@@ -142,6 +146,7 @@ def checkout_summary(request):
         lines=lines,
         selected_ids=selected or [],
         points_value=parse_points(request.GET.get("points")),
+        use_all=request.GET.get("use_all") == "1",
     )
     if selected is None:
         context["summary_error"] = services.CartLinesInvalid()

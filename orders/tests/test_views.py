@@ -192,3 +192,14 @@ def test_checkout_page_query_count(shopper_client, django_assert_num_queries):
     shopper_client.get(url)
     with django_assert_num_queries(5):
         assert shopper_client.get(url).status_code == 200
+
+
+def test_use_all_fills_in_the_maximum_out_of_band(shopper_client):
+    user = shopper_client.user
+    points_adjust(user=user, amount=10000, reason="테스트 포인트 지급 사유", actor=None)
+    line = hold(user=user, variant=make_variant(price="72.00"))
+    html = shopper_client.get(
+        reverse("orders:checkout-summary"), {"line_ids": [line.pk], "points": "", "use_all": "1"}
+    ).content.decode()
+    assert re.search(r'id="points-input"[^>]*value="4000"[^>]*hx-swap-oob="true"', html)
+    assert "-$40.00" in html
