@@ -41,7 +41,7 @@ def watch(request, stream_key: str):
         "products": products,
         "seq": current_sequence(room_group(stream.pk)),
         "viewers": viewer_count(stream.pk),
-        "messages": history_read(stream_id=stream.pk),
+        "chat_messages": history_read(stream_id=stream.pk),
         "gate": gate,
         "gate_url": gate_url(request, gate) if gate else "",
         "is_staff": request.user.is_authenticated and request.user.is_staff,
