@@ -92,10 +92,11 @@ def _complete_url(order: Order) -> str:
 @require_http_methods(["GET", "POST"])
 @profile_required
 def checkout(request):
-    partial = request.GET.get("sheet") or request.POST.get("sheet")
-    template = f"{CHECKOUT}#checkout-form" if (request.htmx and partial) else CHECKOUT
+    sheet = bool(request.GET.get("sheet") or request.POST.get("sheet"))
+    # HTMX (the page's own form or the live sheet) swaps only the form.
+    template = f"{CHECKOUT}#checkout-form" if request.htmx else CHECKOUT
     if request.method == "GET":
-        return render(request, template, {**_checkout_context(request), "sheet": bool(partial)})
+        return render(request, template, {**_checkout_context(request), "sheet": sheet})
 
     form = CheckoutForm(request.POST, line_ids_raw=request.POST.getlist("line_ids"))
     selected = parse_line_ids(request.POST.getlist("line_ids")) or []
@@ -121,8 +122,9 @@ def checkout(request):
     context = _checkout_context(
         request, form=form, selected_ids=selected, points_value=points_value, error=error
     )
-    context["sheet"] = bool(partial)
-    return render(request, template, context, status=400 if not request.htmx else 200)
+    context["sheet"] = sheet
+    # htmx swaps only 2xx responses; a plain form post gets a 400 with the same page.
+    return render(request, template, context, status=200 if request.htmx else 400)
 
 
 @require_GET

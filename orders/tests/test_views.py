@@ -203,3 +203,23 @@ def test_use_all_fills_in_the_maximum_out_of_band(shopper_client):
     ).content.decode()
     assert re.search(r'id="points-input"[^>]*value="4000"[^>]*hx-swap-oob="true"', html)
     assert "-$40.00" in html
+
+
+def test_htmx_checkout_error_swaps_only_the_form(shopper_client):
+    line = hold(user=shopper_client.user, variant=make_variant(price="10.00"))
+    response = shopper_client.post(
+        reverse("orders:checkout"),
+        {
+            "payment_method": "BANK_TRANSFER",
+            "agree_privacy": "1",
+            "idempotency_key": TOKEN,
+            "line_ids": [line.pk],
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<form id="checkout-form"')
+    assert "주문 내용 확인에 동의해 주세요." in html
+    assert f'value="{TOKEN}"' in html  # the retry keeps the form token
+    assert not Order.objects.exists()
