@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -183,19 +183,29 @@ def product_detail(*, product_id) -> Product | None:
         product_id = int(product_id)
     except (TypeError, ValueError):
         return None
-    return (
+    now = timezone.now()
+    variants = ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN).annotate(
+        overdue_units=Coalesce(
+            Sum(
+                "lines__quantity",
+                filter=Q(lines__status=CartLine.Status.ACTIVE, lines__expires_at__lte=now),
+            ),
+            0,
+        )
+    )
+    product = (
         Product.objects.visible()
         .filter(pk=product_id)
         .select_related("stream")
-        .prefetch_related(
-            Prefetch(
-                "variants",
-                queryset=ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN),
-            ),
-            "images",
-        )
+        .prefetch_related(Prefetch("variants", queryset=variants), "images")
         .first()
     )
+    if product is not None:
+        # Overdue lines the periodic job has not released yet are not holds (SPEC §4): the page
+        # shows what an add would get. (Read model only; nothing is saved.)
+        for variant in product.variants.all():
+            variant.held = max(variant.held - variant.overdue_units, 0)
+    return product
 
 
 def product_is_sold_out(product: Product) -> bool:

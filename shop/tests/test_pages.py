@@ -185,3 +185,13 @@ def test_waitlist_join_and_page(shopper_client):
     assert json.loads(response.content)["position"] == 1
     html = shopper_client.get(reverse("shop:waitlist")).content.decode()
     assert "대기 순서 1번" in html
+
+
+def test_product_page_does_not_count_overdue_lines_as_held(client, user_factory):
+    variant = VariantFactory(stock=3)
+    line = services.cart_add(user=user_factory(), variant_id=variant.pk, quantity=3)
+    html = client.get(reverse("shop:product-detail", args=[variant.product_id])).content.decode()
+    assert 'data-testid="sold-out"' in html
+    CartLine.objects.filter(pk=line.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    html = client.get(reverse("shop:product-detail", args=[variant.product_id])).content.decode()
+    assert 'data-testid="sold-out"' not in html and "3개 남음" in html
