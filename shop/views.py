@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import profile_required
+from accounts.permissions import profile_required, safe_next
 from adminpanel.models import get_config
 from shop import selectors, services
 from shop.services import ShopError
@@ -107,7 +108,7 @@ def cart_add(request):
         if request.htmx:
             return render(request, "shop/product_detail.html#add-result", context, status=200)
         messages.error(request, error.message)
-        return redirect(request.POST.get("next") or "shop:cart")
+        return redirect(safe_next(request, request.POST.get("next"), reverse("shop:cart")))
     if _wants_json(request):
         expires_at = line.expires_at.isoformat() if line.expires_at else None
         body = {"ok": True, "line_id": line.pk, "quantity": line.quantity, "expires_at": expires_at}

@@ -120,3 +120,14 @@ def test_stock_adjust_bad_values(variant):
         with pytest.raises(services.InvalidStock):
             services.stock_adjust(variant_id=variant.pk, stock=stock)
     assert ProductVariant.objects.get(pk=variant.pk).stock == 10
+
+
+def test_plain_form_error_never_redirects_off_site(shopper_client):
+    variant = VariantFactory(stock=0)
+    data = {"variant_id": variant.pk, "quantity": 1, "next": "https://evil.example/"}
+    response = shopper_client.post(reverse("shop:cart-add"), data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("shop:cart")
+    data["next"] = f"/products/{variant.product_id}/"
+    response = shopper_client.post(reverse("shop:cart-add"), data)
+    assert response["Location"] == data["next"]
