@@ -260,3 +260,21 @@ def test_order_created_reaches_the_stream_room(shopper, django_capture_on_commit
     assert (sales["orders"], sales["revenue"]) == (1, D("60.00"))
     assert sales["units_by_product"][0]["units"] == 2
     assert OrderItem.objects.count() == 1
+
+
+def test_cancel_promotes_the_waitlist(shopper, user_factory, staff_user):
+    from shop.models import WaitlistEntry
+    from shop.services import waitlist_join
+
+    waiting = user_factory(profile_complete=True)
+    variant = make_variant(stock=1)
+    hold(user=shopper, variant=variant)
+    order = place(shopper)
+    entry = waitlist_join(user=waiting, variant_id=variant.pk, quantity=1)
+    services.order_cancel(order=order, actor=staff_user, reason="고객 요청")
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.PROMOTED
+    line = CartLine.objects.get(user=waiting, status=CartLine.Status.ACTIVE)
+    assert line.variant_id == variant.pk
+    variant.refresh_from_db()
+    assert (variant.stock, variant.held) == (1, 1)
