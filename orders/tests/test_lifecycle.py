@@ -309,3 +309,21 @@ def test_order_address_snapshot_is_registered_for_key_rotation():
     from accounts import crypto
 
     assert ("orders.Order", "shipping_address_encrypted") in crypto.ENCRYPTED_FIELDS
+
+
+def test_item_decrease_refunds_points_beyond_the_new_maximum(shopper, staff_user):
+    from points.services import points_use
+
+    points_adjust(user=shopper, amount=5000, reason="테스트용 포인트 지급", actor=staff_user)
+    variant = make_variant(price="46.00", stock=10)  # 2 × 46 + 8 = $100 → up to 5,000 P
+    order = make_order(user=shopper, items=[(variant, 2)], points_used=5000)
+    points_use(user=shopper, order=order, points=5000)
+    services.order_item_update(item=order.items.get(), quantity=1, actor=staff_user)
+    order.refresh_from_db()
+    # $46 + $8 = $54 → at most 2,700 P; 2,300 P go back
+    assert (order.points_used, order.points_discount, order.total) == (
+        2700,
+        Decimal("27.00"),
+        Decimal("27.00"),
+    )
+    assert ledger_ok(shopper) == 2300
