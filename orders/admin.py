@@ -194,6 +194,8 @@ class OrderAdmin(AuditedModelAdmin):
             links.append((reverse("admin:orders_order_ship", args=[obj.pk]), "발송 처리"))
         if obj.status in (Order.Status.PENDING_PAYMENT, Order.Status.PAYMENT_CONFIRMED):
             links.append((reverse("admin:orders_order_cancel") + f"?ids={obj.pk}", "주문 취소"))
+        if not links:
+            return "—"
         return format_html(
             " ".join('<a class="button" href="{}">{}</a>' for _ in links),
             *[part for link in links for part in link],
