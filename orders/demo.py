@@ -62,9 +62,32 @@ def _advance(order: Order, target: str, admin) -> None:
         services.order_deliver(order=order.pk, actor=admin)
 
 
+DEMO_PAYMENT_ACCOUNTS = {
+    "bank_name": "Hanmi Bank",
+    "bank_account_number": "1234-567-890",
+    "bank_account_holder": "Dorami LLC",
+    "zelle_email": "pay@dorami.local",
+    "zelle_recipient_name": "Dorami LLC",
+}
+
+
+def _demo_payment_accounts() -> None:
+    """Fill the payment account fields the order-complete page shows, only where blank."""
+    from adminpanel.models import get_config
+
+    config = get_config()
+    blank = {k: v for k, v in DEMO_PAYMENT_ACCOUNTS.items() if not getattr(config, k)}
+    if blank:
+        for key, value in blank.items():
+            setattr(config, key, value)
+        config.save()
+
+
 @transaction.atomic
 def seed_orders() -> list[Order]:
     from shop.services import cart_add
+
+    _demo_payment_accounts()
 
     User = get_user_model()
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()

@@ -33,6 +33,7 @@ def test_checkout_page_shows_lines_shipping_and_points(shopper_client):
     assert f'value="{line.pk}"' in html
     assert "$8.00" in html and "$80.00" in html
     assert "4,000P" in html  # at most 50% of $80
+    assert "최대 50%" in html
     assert "전액 사용" in html
     assert 'name="idempotency_key"' in html
 
