@@ -224,3 +224,13 @@ def test_htmx_checkout_error_swaps_only_the_form(shopper_client):
     assert "주문 내용 확인에 동의해 주세요." in html
     assert f'value="{TOKEN}"' in html  # the retry keeps the form token
     assert not Order.objects.exists()
+
+
+def test_my_orders_tab_switch_swaps_list_and_tabs(shopper_client):
+    make_order(user=shopper_client.user, items=[(make_variant(), 1)])
+    html = shopper_client.get(
+        reverse("orders:my-orders"), {"status": "CANCELLED"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert html.lstrip().startswith('<div id="order-list">')
+    assert 'class="chip selected" href="?status=CANCELLED"' in html
+    assert "주문 내역이 없습니다." in html
