@@ -29,16 +29,10 @@ ACTIVE = CartLine.Status.ACTIVE
 
 def quantity_clean(value) -> int:
     """1…9999 from an int or a digit string; anything else → InvalidQuantity."""
-    if isinstance(value, bool):
+    quantity = inventory.int_in_range(value, low=1, high=MAX_STOCK)
+    if quantity is None:
         raise InvalidQuantity()
-    if isinstance(value, str):
-        value = value.strip()
-        if not value.isdecimal() or len(value) > 6:
-            raise InvalidQuantity()
-        value = int(value)
-    if not isinstance(value, int) or not 1 <= value <= MAX_STOCK:
-        raise InvalidQuantity()
-    return value
+    return quantity
 
 
 def _expiry(product, now: datetime) -> datetime | None:

@@ -30,15 +30,10 @@ def _audit(actor, action: str, obj, before=None, after=None) -> None:
 
 
 def _stock_clean(value) -> int:
-    if isinstance(value, bool):
+    stock = inventory.int_in_range(value, low=0, high=MAX_STOCK)
+    if stock is None:
         raise InvalidStock()
-    try:
-        value = int(str(value).strip()) if isinstance(value, str) else value
-    except ValueError:
-        raise InvalidStock() from None
-    if not isinstance(value, int) or not 0 <= value <= MAX_STOCK:
-        raise InvalidStock()
-    return value
+    return stock
 
 
 @transaction.atomic
@@ -47,12 +42,7 @@ def stock_adjust(*, variant_id: int, stock: int, actor=None) -> ProductVariant:
     Locks the variant."""
     stock = _stock_clean(stock)
     now = timezone.now()
-    variant = (
-        ProductVariant.objects.select_for_update(of=("self",))
-        .select_related("product")
-        .filter(pk=variant_id)
-        .first()
-    )
+    variant = inventory.variant_locked(variant_id=variant_id)
     if variant is None:
         raise VariantUnavailable()
     variant.held -= inventory.overdue_release(variant_id=variant.pk, now=now)

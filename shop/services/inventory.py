@@ -256,14 +256,33 @@ def overdue_release(*, variant_id: int, now: datetime) -> int:
 # --- waitlist promotion ------------------------------------------------------------------
 
 
-def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
-    """Promote the first WAITING entries that fit the available units. Locks the variant."""
-    variant = (
+def variant_locked(*, variant_id: int) -> ProductVariant | None:
+    """The variant (with its product, unlocked) under a row lock, or None."""
+    return (
         ProductVariant.objects.select_for_update(of=("self",))
         .select_related("product")
         .filter(pk=variant_id)
         .first()
     )
+
+
+def int_in_range(value, *, low: int, high: int) -> int | None:
+    """An int within [low, high] from an int or a plain digit string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdecimal() or len(value) > len(str(high)):
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
+    """Promote the first WAITING entries that fit the available units. Locks the variant."""
+    variant = variant_locked(variant_id=variant_id)
     if variant is None:
         return []
     product = variant.product

@@ -21,16 +21,10 @@ OPEN = (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.PROMOTED)
 
 
 def _waitlist_quantity(value) -> int:
-    if isinstance(value, bool):
-        raise InvalidQuantity()
-    if isinstance(value, str):
-        value = value.strip()
-        if not value.isdecimal() or len(value) > 3:
-            raise InvalidQuantity()
-        value = int(value)
-    if not isinstance(value, int) or not 1 <= value <= WAITLIST_MAX_QUANTITY:
+    quantity = inventory.int_in_range(value, low=1, high=WAITLIST_MAX_QUANTITY)
+    if quantity is None:
         raise InvalidQuantity(f"예비번호 수량은 1~{WAITLIST_MAX_QUANTITY}개 사이여야 합니다")
-    return value
+    return quantity
 
 
 def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
