@@ -106,11 +106,8 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         joined = await presence.presence_join(
             stream_id=self.stream_id, member=self.member, also=self._join_reads
         )
-        if transport.redis_enabled():
-            history = chat_service.history_decode(joined.extra[0])
-            seq = int(joined.extra[1] or 0)
-        else:
-            history, seq = joined.extra
+        raw_history, seq = joined.extra
+        seq = int(seq or 0)
         await self.send_json(
             {
                 "type": "hello",
@@ -122,14 +119,14 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
                 "is_staff": bool(self.user and self.user.is_staff),
             }
         )
-        await self.send_json({"type": "history", "messages": history})
+        await self.send(text_data=chat_service.history_frame(raw_history))
         if joined.announce:
             await presence.presence_announce(self.stream_id)
 
     async def _join_reads(self, pipe) -> list:
         if pipe is None:  # no Redis: in-process state
-            history = await chat_service.ahistory_read(stream_id=self.stream_id)
-            return [history, await transport.acurrent_sequence(self.group)]
+            raw = chat_service.history_raw(stream_id=self.stream_id)
+            return [raw, await transport.acurrent_sequence(self.group)]
         chat_service.history_queue_read(pipe, stream_id=self.stream_id)
         pipe.get(transport.sequence_key(self.group))
         return []

@@ -194,6 +194,22 @@ def history_decode(raw_entries) -> list[dict]:
     return messages
 
 
+def history_frame(raw_entries) -> str:
+    """The `history` frame text straight from the stored JSON entries (newest first in Redis),
+    without decoding and re-encoding 100 messages for every joining socket."""
+    parts = [raw.decode() if isinstance(raw, bytes) else raw for raw in reversed(raw_entries)]
+    return '{"type":"history","messages":[' + ",".join(parts) + "]}"
+
+
+def history_raw(*, stream_id: int) -> list:
+    """Stored entries, newest first (in-process store without Redis)."""
+    client = sync_redis()
+    if client is None:
+        with _memory_lock:
+            return list(_history_memory.get(stream_id, ()))
+    return client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1)
+
+
 def history_read(*, stream_id: int) -> list[dict]:
     """The last 100 messages, oldest first."""
     client = sync_redis()

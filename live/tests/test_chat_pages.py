@@ -47,6 +47,7 @@ def test_watch_page_for_a_guest(client, stream, products, django_assert_num_quer
     assert "vendor/mpegts.js" in html and "vendor/hls.min.js" in html
     assert "오늘 전 상품 무료배송" in html
     assert "&lt;b&gt;hi&lt;/b&gt;" in html  # chat text is escaped on output
+    assert 'class="flash"' not in html  # the history is not mistaken for flash messages
     assert f"/login/?next=/live/{stream.stream_key}/" in html.replace("%2F", "/")
     assert "3개 남음" in html  # knit: 3 left across its variants
     cards = html.split('data-testid="product-card"')
