@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from shop.models import CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services.errors import CartEmpty, CartItemsExpired
+from shop.services.inventory import id_clean
 
 CENT = Decimal("0.01")
 RECENT_RELEASED = timedelta(hours=24)
@@ -31,10 +32,10 @@ def checkout_lines(*, user, line_ids: list[int] | None = None) -> list[CartLine]
         if any(line.is_expired(now=now) for line in lines):
             raise CartItemsExpired()
         return lines
-    try:
-        wanted = sorted({int(pk) for pk in line_ids})
-    except (TypeError, ValueError):
-        raise CartItemsExpired() from None
+    cleaned = {id_clean(pk) for pk in line_ids}
+    if None in cleaned:
+        raise CartItemsExpired()
+    wanted = sorted(cleaned)
     if not wanted:
         raise CartEmpty()
     lines = list(qs.filter(pk__in=wanted).order_by("pk"))
@@ -179,9 +180,8 @@ def stream_products(*, stream_id: int):
 
 def product_detail(*, product_id) -> Product | None:
     """Product with images and its visible variants (available = stock − held)."""
-    try:
-        product_id = int(product_id)
-    except (TypeError, ValueError):
+    product_id = id_clean(product_id)
+    if product_id is None:
         return None
     now = timezone.now()
     variants = ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN).annotate(

@@ -120,10 +120,9 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
     overdue lines of the variant are released first, so an expired line never counts as a hold
     even when the periodic job is late. Hot path: plain SQL, no read before the UPDATE."""
     quantity = quantity_clean(quantity)
-    try:
-        variant_id = int(variant_id)
-    except (TypeError, ValueError):
-        raise VariantUnavailable() from None
+    variant_id = inventory.id_clean(variant_id)
+    if variant_id is None:
+        raise VariantUnavailable()
     now = timezone.now()
     limit = _max_per_user()
     error: Exception | None = None
@@ -183,10 +182,9 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
 
 
 def _own_line_locked(*, user, line_id) -> CartLine:
-    try:
-        line_id = int(line_id)
-    except (TypeError, ValueError):
-        raise LineNotFound() from None
+    line_id = inventory.id_clean(line_id)
+    if line_id is None:
+        raise LineNotFound()
     line = (
         CartLine.objects.select_for_update(of=("self",))
         .select_related("variant__product")

@@ -266,6 +266,14 @@ def variant_locked(*, variant_id: int) -> ProductVariant | None:
     )
 
 
+MAX_ID = 2**63 - 1  # bigint primary keys
+
+
+def id_clean(value) -> int | None:
+    """A primary key from user input (int or digit string), or None — never a DB error."""
+    return int_in_range(value, low=1, high=MAX_ID)
+
+
 def int_in_range(value, *, low: int, high: int) -> int | None:
     """An int within [low, high] from an int or a plain digit string; None otherwise."""
     if isinstance(value, bool):

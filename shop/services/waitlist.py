@@ -31,10 +31,9 @@ def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
     """Take the next number for the product, only when `quantity` exceeds what is available.
     Numbers are unique per product: max + 1, retried on a concurrent collision."""
     quantity = _waitlist_quantity(quantity)
-    try:
-        variant_id = int(variant_id)
-    except (TypeError, ValueError):
-        raise VariantUnavailable() from None
+    variant_id = inventory.id_clean(variant_id)
+    if variant_id is None:
+        raise VariantUnavailable()
     now = timezone.now()
     variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
     if variant is None or variant.status != ProductVariant.Status.ACTIVE:
@@ -74,10 +73,9 @@ def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
 def waitlist_cancel(*, user, entry_id: int) -> WaitlistEntry:
     """WAITING → CANCELLED (nobody moves up). PROMOTED → CANCELLED: its cart hold is released and
     the next entry is promoted. Locks the promoted line first, then the entry."""
-    try:
-        entry_id = int(entry_id)
-    except (TypeError, ValueError):
-        raise WaitlistNotFound() from None
+    entry_id = inventory.id_clean(entry_id)
+    if entry_id is None:
+        raise WaitlistNotFound()
     now = timezone.now()
     line_ids = list(
         CartLine.objects.filter(

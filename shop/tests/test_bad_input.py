@@ -131,3 +131,19 @@ def test_plain_form_error_never_redirects_off_site(shopper_client):
     data["next"] = f"/products/{variant.product_id}/"
     response = shopper_client.post(reverse("shop:cart-add"), data)
     assert response["Location"] == data["next"]
+
+
+@pytest.mark.parametrize("huge", ["99999999999999999999", str(2**63)])
+def test_out_of_range_ids_are_unknown_not_500(shopper_client, huge):
+    for name, data in [
+        ("shop:cart-add", {"variant_id": huge, "quantity": 1}),
+        ("shop:waitlist-join", {"variant_id": huge, "quantity": 1}),
+    ]:
+        response = shopper_client.post(reverse(name), data, **JSON)
+        assert response.status_code == 409, response.content
+        assert response.json()["error"]["code"] == "VARIANT_UNAVAILABLE"
+    response = shopper_client.post(f"/cart/lines/{huge}/", {"quantity": 1}, **JSON)
+    assert response.json()["error"]["code"] == "CART_LINE_NOT_FOUND"
+    response = shopper_client.post(f"/my/waitlist/{huge}/cancel/", **JSON)
+    assert response.json()["error"]["code"] == "WAITLIST_NOT_FOUND"
+    assert shopper_client.get(f"/products/{huge}/").status_code == 404

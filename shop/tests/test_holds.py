@@ -285,3 +285,14 @@ def test_hold_with_own_overdue_line_not_yet_released_is_never_topped_up(shopper,
     assert line_id != line.pk and quantity == 2 and expires_at > timezone.now()
     assert CartLine.objects.get(pk=line.pk).status == "EXPIRED"
     assert _refresh(variant).held == 2 == hold.held
+
+
+def test_checkout_lines_selection_with_garbage_ids(shopper, variant):
+    from shop.selectors import checkout_lines
+
+    line = services.cart_add(user=shopper, variant_id=variant.pk, quantity=1)
+    for bad in (["x"], [line.pk, "abc"], [2**70], [None]):
+        with pytest.raises(services.CartItemsExpired):
+            checkout_lines(user=shopper, line_ids=bad)
+    with pytest.raises(services.CartEmpty):
+        checkout_lines(user=shopper, line_ids=[])
