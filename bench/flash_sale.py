@@ -290,7 +290,9 @@ def main() -> None:
     parser.add_argument("--pg", default="postgres://dorami:dorami@127.0.0.1:5432")
     parser.add_argument("--db", default="dorami_bench")
     parser.add_argument(
-        "--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+        "--redis",
+        default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        help="Redis for cache, sessions and events (keys are prefixed 'bench')",
     )
     parser.add_argument("--buyers", type=int, default=2000)
     parser.add_argument("--stock", type=int, default=100)
