@@ -194,6 +194,13 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
             )
         )
 
+    def get_changeform_initial_data(self, request):
+        from adminpanel.models import get_config
+
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("timer_minutes", get_config().default_cart_timer_minutes)
+        return initial
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # replaced by action_delete (releases holds)

@@ -261,3 +261,13 @@ def test_waitlist_admin_is_read_only(staff_client, shopper):
     assert staff_client.get(reverse("admin:shop_waitlistentry_changelist")).status_code == 200
     assert WaitlistEntry.objects.count() == 1
     assert ProductVariant.objects.count() == 1
+
+
+def test_new_product_form_starts_with_the_configured_timer(staff_client):
+    from adminpanel.models import get_config
+
+    config = get_config()
+    config.default_cart_timer_minutes = 25
+    config.save()
+    html = staff_client.get(reverse("admin:shop_product_add")).content.decode()
+    assert 'name="timer_minutes" value="25"' in html
