@@ -502,6 +502,7 @@ async def main_async(args) -> dict:
             project=True,
         )
         log("  ", json.dumps(project_result))
+        await asyncio.sleep(2.0)  # let the fan-out viewers' disconnects finish first
         log(f"== reconnect storm: {args.storm} clients at ~{args.storm_rate}/s")
         storm_result = await storm(
             ws_url=ws_url,
