@@ -96,6 +96,16 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         self.window_start = time.monotonic()
         self.frames = 0
         self.errors = 0
+        try:
+            await self._join(context)
+        except Exception:  # Redis unreachable: close cleanly, the client reconnects with backoff
+            logger.exception("live room join failed stream=%s", self.stream_id)
+            self._unsubscribe_all()
+            self.stream_id = self.member = None
+            self.closing = True
+            await self.close(code=1011, reason="try again")
+
+    async def _join(self, context: dict) -> None:
         # Subscribe before reading the sequence: every later event reaches this socket.
         await transport.subscribe(self.group, self._deliver)
         await transport.subscribe(control_group(self.stream_id), self._control)
@@ -134,14 +144,17 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.stream_id is None or self.member is None:
             return
-        transport.unsubscribe(self.group, self._deliver)
-        transport.unsubscribe(control_group(self.stream_id), self._control)
-        transport.unsubscribe(transport.STAFF_GROUP, self._staff_deliver)
+        self._unsubscribe_all()
         try:
             await presence.presence_leave(stream_id=self.stream_id, member=self.member)
         except Exception:
             logger.warning("presence leave failed", exc_info=True)
         self.member = None
+
+    def _unsubscribe_all(self) -> None:
+        transport.unsubscribe(self.group, self._deliver)
+        transport.unsubscribe(control_group(self.stream_id), self._control)
+        transport.unsubscribe(transport.STAFF_GROUP, self._staff_deliver)
 
     def _guest_key(self) -> str:
         session = self.scope.get("session")

@@ -230,7 +230,11 @@ async def presence_join(*, stream_id: int, member: str, also=None) -> JoinResult
         before = len(pipe.command_stack)
         await also(pipe)
         extra_count = len(pipe.command_stack) - before
-    result = await pipe.execute()
+    try:
+        result = await pipe.execute()
+    except Exception:
+        _forget_local(tracker, stream_id, member)  # not counted anywhere: no ghost viewer
+        raise
     acquired = False
     if try_gate:
         acquired = bool(result[6])
@@ -246,14 +250,17 @@ def presence_heartbeat(*, stream_id: int, member: str) -> None:
         room[member][1] = time.time()
 
 
-async def presence_leave(*, stream_id: int, member: str) -> None:
-    tracker = _tracker()
+def _forget_local(tracker: _Tracker, stream_id: int, member: str) -> None:
     room = tracker.rooms.get(stream_id, {})
     entry = room.get(member)
     if entry is not None:
         entry[0] -= 1
         if entry[0] <= 0:
             room.pop(member, None)
+
+
+async def presence_leave(*, stream_id: int, member: str) -> None:
+    _forget_local(_tracker(), stream_id, member)
     client = async_redis()
     if client is None:
         with _memory.lock:
