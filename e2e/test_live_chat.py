@@ -75,6 +75,12 @@ def test_two_viewers_chat_delete_and_sold_out(asgi_live_server, browser, browser
             "@buyer_a님이 장바구니에 담았습니다"
         )
         assert page_a.url == url  # bought without leaving the show
+
+        # the in-stream checkout sheet opens over the show with the held line
+        page_a.locator(".sheet-close").click()
+        page_a.locator("[data-open-checkout]").click()
+        expect(page_a.locator("[data-sheet-body] [data-testid=checkout-line]")).to_have_count(1)
+        assert page_a.url == url
     finally:
         context_a.close()
         context_b.close()
