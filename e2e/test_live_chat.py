@@ -94,3 +94,21 @@ def test_guest_is_asked_to_log_in_and_returns_to_the_show(asgi_live_server, page
     expect(page.locator("#live-room")).to_have_attribute("data-ws-state", "open")
     link = page.get_by_test_id("chat-login")
     assert link.get_attribute("href") == f"/login/?next=%2Flive%2F{stream.stream_key}%2F"
+
+
+def test_a_sequence_gap_makes_the_page_refetch_the_room_state(asgi_live_server, page):
+    from dorami import realtime
+    from live.models import LiveStream
+
+    stream = LiveStream.objects.create(
+        title="갭", status=LiveStream.Status.LIVE, notice_text="처음 공지"
+    )
+    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    expect(page.locator("#live-room")).to_have_attribute("data-ws-state", "open")
+    group = realtime.room_group(stream.pk)
+    # an event the page never receives (a lost message), then the stored state changes
+    realtime.next_sequence(group)
+    LiveStream.objects.filter(pk=stream.pk).update(notice_text="바뀐 공지")
+    with page.expect_response(lambda r: r.url.endswith(f"/live/{stream.stream_key}/state/")):
+        realtime.publish(group=group, event="viewers", data={"viewers": 1})
+    expect(page.locator("[data-notice]")).to_have_text("바뀐 공지")
