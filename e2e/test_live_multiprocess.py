@@ -16,31 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 
+from bench.chat_fanout import NGINX_CONF
 from e2e.conftest import _free_port, start_asgi_server, stop_asgi_server
-
-NGINX_CONF = """
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
-  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
-  upstream dorami {{ server 127.0.0.1:{p1}; server 127.0.0.1:{p2}; }}
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      proxy_pass http://dorami;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
-    }}
-  }}
-}}
-"""
 
 
 def _session_cookie(user) -> str:
