@@ -23,6 +23,7 @@ import uuid
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import MESSAGES as GATE_MESSAGES
 from accounts.permissions import can_buy_or_chat
@@ -46,11 +47,11 @@ STAFF_EVENTS = {"sales.updated", "restream.state"}
 _GUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 ERROR_MESSAGES = {
-    "INVALID_JSON": "잘못된 메시지 형식입니다.",
-    "UNKNOWN_TYPE": "알 수 없는 메시지 종류입니다.",
-    "FRAME_TOO_LARGE": "메시지가 너무 큽니다 (최대 4KB).",
-    "FLOODING": "메시지를 너무 많이 보내 연결을 종료합니다.",
-    "INVALID_INPUT": "요청 값이 올바르지 않습니다.",
+    "INVALID_JSON": _("잘못된 메시지 형식입니다."),
+    "UNKNOWN_TYPE": _("알 수 없는 메시지 종류입니다."),
+    "FRAME_TOO_LARGE": _("메시지가 너무 큽니다 (최대 4KB)."),
+    "FLOODING": _("메시지를 너무 많이 보내 연결을 종료합니다."),
+    "INVALID_INPUT": _("요청 값이 올바르지 않습니다."),
     **GATE_MESSAGES,
 }
 
@@ -204,7 +205,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: str, message: str | None = None) -> None:
         self.errors = getattr(self, "errors", 0) + 1
         await self.send_json(
-            {"type": "error", "code": code, "message": message or ERROR_MESSAGES.get(code, "")}
+            {"type": "error", "code": code, "message": str(message or ERROR_MESSAGES.get(code, ""))}
         )
 
     # --- client messages ------------------------------------------------------------------
