@@ -355,9 +355,13 @@ async def storm(
     *, ws_url: str, origin: str, clients: int, per_second: float, server_pid: int
 ) -> dict:
     crowd = [Viewer(f"{ws_url}?g=storm{i:06d}", origin) for i in range(clients)]
+    import psutil
+
+    rss_before = psutil.Process(server_pid).memory_info().rss
     cpu_before, own_before = cpu_seconds(server_pid), time.process_time()
     seconds, failures = await open_all(crowd, per_second=per_second)
     server_cpu, client_cpu = cpu_seconds(server_pid) - cpu_before, time.process_time() - own_before
+    rss_per_conn = (psutil.Process(server_pid).memory_info().rss - rss_before) / max(clients, 1)
     await asyncio.gather(*(viewer.close() for viewer in crowd))
     return {
         "storm_clients": clients,
@@ -365,6 +369,7 @@ async def storm(
         "storm_s": round(seconds, 2),
         "storm_server_cpu_s": round(server_cpu, 2),
         "storm_client_cpu_s": round(client_cpu, 2),
+        "storm_rss_kb_per_conn": round(rss_per_conn / 1024, 1),
     }
 
 
