@@ -112,3 +112,26 @@ def test_a_sequence_gap_makes_the_page_refetch_the_room_state(asgi_live_server, 
     with page.expect_response(lambda r: r.url.endswith(f"/live/{stream.stream_key}/state/")):
         realtime.publish(group=group, event="viewers", data={"viewers": 1})
     expect(page.locator("[data-notice]")).to_have_text("바뀐 공지")
+
+
+def test_a_product_is_sold_out_only_when_every_option_is(asgi_live_server, page):
+    from accounts.tests.factories import UserFactory
+    from live.models import LiveStream
+    from shop.services import cart_add
+    from shop.tests.factories import ProductFactory, VariantFactory
+
+    stream = LiveStream.objects.create(title="옵션", status=LiveStream.Status.LIVE)
+    product = ProductFactory(stream=stream, name="두 가지 색")
+    black = VariantFactory(product=product, color="블랙", stock=1)
+    white = VariantFactory(product=product, color="화이트", stock=1)
+    buyer = UserFactory(profile_complete=True)
+    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    expect(page.locator("#live-room")).to_have_attribute("data-ws-state", "open")
+    card = page.locator(f'[data-product-id="{product.pk}"]')
+
+    cart_add(user=buyer, variant_id=black.pk, quantity=1)  # one option gone
+    expect(card.locator("[data-low-badge]")).to_have_text("1개 남음")
+    expect(card.locator("[data-sold-out-badge]")).to_be_hidden()
+
+    cart_add(user=buyer, variant_id=white.pk, quantity=1)  # the last option gone
+    expect(card.locator("[data-sold-out-badge]")).to_be_visible(timeout=1000)

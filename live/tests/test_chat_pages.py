@@ -50,6 +50,9 @@ def test_watch_page_for_a_guest(client, stream, products, django_assert_num_quer
     assert 'class="flash"' not in html  # the history is not mistaken for flash messages
     assert f"/login/?next=/live/{stream.stream_key}/" in html.replace("%2F", "/")
     assert "3개 남음" in html  # knit: 3 left across its variants
+    knit = products[0]
+    (s_id, _s), (m_id, _m) = knit.variants.order_by("sort_order", "id").values_list("pk", "stock")
+    assert f'data-variant-stock="{s_id}:3,{m_id}:0"' in html  # seeds the page's stock state
     cards = html.split('data-testid="product-card"')
     assert 'class="product-card sold-out' in html and len(cards) == 3
 

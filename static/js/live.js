@@ -106,7 +106,19 @@
   }
 
   // Variant availability is tracked per product so a product is sold out only when all are.
+  // Seeded from the server-rendered cards (data-variant-stock="variantId:available,…").
   var variantStock = {};
+  function seedVariantStock() {
+    variantStock = {};
+    $$("[data-variant-stock]").forEach(function (el) {
+      var entry = variantStock[el.getAttribute("data-product-id")] = {};
+      (el.getAttribute("data-variant-stock") || "").split(",").forEach(function (pair) {
+        var parts = pair.split(":");
+        if (parts.length === 2) entry[parts[0]] = parseInt(parts[1], 10) || 0;
+      });
+    });
+  }
+  seedVariantStock();
   function onStock(data) {
     var p = variantStock[data.product_id] = variantStock[data.product_id] || {};
     if (data.variant_id != null) p[data.variant_id] = data.status === "ACTIVE" ? data.available : 0;
@@ -210,7 +222,7 @@
     "chat.deleted": function (d) { removeMessage(d.message_id); },
     "viewers": function (d) { if (viewersEl) viewersEl.textContent = d.viewers; },
     "stock.changed": onStock,
-    "stock.low": function (d) { setProductStock(d.product_id, false, d.available); },
+    "stock.low": function (d) { onStock({ product_id: d.product_id, variant_id: d.variant_id, available: d.available, status: "ACTIVE" }); },
     "product.sold_out": function (d) {
       if (d.variant_id == null) { variantStock[d.product_id] = {}; setProductStock(d.product_id, true, 0); }
       else onStock({ product_id: d.product_id, variant_id: d.variant_id, available: 0, status: "SOLD_OUT" });
@@ -238,7 +250,7 @@
           var doc = new DOMParser().parseFromString(html, "text/html");
           var fresh = doc.querySelector("[data-carousel]");
           var current = $("[data-carousel]");
-          if (fresh && current) current.innerHTML = fresh.innerHTML;
+          if (fresh && current) { current.innerHTML = fresh.innerHTML; seedVariantStock(); }
         })
         .catch(function () {});
     }, 300);
