@@ -78,7 +78,6 @@ def order_place(
 
 def _place(*, user, key, payment_method, line_ids, points_to_use, expected_total) -> Order:
     from shop.selectors import checkout_lines
-
     from shop.services import holds_convert_to_sale
 
     # Serialise this shopper's checkouts; the second of two concurrent submits then sees the
