@@ -138,13 +138,17 @@ def sql_one(sql: str, params: list):
 # --- server ------------------------------------------------------------------------------
 
 
-def server_start(env: dict, port: int, workers: int, log_path: Path) -> subprocess.Popen:
+def server_start(
+    env: dict, port: int, *, server: str, workers: int, threads: int, log_path: Path
+) -> subprocess.Popen:
     out = log_path.open("w")
+    command = [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--no-scheduler"]  # fmt: skip
+    if server == "gunicorn":
+        command += ["--wsgi", "--threads", str(threads)]
     process = subprocess.Popen(
-        [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--no-scheduler"],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -159,11 +163,36 @@ def server_start(env: dict, port: int, workers: int, log_path: Path) -> subproce
 
 
 def server_stop(process: subprocess.Popen) -> None:
-    process.terminate()
+    process.terminate()  # the arbiter / uvicorn's supervisor stops its own workers
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def cpu_seconds(server: subprocess.Popen, db: str) -> dict[str, float]:
+    """CPU seconds used so far by the server (all workers), this load generator and the
+    PostgreSQL backends of the bench database: where a hold's time goes on this machine."""
+    import psutil
+
+    def used(process) -> float:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return times.user + times.system
+
+    root = psutil.Process(server.pid)
+    backends = [
+        proc
+        for proc in psutil.process_iter(["cmdline"])
+        if any(f" {db} " in part for part in proc.info["cmdline"] or [])
+    ]
+    return {
+        "server": used(root) + sum(used(child) for child in root.children(recursive=True)),
+        "client": used(psutil.Process()),
+        "postgres": sum(used(proc) for proc in backends),
+    }
 
 
 # --- load --------------------------------------------------------------------------------
@@ -254,6 +283,27 @@ async def steady(base: str, seeded: dict, clients: int, seconds: float):
     return results, elapsed
 
 
+async def hello(base: str, clients: int, seconds: float) -> float:
+    """Second baseline, same server, same run: the cheapest Django view (liveness JSON, the
+    whole middleware stack, no session, no query): the server's own ceiling on this machine."""
+    import aiohttp
+
+    done = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        deadline = time.perf_counter() + seconds
+
+        async def client():
+            nonlocal done
+            while time.perf_counter() < deadline:
+                async with http.get(f"{base}/api/v1/health/live") as response:
+                    await response.read()
+                    done += response.status == 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+    return done / (time.perf_counter() - started)
+
+
 # --- pgbench baseline --------------------------------------------------------------------
 
 
@@ -298,8 +348,17 @@ def main() -> None:
     parser.add_argument("--stock", type=int, default=100)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pool", type=int, default=16, help="DB connections per worker")
+    parser.add_argument(
+        "--server",
+        choices=["gunicorn", "uvicorn"],
+        default="gunicorn",
+        help="gunicorn: `serve --wsgi`, production HTTP; uvicorn: `serve`, the ASGI process",
+    )
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--pool", type=int, default=16, help="DB connections per worker (uvicorn, gthread)"
+    )
     args = parser.parse_args()
 
     dsn = f"{args.pg}/{args.db}"
@@ -317,11 +376,16 @@ def main() -> None:
         "CHANNEL_PREFIX": "bench",
         "CACHE_KEY_PREFIX": "bench",
         "DJANGO_SETTINGS_MODULE": "dorami.settings",
-        # ASGI runs each request's sync code in its own thread: bound the connections.
-        "DB_POOL_MAX_SIZE": str(args.pool),
-        # 2,000 requests queue for those connections; at ~100/s the last waits ~20 s.
+        # 2,000 requests queue for a worker or a connection: let the last one wait.
         "DB_POOL_TIMEOUT": "120",
     }
+    if args.server == "uvicorn" or args.threads > 1:
+        # Threads per request (ASGI) or per worker (gthread): bound the connections.
+        env["DB_POOL_MAX_SIZE"] = str(args.pool)
+    else:
+        # One request at a time per sync worker: one persistent connection each.
+        env["DB_POOL_MAX_SIZE"] = "0"
+        env["DB_CONN_MAX_AGE"] = "600"
     log(f"database {args.db}: recreate + migrate")
     database_recreate(args.pg, args.db)
     subprocess.run(
@@ -339,17 +403,27 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = Path(tempfile.gettempdir()) / f"flash_sale_server_{port}.log"
-    server = server_start(env, port, args.workers, log_path)
+    server = server_start(
+        env, port, server=args.server, workers=args.workers, threads=args.threads,
+        log_path=log_path,
+    )  # fmt: skip
+    described = f"{args.server}, {args.workers} workers" + (
+        f" x {args.threads} threads" if args.server == "gunicorn" and args.threads > 1 else ""
+    )
     try:
         asyncio.run(warm_up(base, seeded))
-        log(f"server up on {base} ({args.workers} workers); rush: {args.buyers} buyers at once")
+        log(f"server up on {base} ({described}); rush: {args.buyers} buyers at once")
         started = time.perf_counter()
         rush_results = asyncio.run(rush(base, seeded, args.buyers))
         rush_seconds = time.perf_counter() - started
         log(f"throughput: {args.clients} buyers for {args.seconds}s on stock 9,999")
+        cpu_before = cpu_seconds(server, args.db)
         steady_results, steady_seconds = asyncio.run(
             steady(base, seeded, args.clients, args.seconds)
         )
+        cpu_after = cpu_seconds(server, args.db)
+        hello_rps = asyncio.run(hello(base, args.clients, min(args.seconds, 5)))
+        log(f"hello baseline (/api/v1/health/live, {args.clients} clients): {hello_rps:.0f}/s")
     finally:
         server_stop(server)
 
@@ -376,6 +450,11 @@ def main() -> None:
     steady_ok = [ms for status, ms, _c in steady_results if status == 201]
     steady_errors = len(steady_results) - len(steady_ok)
     holds_per_s = len(steady_ok) / steady_seconds if steady_seconds > 0 else 0.0
+    cpu_ms = {
+        name: round((cpu_after[name] - cpu_before[name]) * 1000 / max(len(steady_results), 1), 2)
+        for name in cpu_after
+    }
+    log(f"CPU ms per add in the throughput phase: {cpu_ms}")
     log(
         f"throughput: {len(steady_ok)} holds in {steady_seconds:.2f}s = {holds_per_s:.0f}/s "
         f"(non-201: {steady_errors}); p50 {percentile(steady_ok, 50):.1f} ms, "
@@ -409,6 +488,10 @@ def main() -> None:
         "rush_p50_ms": round(percentile(rush_ms, 50), 1),
         "rush_p99_ms": round(percentile(rush_ms, 99), 1),
         "errors": sum(errors.values()),
+        "hello_rps": round(hello_rps, 1),
+        "cpu_ms_per_add": cpu_ms,
+        "server": described,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result), flush=True)
 

@@ -101,6 +101,9 @@ def test_compose_has_every_service(compose_config):
     web = _command(services["web"])
     assert "migrate" in web
     assert "manage.py serve --host 0.0.0.0 --port 8000" in web
+    assert "--wsgi" in web  # HTTP from gunicorn; websockets from the `ws` service (uvicorn)
+    ws = _command(services["ws"])
+    assert "manage.py serve --host 0.0.0.0 --port 8001" in ws and "--wsgi" not in ws
     assert "celery -A dorami worker" in _command(services["worker"])
     assert "manage.py run_restream" in _command(services["restream"])
     assert any(
@@ -181,6 +184,7 @@ def test_nginx_config_declares_the_proxies():
     assert "proxy_buffering off;" in flv
     assert "location /hls/" in conf
     assert "server srs:8080;" in conf and "server web:8000;" in conf
+    assert "server ws:8001;" in conf and "proxy_pass http://dorami_ws;" in ws
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -222,7 +226,7 @@ def running_nginx():
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         pytest.fail("nginx is not installed: `make test` installs it (apt-get install nginx)")
-    web, srs = _fake_upstream("web"), _fake_upstream("srs")
+    web, srs, ws = _fake_upstream("web"), _fake_upstream("srs"), _fake_upstream("ws")
     prefix = Path(tempfile.mkdtemp(prefix="dorami-nginx-"))
     static = prefix / "static"
     static.mkdir()
@@ -233,6 +237,7 @@ def running_nginx():
     conf = (ROOT / "nginx" / "nginx.conf").read_text()
     conf = conf.replace("server web:8000;", f"server 127.0.0.1:{web.server_port};")
     conf = conf.replace("server srs:8080;", f"server 127.0.0.1:{srs.server_port};")
+    conf = conf.replace("server ws:8001;", f"server 127.0.0.1:{ws.server_port};")
     conf = conf.replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
     conf = conf.replace("/srv/static/", f"{static}/").replace("/srv/media/", f"{prefix}/")
     conf = conf.replace("access_log /dev/stdout", f"access_log {prefix}/access.log")
@@ -261,6 +266,7 @@ def running_nginx():
     process.wait(timeout=10)
     web.shutdown()
     srs.shutdown()
+    ws.shutdown()
     shutil.rmtree(prefix, ignore_errors=True)
 
 
@@ -288,7 +294,7 @@ def test_nginx_routes_requests(running_nginx):
         headers={"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"},
     )
     seen = json.loads(body)
-    assert seen["upstream"] == "web"
+    assert seen["upstream"] == "ws"
     assert seen["headers"]["upgrade"] == "websocket"
     assert seen["headers"]["connection"] == "upgrade"
 

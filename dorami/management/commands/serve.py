@@ -1,9 +1,19 @@
-"""Serve the ASGI app with uvicorn; in the embedded default also run the periodic jobs.
+"""Serve Dorami: uvicorn (ASGI: HTTP + websockets) or gunicorn (WSGI: HTTP only).
+
+    manage.py serve                      # uvicorn, the embedded default: pages + websockets
+    manage.py serve --wsgi --port 8000   # gunicorn sync workers: pages, cart, API (no websockets)
+
+In production nginx sends `/ws/` to a uvicorn process and everything else to gunicorn: a sync
+Django view under ASGI pays a thread hop per request, so the same two cores serve several times
+more HTTP requests from gunicorn (docs/performance.md, flash sale).
 
 Graceful shutdown: on SIGTERM (or Ctrl-C) uvicorn stops accepting connections, lets in-flight
 requests finish and, after `--graceful-timeout` seconds, closes the remaining websockets
-(clients reconnect and refetch the room state). Keep the container's stop grace period longer.
+(clients reconnect and refetch the room state). gunicorn finishes in-flight requests within
+the same timeout. Keep the container's stop grace period longer.
 """
+
+import os
 
 import uvicorn
 from django.conf import settings
@@ -12,13 +22,79 @@ from django.core.management.base import BaseCommand
 from dorami.scheduler import EmbeddedScheduler
 
 
+def proxy_headers(app, trusted: str):
+    """WSGI twin of uvicorn's `proxy_headers`: behind nginx (a trusted peer, FORWARDED_ALLOW_IPS,
+    "*" = any) REMOTE_ADDR becomes the client from X-Forwarded-For, so per-client rate limits
+    see shoppers, not the proxy. nginx replaces that header with the address it saw."""
+    hosts = {host.strip() for host in trusted.split(",") if host.strip()}
+
+    def application(environ, start_response):
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+        if forwarded and ("*" in hosts or environ.get("REMOTE_ADDR") in hosts):
+            chain = [host.strip() for host in forwarded.split(",") if host.strip()]
+            if "*" in hosts:
+                client = chain[0] if chain else None
+            else:
+                client = next((host for host in reversed(chain) if host not in hosts), None)
+            if client:
+                environ["REMOTE_ADDR"] = client
+        return app(environ, start_response)
+
+    return application
+
+
+def _gunicorn_run(*, host: str, port: int, workers: int, threads: int, graceful_timeout: int):
+    from gunicorn.app.base import BaseApplication
+
+    from dorami.wsgi import application
+
+    # Same variable and default as uvicorn: compose sets "*" (nginx is the only client).
+    trusted = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "graceful_timeout": graceful_timeout,
+        "timeout": 60,
+        "keepalive": 5,
+        "backlog": 4096,
+        "forwarded_allow_ips": trusted,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "preload_app": False,
+    }
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return proxy_headers(application, trusted)
+
+    Server().run()
+
+
 class Command(BaseCommand):
-    help = "Serve HTTP + websockets (uvicorn). Runs the beat schedule in-process without a broker."
+    help = (
+        "Serve HTTP + websockets (uvicorn), or HTTP only with gunicorn (--wsgi). "
+        "Runs the beat schedule in-process without a broker."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument(
+            "--wsgi",
+            action="store_true",
+            help="serve HTTP with gunicorn (WSGI); websockets need a uvicorn `serve` beside it",
+        )
+        parser.add_argument(
+            "--threads", type=int, default=1, help="gunicorn threads per worker (--wsgi)"
+        )
         parser.add_argument(
             "--graceful-timeout",
             type=int,
@@ -29,7 +105,19 @@ class Command(BaseCommand):
             "--no-scheduler", action="store_true", help="do not run the periodic jobs in-process"
         )
 
-    def handle(self, *args, host, port, workers, graceful_timeout, no_scheduler, **options):
+    def handle(
+        self, *args, host, port, workers, wsgi, threads, graceful_timeout, no_scheduler, **options
+    ):
+        if wsgi:
+            self.stdout.write(f"serving HTTP (gunicorn, WSGI) on http://{host}:{port}")
+            _gunicorn_run(
+                host=host,
+                port=port,
+                workers=workers,
+                threads=threads,
+                graceful_timeout=graceful_timeout,
+            )
+            return
         if settings.EMBEDDED_SCHEDULER and not no_scheduler:
             EmbeddedScheduler().start()
             self.stdout.write("periodic jobs: in-process (embedded default)")
