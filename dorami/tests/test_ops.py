@@ -322,7 +322,16 @@ def test_nginx_routes_requests(running_nginx):
 # --- graceful shutdown ----------------------------------------------------------------------
 
 
-def test_serve_stops_cleanly_on_sigterm(tmp_path):
+@pytest.mark.parametrize(
+    ("extra", "stopped"),
+    [
+        # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status tells why.
+        ([], ("Shutting down", "Finished server process")),
+        (["--wsgi"], ("Handling signal: term", "Shutting down: Master")),
+    ],
+    ids=["uvicorn", "gunicorn"],
+)
+def test_serve_stops_cleanly_on_sigterm(tmp_path, extra, stopped):
     port = _free_port()
     env = {
         **os.environ,
@@ -341,6 +350,7 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path):
             "--graceful-timeout",
             "2",
             "--no-scheduler",
+            *extra,
         ],
         cwd=ROOT,
         env=env,
@@ -363,9 +373,8 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
-    # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status tells why.
     assert process.returncode in (0, -signal.SIGTERM), output
-    assert "Shutting down" in output and "Finished server process" in output
+    assert all(line in output for line in stopped), output
 
 
 # --- manage.py doctor -----------------------------------------------------------------------
