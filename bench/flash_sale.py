@@ -1,22 +1,28 @@
 #!/usr/bin/env python
-"""Flash-sale benchmark: holds under a rush, against the real ASGI server on PostgreSQL.
+"""Flash-sale benchmark: holds under a rush, against the real HTTP server on PostgreSQL.
 
     .venv/bin/python bench/flash_sale.py            # defaults below; ~1 minute
+    .venv/bin/python bench/flash_sale.py --server uvicorn --workers 2   # the ASGI process
 
 What it does, in one run:
 1. (re)creates its own database (`dorami_bench` on the local PostgreSQL server), migrates it,
-   and seeds N logged-in buyers (users + server-side sessions + a CSRF cookie each);
-2. starts the real server (`manage.py serve`, uvicorn, `--workers 2`) on a free port;
+   and seeds N logged-in buyers (users + server-side sessions + a CSRF cookie each; every
+   request sends the cookie and the X-CSRFToken header, as the site's own script does);
+2. starts the production HTTP server, `manage.py serve --wsgi` (gunicorn, 2 workers x 4
+   threads, as in docker-compose.yml), on a free port;
 3. rush: 2,000 buyers POST `/cart/add/` (JSON) at once for one variant with stock 100;
    then checks in SQL that held == Σ active lines ≤ stock (oversold = what exceeds stock);
-4. throughput: 32 buyers add to a variant with stock 9,999 in a loop for 10 s (holds/s);
-5. baseline, same run: pgbench's conditional UPDATE on that same row, 32 clients, 10 s
+4. throughput: 32 buyers add to a variant with stock 9,999 in a loop for 10 s (holds/s),
+   with the CPU each add cost the server, this load generator and PostgreSQL;
+5. second baseline, same server: the liveness view (`hello_rps`, whole middleware stack);
+6. baseline, same run: pgbench's conditional UPDATE on that same row, 32 clients, 10 s
    (`pgbench -n -M prepared -c 32 -T 10 -f script.sql`): the database's own limit for
    single-row holds. ratio = holds_per_s / pgbench_tps.
 
 Last line of output: one JSON object
 {"holds_ok", "oversold", "rejected", "p50_ms", "p99_ms", "holds_per_s", "pgbench_tps", "ratio"}
-(p50/p99 are the throughput phase; the rush latencies are in `rush_p50_ms` / `rush_p99_ms`).
+(p50/p99 are the throughput phase; the rush latencies are in `rush_p50_ms` / `rush_p99_ms`;
+extra keys: hello_rps, cpu_ms_per_add, server, load_avg_1m).
 """
 
 from __future__ import annotations
@@ -354,11 +360,9 @@ def main() -> None:
         default="gunicorn",
         help="gunicorn: `serve --wsgi`, production HTTP; uvicorn: `serve`, the ASGI process",
     )
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
-    parser.add_argument(
-        "--pool", type=int, default=16, help="DB connections per worker (uvicorn, gthread)"
-    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--pool", type=int, default=16, help="DB connections per uvicorn worker")
     args = parser.parse_args()
 
     dsn = f"{args.pg}/{args.db}"
@@ -379,13 +383,12 @@ def main() -> None:
         # 2,000 requests queue for a worker or a connection: let the last one wait.
         "DB_POOL_TIMEOUT": "120",
     }
-    if args.server == "uvicorn" or args.threads > 1:
-        # Threads per request (ASGI) or per worker (gthread): bound the connections.
+    if args.server == "uvicorn":
+        # ASGI runs each request's sync code in a thread of its own: bound the connections.
         env["DB_POOL_MAX_SIZE"] = str(args.pool)
     else:
-        # One request at a time per sync worker: one persistent connection each.
+        # gunicorn: a fixed set of threads, one persistent connection each (as in compose).
         env["DB_POOL_MAX_SIZE"] = "0"
-        env["DB_CONN_MAX_AGE"] = "600"
     log(f"database {args.db}: recreate + migrate")
     database_recreate(args.pg, args.db)
     subprocess.run(
