@@ -184,10 +184,32 @@ def send_text(*, group: str, text: str, using: str | None = None) -> None:
     transaction.on_commit(_send, using=using)
 
 
+# INCR the group's sequence and PUBLISH the event carrying it, in one Redis round trip: the text
+# is rendered around the number (`head` + seq + `tail`), byte for byte `render_event`'s output.
+_SEQ_PUBLISH_LUA = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[2], ARGV[1] .. tostring(seq) .. ARGV[2])
+return seq
+"""
+_seq_publish_script = None
+
+
+def _seq_publish(client, *, group: str, event: str, data: dict[str, Any]) -> int:
+    global _seq_publish_script
+    if _seq_publish_script is None:
+        _seq_publish_script = client.register_script(_SEQ_PUBLISH_LUA)
+    head, tail = render_event(event=event, seq=0, data=data).split(',"seq":0,', 1)
+    keys = [sequence_key(group), _namespace() + group]
+    return int(_seq_publish_script(keys=keys, args=[head + ',"seq":', "," + tail], client=client))
+
+
 def publish(*, group: str, event: str, data: dict[str, Any]) -> int | None:
     """Send now (returns the seq). Use `send_event` from services; this is for code outside a
     transaction."""
     try:
+        client = sync_redis()
+        if client is not None:
+            return _seq_publish(client, group=group, event=event, data=data)
         message = build_message(group=group, event=event, data=data)
         publish_text(group=group, text=message["text"])
         return message["seq"]
