@@ -14,6 +14,9 @@ the same timeout. Keep the container's stop grace period longer.
 """
 
 import os
+import shutil
+import sys
+import tempfile
 
 import uvicorn
 from django.conf import settings
@@ -64,7 +67,19 @@ def _gunicorn_run(*, host: str, port: int, workers: int, threads: int, graceful_
         "errorlog": "-",
         "loglevel": "info",
         "preload_app": False,
+        # No control socket (~/.gunicorn/gunicorn.ctl): one per user would clash between
+        # servers on one machine, and the image's user has no writable home.
+        "control_socket_disable": True,
     }
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+
+        def child_exit(server, worker):
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(worker.pid)
+
+        options["child_exit"] = child_exit
 
     class Server(BaseApplication):
         def load_config(self):
@@ -109,14 +124,24 @@ class Command(BaseCommand):
         self, *args, host, port, workers, wsgi, threads, graceful_timeout, no_scheduler, **options
     ):
         if wsgi:
+            if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                # /metrics must add up every worker (prometheus_client multiprocess mode), and
+                # the library picks its mode when first imported: start again with it set.
+                os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dorami-metrics-")
+                os.environ["DORAMI_METRICS_DIR_OWNED"] = "1"
+                os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606
             self.stdout.write(f"serving HTTP (gunicorn, WSGI) on http://{host}:{port}")
-            _gunicorn_run(
-                host=host,
-                port=port,
-                workers=workers,
-                threads=threads,
-                graceful_timeout=graceful_timeout,
-            )
+            try:
+                _gunicorn_run(
+                    host=host,
+                    port=port,
+                    workers=workers,
+                    threads=threads,
+                    graceful_timeout=graceful_timeout,
+                )
+            finally:
+                if os.environ.pop("DORAMI_METRICS_DIR_OWNED", ""):
+                    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
             return
         if settings.EMBEDDED_SCHEDULER and not no_scheduler:
             EmbeddedScheduler().start()
