@@ -130,6 +130,12 @@ class Command(BaseCommand):
                 os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dorami-metrics-")
                 os.environ["DORAMI_METRICS_DIR_OWNED"] = "1"
                 os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606
+            if settings.EMBEDDED_SCHEDULER and not no_scheduler:
+                # Not in gunicorn's master: its workers are forked from it.
+                self.stdout.write(
+                    "periodic jobs: not run by the WSGI server; the uvicorn `serve` beside it "
+                    "(embedded) or celery beat runs them"
+                )
             self.stdout.write(f"serving HTTP (gunicorn, WSGI) on http://{host}:{port}")
             try:
                 _gunicorn_run(
