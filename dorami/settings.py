@@ -98,7 +98,7 @@ MIDDLEWARE = [
     "accounts.middleware.SuspendedUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "dorami.csp_headers.CSPMiddleware",  # django-csp, the usual header built once
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
