@@ -27,6 +27,10 @@
   var lastProgress = 0;
   var ended = video.getAttribute("data-player-state") === "ended";
   var room = document.getElementById("live-room");
+  // Scheduled but not live yet: say so (not a network error) and retry slowly; the room's
+  // stream.started event starts playback at once.
+  var pending = !ended && !!room && room.getAttribute("data-status") === "PENDING";
+  var PENDING_RETRY_MS = 10000;
 
   function setState(state, text) {
     video.setAttribute("data-player-state", state);
@@ -57,7 +61,12 @@
     if (attempt >= 2) useHlsFirst = !useHlsFirst;
     var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, Math.min(attempt - 1, 4)));
     delay = delay / 2 + Math.random() * delay / 2;
-    setState("reconnecting");
+    if (pending) {
+      delay = PENDING_RETRY_MS;
+      setState("connecting", TEXT.pending);
+    } else {
+      setState("reconnecting");
+    }
     clearTimeout(retryTimer);
     retryTimer = setTimeout(start, delay);
   }
@@ -104,7 +113,8 @@
     teardown();
     lastTime = -1;
     lastProgress = Date.now();
-    if (video.getAttribute("data-player-state") !== "reconnecting") setState("connecting");
+    if (pending) setState("connecting", TEXT.pending);
+    else if (video.getAttribute("data-player-state") !== "reconnecting") setState("connecting");
     var ok;
     if (isAppleNative()) ok = startNative();
     else if (useHlsFirst) ok = startHlsJs() || startFlv();
@@ -142,9 +152,11 @@
       clearTimeout(retryTimer);
       teardown();
       setState("ended");
-    } else if (status === "LIVE" && ended) {
+    } else if (status === "LIVE" && (ended || pending)) {
       ended = false;
+      pending = false;
       attempt = 0;
+      clearTimeout(retryTimer);
       start();
     }
   });
@@ -160,10 +172,6 @@
 
   if (ended) {
     setState("ended");
-  } else if (room && room.getAttribute("data-status") === "PENDING") {
-    // Not live yet: keep trying gently; the room's stream.started event restarts at once.
-    setState("connecting", TEXT.pending);
-    start();
   } else {
     start();
   }
