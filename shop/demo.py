@@ -51,10 +51,32 @@ PRODUCTS = [
 ]
 
 
+# Items sold during the demo broadcast (attached to the stream by `seed_stream_products`).
+STREAM_PRODUCTS = [
+    {
+        "name": "라이브 특가 울 코트",
+        "description": "방송 중에만 이 가격. 10분 안에 결제해 주세요.",
+        "price": "89.00",
+        "original_price": "129.00",
+        "discount_rate": 31,
+        "is_new": True,
+        "options": [("카멜", "S", 2), ("카멜", "M", 3), ("차콜", "M", 1)],
+    },
+    {
+        "name": "라이브 한정 니트 비니",
+        "description": "코트와 함께 매치하기 좋은 비니.",
+        "price": "19.00",
+        "options": [("블랙", "FREE", 6), ("크림", "FREE", 4)],
+    },
+]
+
+
 @transaction.atomic
-def seed_shop() -> list[Product]:
+def seed_shop(*, stream=None) -> list[Product]:
+    """Store items; with `stream`, that broadcast's live items instead."""
+    specs = STREAM_PRODUCTS if stream is not None else PRODUCTS
     products = []
-    for order, spec in enumerate(PRODUCTS):
+    for order, spec in enumerate(specs):
         spec = dict(spec)
         options = spec.pop("options")
         product = Product.objects.filter(name=spec["name"]).first()
@@ -66,6 +88,7 @@ def seed_shop() -> list[Product]:
                 if spec.get("original_price")
                 else None,
                 sort_order=order,
+                stream=stream,
                 **fields,
             )
             for index, (color, size, stock) in enumerate(options):

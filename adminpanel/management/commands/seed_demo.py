@@ -18,7 +18,8 @@ class Command(BaseCommand):
         get_config()
         result = accounts_demo.seed_accounts()
         shop_demo.seed_shop()
-        live_demo.seed_live()
+        stream = live_demo.seed_live()
+        shop_demo.seed_shop(stream=stream)
         orders_demo.seed_orders()
         self.stdout.write(
             self.style.SUCCESS(
