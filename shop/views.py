@@ -30,6 +30,18 @@ def _error_json(error: ShopError) -> JsonResponse:
     return JsonResponse({"error": error.as_dict()}, status=error.status)
 
 
+def _add_error_response(request, error: ShopError, *, fallback: str, context: dict | None = None):
+    """A refused add (cart or waitlist): the JSON error, the sheet's add-result partial, or a
+    flash message and a redirect to `fallback`."""
+    if _wants_json(request):
+        return _error_json(error)
+    if request.htmx:
+        context = {"error": error, **(context or {})}
+        return render(request, "shop/product_detail.html#add-result", context)
+    messages.error(request, error.message)
+    return redirect(fallback)
+
+
 # --- home and store ----------------------------------------------------------------------
 
 
@@ -100,15 +112,10 @@ def cart_add(request):
     try:
         line = services.cart_add(user=request.user, variant_id=variant_id, quantity=quantity)
     except ShopError as error:
-        if _wants_json(request):
-            return _error_json(error)
-        offer_waitlist = error.code == "INSUFFICIENT_STOCK"
-        context = {"error": error, "variant_id": variant_id, "quantity": quantity}
-        context["offer_waitlist"] = offer_waitlist
-        if request.htmx:
-            return render(request, "shop/product_detail.html#add-result", context, status=200)
-        messages.error(request, error.message)
-        return redirect(safe_next(request, request.POST.get("next"), reverse("shop:cart")))
+        context = {"variant_id": variant_id, "quantity": quantity}
+        context["offer_waitlist"] = error.code == "INSUFFICIENT_STOCK"
+        fallback = safe_next(request, request.POST.get("next"), reverse("shop:cart"))
+        return _add_error_response(request, error, context=context, fallback=fallback)
     if _wants_json(request):
         expires_at = line.expires_at.isoformat() if line.expires_at else None
         body = {"ok": True, "line_id": line.pk, "quantity": line.quantity, "expires_at": expires_at}
@@ -211,13 +218,7 @@ def waitlist_join(request):
     try:
         entry = services.waitlist_join(user=request.user, variant_id=variant_id, quantity=quantity)
     except ShopError as error:
-        if _wants_json(request):
-            return _error_json(error)
-        if request.htmx:
-            context = {"error": error}
-            return render(request, "shop/product_detail.html#add-result", context)
-        messages.error(request, error.message)
-        return redirect("shop:waitlist")
+        return _add_error_response(request, error, fallback=reverse("shop:waitlist"))
     position = selectors.waitlist_position(entry=entry)
     if _wants_json(request):
         body = {"ok": True, "entry_id": entry.pk, "number": entry.number, "position": position}
