@@ -115,3 +115,23 @@ def register_encrypted_field(
 def reencrypt_token(token: str) -> str:
     """The same plaintext sealed with the current key (a new token even if already current)."""
     return encrypt_text(decrypt_text(token))
+
+
+class EncryptedAddressMixin:
+    """`shipping_address` dict property for a model with a `shipping_address_encrypted` text
+    field and an `address_key_version` integer field (the user's profile, an order's snapshot).
+    """
+
+    shipping_address_encrypted: str
+    address_key_version: int
+
+    @property
+    def shipping_address(self) -> dict:
+        if not self.shipping_address_encrypted:
+            return {}
+        return decrypt_json(self.shipping_address_encrypted)
+
+    @shipping_address.setter
+    def shipping_address(self, value: dict) -> None:
+        self.shipping_address_encrypted = encrypt_json(value) if value else ""
+        self.address_key_version = current_version() if value else 0

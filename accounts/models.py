@@ -46,7 +46,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self._create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(crypto.EncryptedAddressMixin, AbstractBaseUser, PermissionsMixin):
     class Status(models.TextChoices):
         ACTIVE = "ACTIVE", _("활성")
         SUSPENDED = "SUSPENDED", _("정지")
@@ -105,17 +105,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
-
-    @property
-    def shipping_address(self) -> dict:
-        if not self.shipping_address_encrypted:
-            return {}
-        return crypto.decrypt_json(self.shipping_address_encrypted)
-
-    @shipping_address.setter
-    def shipping_address(self, value: dict) -> None:
-        self.shipping_address_encrypted = crypto.encrypt_json(value) if value else ""
-        self.address_key_version = crypto.current_version() if value else 0
 
     def _get_session_auth_hash(self, secret=None) -> str:
         # Include the session version so bumping it invalidates every session at once.

@@ -46,7 +46,7 @@ class OrderQuerySet(models.QuerySet):
         )
 
 
-class Order(models.Model):
+class Order(crypto.EncryptedAddressMixin, models.Model):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "PENDING_PAYMENT", _("입금 대기")
         PAYMENT_CONFIRMED = "PAYMENT_CONFIRMED", _("입금 확인")
@@ -136,17 +136,6 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.order_id
-
-    @property
-    def shipping_address(self) -> dict:
-        if not self.shipping_address_encrypted:
-            return {}
-        return crypto.decrypt_json(self.shipping_address_encrypted)
-
-    @shipping_address.setter
-    def shipping_address(self, value: dict) -> None:
-        self.shipping_address_encrypted = crypto.encrypt_json(value) if value else ""
-        self.address_key_version = crypto.current_version() if value else 0
 
     @property
     def is_pending(self) -> bool:
