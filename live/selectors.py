@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from dorami.realtime import current_sequence, room_group
 from live.models import ChatSanction, LiveStream
 from live.presence import viewer_count
+from live.realtime import stream_payload
 
 
 def stream_by_key(stream_key: str) -> LiveStream | None:
@@ -77,11 +78,7 @@ def live_room_state(*, stream: LiveStream) -> dict:
     seq = current_sequence(room_group(stream.pk))
     products = stream_products(stream)
     return {
-        "stream_id": stream.pk,
-        "status": stream.status,
-        "title": stream.title,
-        "started_at": stream.started_at.isoformat() if stream.started_at else None,
-        "ended_at": stream.ended_at.isoformat() if stream.ended_at else None,
+        **stream_payload(stream),
         "seq": seq,
         "viewers": viewer_count(stream.pk),
         "notice": stream.notice_text,
