@@ -230,15 +230,18 @@ def waitlist_join(request):
     return redirect("shop:waitlist")
 
 
-@require_GET
-@profile_required
-def waitlist(request):
-    context = {
+def _waitlist_context(request) -> dict:
+    return {
         "entries": selectors.waitlist_entries(user=request.user),
         "promotion_minutes": get_config().waitlist_promotion_minutes,
     }
+
+
+@require_GET
+@profile_required
+def waitlist(request):
     template = "shop/waitlist.html#waitlist-list" if request.htmx else "shop/waitlist.html"
-    return render(request, template, context)
+    return render(request, template, _waitlist_context(request))
 
 
 @require_POST
@@ -255,9 +258,5 @@ def waitlist_cancel(request, entry_id: int):
             return JsonResponse({"ok": True})
         messages.success(request, _("예비번호를 취소했습니다"))
     if request.htmx:
-        context = {
-            "entries": selectors.waitlist_entries(user=request.user),
-            "promotion_minutes": get_config().waitlist_promotion_minutes,
-        }
-        return render(request, "shop/waitlist.html#waitlist-list", context)
+        return render(request, "shop/waitlist.html#waitlist-list", _waitlist_context(request))
     return redirect("shop:waitlist")
