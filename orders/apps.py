@@ -9,6 +9,6 @@ class OrdersConfig(AppConfig):
         from accounts import crypto
 
         # `rotate_encryption_key` re-encrypts the order's address snapshot too.
-        register = getattr(crypto, "register_encrypted_field", None)
-        if register is not None:
-            register("orders.Order", "shipping_address_encrypted")
+        crypto.register_encrypted_field(
+            "orders.Order", "shipping_address_encrypted", version_field="address_key_version"
+        )

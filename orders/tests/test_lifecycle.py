@@ -309,6 +309,8 @@ def test_order_address_snapshot_is_registered_for_key_rotation():
     from accounts import crypto
 
     assert ("orders.Order", "shipping_address_encrypted") in crypto.ENCRYPTED_FIELDS
+    key = ("orders.Order", "shipping_address_encrypted")
+    assert crypto.KEY_VERSION_FIELDS[key] == "address_key_version"
 
 
 def test_item_decrease_refunds_points_beyond_the_new_maximum(shopper, staff_user):
