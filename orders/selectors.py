@@ -24,7 +24,7 @@ STATUS_TABS = [
 
 
 def user_state(*, user) -> str:
-    return (user.shipping_address or {}).get("state", "") if user.shipping_address_encrypted else ""
+    return user.shipping_address.get("state", "")
 
 
 def shipping_for(

@@ -90,7 +90,7 @@ def _place(*, user, key, payment_method, line_ids, points_to_use, expected_total
     config = get_config()
     if not payment_method_enabled(method=payment_method, config=config):
         raise PaymentMethodUnavailable()
-    address = user.shipping_address if user.shipping_address_encrypted else {}
+    address = user.shipping_address
     if not user.depositor_name or not address.get("state"):
         raise ProfileIncomplete()
 
