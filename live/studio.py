@@ -24,6 +24,7 @@ from django.utils.timezone import get_current_timezone, is_naive, make_aware
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from live import presence
 from live.models import LiveStream, RestreamSession, RestreamTarget
 from live.services import restream as restream_services
 from live.services import stream as stream_services
@@ -51,7 +52,7 @@ def staff_required(view):
     return wrapper
 
 
-# --- Optional reads owned by other apps ----------------------------------------------------
+# --- Reads shown on the studio page ---------------------------------------------------------------
 
 
 def _optional(module: str, name: str):
@@ -65,12 +66,8 @@ def viewer_count(stream: LiveStream) -> int | None:
     """Unique viewers now (presence in Redis); None ("-") if presence is unavailable."""
     if stream.status != LiveStream.Status.LIVE:
         return None
-    count = _optional("live.selectors", "viewer_count")
     try:
-        if count is not None:
-            return count(stream_id=stream.pk)
-        count = _optional("live.presence", "viewer_count")
-        return count(stream.pk) if count is not None else None
+        return presence.viewer_count(stream.pk)
     except Exception:  # presence store down: the studio still works
         logger.warning("studio.viewer_count_failed stream_id=%s", stream.pk, exc_info=True)
         return None
@@ -330,13 +327,6 @@ def studio_stock(request: HttpRequest, stream_id: int, variant_id: int) -> HttpR
 # --- Restream targets -----------------------------------------------------------------------
 
 
-def _back(request: HttpRequest) -> HttpResponse:
-    stream_id = request.POST.get("stream_id") or ""
-    if stream_id.isdigit() and LiveStream.objects.filter(pk=int(stream_id)).exists():
-        return redirect("live:studio-stream", stream_id=int(stream_id))
-    return redirect("live:studio")
-
-
 def _restream_answer(request: HttpRequest, *, error: str = "", ok: str = "") -> HttpResponse:
     stream_id = request.POST.get("stream_id") or ""
     stream = None
@@ -355,7 +345,9 @@ def _restream_answer(request: HttpRequest, *, error: str = "", ok: str = "") -> 
         messages.error(request, error)
     elif ok:
         messages.success(request, ok)
-    return _back(request)
+    if stream is not None:
+        return redirect("live:studio-stream", stream_id=stream.pk)
+    return redirect("live:studio")
 
 
 def _target_fields(request: HttpRequest) -> dict:
