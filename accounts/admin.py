@@ -4,7 +4,6 @@ suspension always ends the user's sessions and lands in the audit log."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils.html import format_html_join
 
 from accounts import services
@@ -25,18 +24,6 @@ class ProfileCompleteFilter(admin.SimpleListFilter):
         if self.value() == "incomplete":
             return queryset.filter(profile_completed_at__isnull=True)
         return queryset
-
-
-def _audit(*, actor, action: str, user: User, before: str) -> None:
-    from adminpanel.services import audit_log_record
-
-    audit_log_record(
-        actor=actor,
-        action=action,
-        obj=user,
-        before={"status": before},
-        after={"status": user.status, "session_version": user.session_version},
-    )
 
 
 @admin.register(User)
@@ -128,10 +115,7 @@ class UserAdmin(admin.ModelAdmin):
     def suspend_users(self, request, queryset):
         done = 0
         for user in queryset.exclude(pk=request.user.pk).exclude(status=User.Status.SUSPENDED):
-            with transaction.atomic():
-                before = user.status
-                services.user_suspend(user=user, actor=request.user)
-                _audit(actor=request.user, action="user.suspend", user=user, before=before)
+            services.user_suspend(user=user, actor=request.user)
             done += 1
         if queryset.filter(pk=request.user.pk).exists():
             self.message_user(request, "자기 자신은 정지할 수 없습니다.", messages.WARNING)
@@ -141,9 +125,6 @@ class UserAdmin(admin.ModelAdmin):
     def restore_users(self, request, queryset):
         done = 0
         for user in queryset.filter(status=User.Status.SUSPENDED):
-            with transaction.atomic():
-                before = user.status
-                services.user_restore(user=user, actor=request.user)
-                _audit(actor=request.user, action="user.restore", user=user, before=before)
+            services.user_restore(user=user, actor=request.user)
             done += 1
         self.message_user(request, f"{done}명의 정지를 해제했습니다.", messages.SUCCESS)

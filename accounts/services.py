@@ -111,25 +111,43 @@ def live_alert_set(*, user: User, enabled: bool) -> User:
     return user
 
 
+def _audit_status(*, actor: User | None, action: str, user: User, before: str) -> None:
+    if actor is None or not actor.is_staff:
+        return
+    from adminpanel.services import audit_log_record
+
+    audit_log_record(
+        actor=actor,
+        action=action,
+        obj=user,
+        before={"status": before},
+        after={"status": user.status, "session_version": user.session_version},
+    )
+
+
 @transaction.atomic
 def user_suspend(*, user: User, actor: User | None = None) -> User:
     """Suspend and end every session of the user at once (the session hash changes).
 
-    `actor` is who did it; the admin records it in the audit log in the same transaction.
+    `actor` is who did it; a change by staff is written to the audit log in this transaction.
     """
+    before = user.status
     User.objects.filter(pk=user.pk).update(
         status=User.Status.SUSPENDED,
         session_version=F("session_version") + 1,
         updated_at=timezone.now(),
     )
     user.refresh_from_db(fields=["status", "session_version", "updated_at"])
+    _audit_status(actor=actor, action="user.suspend", user=user, before=before)
     return user
 
 
 @transaction.atomic
 def user_restore(*, user: User, actor: User | None = None) -> User:
+    before = user.status
     User.objects.filter(pk=user.pk).update(status=User.Status.ACTIVE, updated_at=timezone.now())
     user.refresh_from_db(fields=["status", "session_version", "updated_at"])
+    _audit_status(actor=actor, action="user.restore", user=user, before=before)
     return user
 
 
