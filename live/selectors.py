@@ -98,16 +98,13 @@ def join_context(*, stream_key: str, user_id: int | None) -> dict | None:
 
     Guests' lookups are cached in-process for 2 s so a reconnect storm costs no queries.
     """
-    now = time.monotonic()
-    cached = _join_cache.get(stream_key)
-    if cached is not None and cached[0] > now:
-        context = cached[1]
-    else:
+    context = cached_join_context(stream_key)
+    if context is False:
         stream = stream_by_key(stream_key)
         context = None if stream is None else {"stream_id": stream.pk, "status": stream.status}
         if len(_join_cache) > 1000:
             _join_cache.clear()
-        _join_cache[stream_key] = (now + JOIN_CACHE_SECONDS, context)
+        _join_cache[stream_key] = (time.monotonic() + JOIN_CACHE_SECONDS, context)
     if context is None or not user_id:
         return context
     banned = ChatSanction.objects.filter(
