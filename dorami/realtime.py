@@ -153,16 +153,6 @@ def render_event(*, event: str, seq: int, data: dict[str, Any]) -> str:
     )
 
 
-def build_message(*, group: str, event: str, data: dict[str, Any]) -> dict[str, Any]:
-    seq = next_sequence(group)
-    return {
-        "event": event,
-        "seq": seq,
-        "data": data,
-        "text": render_event(event=event, seq=seq, data=data),
-    }
-
-
 def publish_text(*, group: str, text: str) -> None:
     """Deliver already-rendered text to every subscriber of `group` (all processes)."""
     client = sync_redis()
@@ -210,9 +200,9 @@ def publish(*, group: str, event: str, data: dict[str, Any]) -> int | None:
         client = sync_redis()
         if client is not None:
             return _seq_publish(client, group=group, event=event, data=data)
-        message = build_message(group=group, event=event, data=data)
-        publish_text(group=group, text=message["text"])
-        return message["seq"]
+        seq = next_sequence(group)
+        publish_text(group=group, text=render_event(event=event, seq=seq, data=data))
+        return seq
     except Exception:  # a realtime hiccup must never fail the business write that caused it
         logger.exception("realtime publish failed group=%s event=%s", group, event)
         return None
@@ -313,9 +303,6 @@ class Hub:
         sinks.pop(sink, None)
         if not sinks:
             self.empty_since[group] = self.loop.time()
-
-    def local_count(self, group: str) -> int:
-        return len(self.sinks.get(group, ()))
 
     async def _ensure_subscribed(self, group: str) -> None:
         future = self.subscribed.get(group)
