@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from adminpanel.admin import AuditedModelAdmin
-from adminpanel.services import audit_log_record
 from points import services
 from points.forms import PointsAdjustForm
 from points.models import PointTransaction
@@ -54,19 +52,12 @@ class PointTransactionAdmin(AuditedModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    tx = services.points_adjust(
-                        user=data["user"],
-                        amount=data["amount"],
-                        reason=data["reason"],
-                        actor=request.user,
-                    )
-                    audit_log_record(
-                        actor=request.user,
-                        action="points.adjust",
-                        obj=tx,
-                        after={"user": data["user"].pk, "amount": tx.amount, "reason": tx.reason},
-                    )
+                tx = services.points_adjust(
+                    user=data["user"],
+                    amount=data["amount"],
+                    reason=data["reason"],
+                    actor=request.user,
+                )
             except services.PointsError as exc:
                 error = exc.message
             else:

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from adminpanel.models import get_config
+from adminpanel.services import audit_log_record
 from points.models import PointBalance, PointTransaction
 
 Kind = PointTransaction.Kind
@@ -257,14 +258,15 @@ def points_reverse(*, user, order, points: int, actor=None) -> PointTransaction 
 
 @transaction.atomic
 def points_adjust(*, user, amount: int, reason: str, actor) -> PointTransaction:
-    """Staff adjustment: + adds (MANUAL_ADD, expires like earned points), − subtracts."""
+    """Staff adjustment: + adds (MANUAL_ADD, expires like earned points), − subtracts.
+    An adjustment by staff is also written to the admin audit log."""
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise ReasonTooShort()
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise InvalidPointsAmount("조정 포인트는 0이 아닌 정수여야 합니다.")
     if amount > 0:
-        return _record(
+        tx = _record(
             user=user,
             kind=Kind.MANUAL_ADD,
             amount=amount,
@@ -272,7 +274,18 @@ def points_adjust(*, user, amount: int, reason: str, actor) -> PointTransaction:
             actor=actor,
             expires_at=_earn_expiry(get_config()),
         )
-    return _record(user=user, kind=Kind.MANUAL_SUBTRACT, amount=amount, reason=reason, actor=actor)
+    else:
+        tx = _record(
+            user=user, kind=Kind.MANUAL_SUBTRACT, amount=amount, reason=reason, actor=actor
+        )
+    if actor is not None and actor.is_staff:
+        audit_log_record(
+            actor=actor,
+            action="points.adjust",
+            obj=tx,
+            after={"user": user.pk, "amount": tx.amount, "reason": tx.reason},
+        )
+    return tx
 
 
 @transaction.atomic
