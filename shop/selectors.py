@@ -46,6 +46,15 @@ def checkout_lines(*, user, line_ids: list[int] | None = None) -> list[CartLine]
     return lines
 
 
+def _first_image(product_ref: str) -> Subquery:
+    """The product's first image path (by sort order), `product_ref` naming its id outside."""
+    return Subquery(
+        ProductImage.objects.filter(product_id=OuterRef(product_ref))
+        .order_by("sort_order", "id")
+        .values("image")[:1]
+    )
+
+
 # --- cart page ---------------------------------------------------------------------------
 
 
@@ -103,13 +112,7 @@ def cart_view(*, user, now: datetime | None = None) -> CartView:
             | Q(status=CartLine.Status.EXPIRED, updated_at__gte=now - RECENT_RELEASED)
         )
         .select_related("variant__product")
-        .annotate(
-            first_image=Subquery(
-                ProductImage.objects.filter(product_id=OuterRef("variant__product_id"))
-                .order_by("sort_order", "id")
-                .values("image")[:1]
-            )
-        )
+        .annotate(first_image=_first_image("variant__product_id"))
         .order_by("-created_at", "-id")
     )
     rows = []
@@ -145,11 +148,7 @@ def cart_count(*, user) -> int:
 
 def _with_cover(qs):
     return qs.annotate(
-        cover=Subquery(
-            ProductImage.objects.filter(product_id=OuterRef("pk"))
-            .order_by("sort_order", "id")
-            .values("image")[:1]
-        ),
+        cover=_first_image("pk"),
         display_price=Min("variants__price", filter=Q(variants__status="ACTIVE")),
         open_variants=Count(
             "variants",
