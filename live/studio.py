@@ -7,7 +7,6 @@ With htmx a POST answers the named partial it changed; without JS it redirects b
 
 from __future__ import annotations
 
-import importlib
 import logging
 from functools import wraps
 from urllib.parse import urlencode
@@ -29,6 +28,7 @@ from live.models import LiveStream, RestreamSession, RestreamTarget
 from live.services import restream as restream_services
 from live.services import stream as stream_services
 from live.services.errors import LiveError
+from orders import selectors as order_selectors
 
 logger = logging.getLogger("live.studio")
 
@@ -52,14 +52,7 @@ def staff_required(view):
     return wrapper
 
 
-# --- Reads shown on the studio page ---------------------------------------------------------------
-
-
-def _optional(module: str, name: str):
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+# --- Reads shown on the studio page -----------------------------------------------------------
 
 
 def viewer_count(stream: LiveStream) -> int | None:
@@ -75,11 +68,8 @@ def viewer_count(stream: LiveStream) -> int | None:
 
 def stream_sales(stream: LiveStream) -> dict | None:
     """Orders, revenue and units per product of the stream; None if sales are unavailable."""
-    sales = _optional("orders.selectors", "stream_sales")
-    if sales is None:
-        return None
     try:
-        return sales(stream_id=stream.pk)
+        return order_selectors.stream_sales(stream_id=stream.pk)
     except Exception:
         logger.warning("studio.sales_failed stream_id=%s", stream.pk, exc_info=True)
         return None
