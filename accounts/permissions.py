@@ -50,16 +50,14 @@ def _return_path(request: HttpRequest) -> str:
     """Where the shopper was: for HTMX the page URL, not the fragment endpoint."""
     htmx = getattr(request, "htmx", None)
     current = htmx.current_url_abs_path if htmx else None
-    return (
-        safe_next(request, current, request.get_full_path())
-        if current
-        else (request.get_full_path())
-    )
+    return safe_next(request, current, request.get_full_path())
 
 
 def gate_url(request: HttpRequest, code: str) -> str:
-    target = "accounts:login" if code in (LOGIN_REQUIRED, ACCOUNT_SUSPENDED) else None
-    target = target or "accounts:profile-register"
+    if code in (LOGIN_REQUIRED, ACCOUNT_SUSPENDED):
+        target = "accounts:login"
+    else:
+        target = "accounts:profile-register"
     return f"{resolve_url(target)}?{urlencode({'next': _return_path(request)})}"
 
 
