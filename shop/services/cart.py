@@ -36,6 +36,7 @@ def quantity_clean(value) -> int:
 
 
 def _expiry(product, now: datetime) -> datetime | None:
+    """When a line held now expires (`product`: anything with timer_enabled/timer_minutes)."""
     return now + timedelta(minutes=product.timer_minutes) if product.timer_enabled else None
 
 
@@ -102,7 +103,7 @@ def _hold_and_line(*, user_id: int, variant_id: int, quantity: int, now: datetim
     hold = inventory.variant_hold_for_sale(variant_id=variant_id, quantity=quantity, now=now)
     if hold is None:
         return None, None
-    expires_at = now + timedelta(minutes=hold.timer_minutes) if hold.timer_enabled else None
+    expires_at = _expiry(hold, now)
     upsert = dict(user_id=user_id, variant_id=variant_id, quantity=quantity, expires_at=expires_at)
     result = _line_upsert(**upsert, now=now)
     if result is None:  # own overdue line: release it (we hold its lock now) and insert anew
