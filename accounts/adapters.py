@@ -5,10 +5,11 @@ from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+
+from accounts.services import grant_admin_if_listed
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             user.name = nickname[:100]
         if user.email:
             user.email = user.email.lower()
-            if user.email in settings.ADMIN_EMAILS:
-                user.is_staff = True
-                user.is_superuser = True
+            grant_admin_if_listed(user)
         return user
 
     def on_authentication_error(

@@ -37,7 +37,8 @@ class AccountSuspended(AccountError):
     message = "이용이 정지된 계정입니다. 고객센터로 문의해 주세요."
 
 
-def _grant_admin_if_listed(user: User) -> bool:
+def grant_admin_if_listed(user: User) -> bool:
+    """Make an ADMIN_EMAILS address staff and superuser on `user` (not saved); True if changed."""
     if user.email.lower() in settings.ADMIN_EMAILS and not (user.is_staff and user.is_superuser):
         user.is_staff = True
         user.is_superuser = True
@@ -54,7 +55,7 @@ def user_get_or_create_by_email(*, email: str) -> tuple[User, bool]:
         return user, False
     user = User(email=email)
     user.set_unusable_password()
-    _grant_admin_if_listed(user)
+    grant_admin_if_listed(user)
     try:
         with transaction.atomic():
             user.save()
