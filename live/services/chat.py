@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import MESSAGES as GATE_MESSAGES
 from accounts.permissions import can_buy_or_chat
-from dorami.realtime import async_redis, sync_redis
+from dorami.realtime import sync_redis
 from live import realtime
 from live.models import ChatMessage, ChatSanction, LiveStream
 from live.services.errors import LiveError
@@ -212,18 +212,7 @@ def history_raw(*, stream_id: int) -> list:
 
 def history_read(*, stream_id: int) -> list[dict]:
     """The last 100 messages, oldest first."""
-    client = sync_redis()
-    if client is None:
-        with _memory_lock:
-            return history_decode(list(_history_memory.get(stream_id, ())))
-    return history_decode(client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1))
-
-
-async def ahistory_read(*, stream_id: int) -> list[dict]:
-    client = async_redis()
-    if client is None:
-        return history_read(stream_id=stream_id)
-    return history_decode(await client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1))
+    return history_decode(history_raw(stream_id=stream_id))
 
 
 # --- Writes ---------------------------------------------------------------------------------

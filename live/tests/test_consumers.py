@@ -241,14 +241,14 @@ async def test_rate_limit_from_system_config():
 
 
 async def test_history_keeps_the_last_100():
-    from live.services.chat import ahistory_read, history_push
+    from live.services.chat import history_push, history_read
 
     stream = await make_stream()
     for i in range(105):
         await database_sync_to_async(history_push)(
             stream_id=stream.pk, payload={"id": i, "body": str(i)}
         )
-    history = await ahistory_read(stream_id=stream.pk)
+    history = await database_sync_to_async(history_read)(stream_id=stream.pk)
     assert [m["id"] for m in history] == list(range(5, 105))
 
 
