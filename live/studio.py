@@ -52,7 +52,7 @@ def staff_required(view):
     return wrapper
 
 
-# --- Reads shown on the studio page -----------------------------------------------------------
+# --- Reads shown on the studio page ---------------------------------------------------------
 
 
 def viewer_count(stream: LiveStream) -> int | None:
