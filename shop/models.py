@@ -21,9 +21,6 @@ class ProductQuerySet(models.QuerySet):
             Q(expires_at__isnull=True) | Q(expires_at__gt=now)
         )
 
-    def on_sale(self):
-        return self.visible().filter(status=Product.Status.AVAILABLE)
-
     def in_store(self):
         """Store page: products of ended broadcasts and stream-less products."""
         return self.visible().filter(Q(stream__isnull=True) | Q(stream__status="OFFLINE"))

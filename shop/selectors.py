@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -147,9 +147,8 @@ def cart_count(*, user) -> int:
 
 
 def _with_cover(qs):
-    return qs.annotate(
+    return qs.with_display_price().annotate(
         cover=_first_image("pk"),
-        display_price=Min("variants__price", filter=Q(variants__status="ACTIVE")),
         open_variants=Count(
             "variants",
             filter=Q(variants__status="ACTIVE", variants__stock__gt=0),
