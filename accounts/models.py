@@ -14,9 +14,6 @@ class UserQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=User.Status.ACTIVE, is_active=True)
 
-    def with_complete_profile(self):
-        return self.filter(profile_completed_at__isnull=False)
-
     def live_alert_subscribers(self):
         return self.active().filter(live_alert_opt_in=True)
 

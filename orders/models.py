@@ -30,9 +30,6 @@ class OrderSequence(models.Model):
 
 
 class OrderQuerySet(models.QuerySet):
-    def not_cancelled(self):
-        return self.exclude(status=Order.Status.CANCELLED)
-
     def pending_payment(self):
         return self.filter(status=Order.Status.PENDING_PAYMENT)
 
@@ -136,14 +133,6 @@ class Order(crypto.EncryptedAddressMixin, models.Model):
 
     def __str__(self) -> str:
         return self.order_id
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == self.Status.PENDING_PAYMENT
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == self.Status.CANCELLED
 
 
 class OrderItem(models.Model):
