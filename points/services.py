@@ -297,9 +297,9 @@ def points_expire_user(*, user, now=None) -> int:
         PointTransaction.objects.select_for_update().filter(user=user).expirable(now=now)
     )
     due = sum(credit.remaining for credit in expired_rows)
-    for credit in expired_rows:
-        credit.remaining = 0
-        credit.save(update_fields=["remaining"])
+    PointTransaction.objects.filter(pk__in=[credit.pk for credit in expired_rows]).update(
+        remaining=0
+    )
     amount = min(due, row.balance)
     if amount <= 0:
         return 0
