@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from shop import realtime
-from shop.models import MAX_STOCK, CartLine, Product, ProductVariant, WaitlistEntry
+from shop.models import MAX_STOCK, CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services import inventory
 from shop.services.errors import (
     InsufficientStock,
@@ -264,8 +264,10 @@ def product_duplicate(*, product_id: int, actor=None) -> Product:
         )
         for v in variants
     )
-    for image in images:
-        copy.images.create(image=image.image.name, sort_order=image.sort_order)
+    ProductImage.objects.bulk_create(
+        ProductImage(product=copy, image=image.image.name, sort_order=image.sort_order)
+        for image in images
+    )
     _audit(actor, "product_duplicate", copy, {"source": source.pk}, None)
     return copy
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from shop import services
 from shop.admin import image_validate
-from shop.models import CartLine, Product, ProductVariant, WaitlistEntry
+from shop.models import CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.tests.factories import ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -141,6 +141,8 @@ def test_bulk_sold_out_and_delete_release_holds(staff_client, shopper):
 
 def test_duplicate_copies_options_without_holds(staff_client, shopper):
     variant = VariantFactory(stock=5)
+    ProductImage.objects.create(product=variant.product, image="products/b.jpg", sort_order=2)
+    ProductImage.objects.create(product=variant.product, image="products/a.jpg", sort_order=1)
     services.cart_add(user=shopper, variant_id=variant.pk, quantity=2)
     staff_client.post(
         reverse("admin:shop_product_changelist"),
@@ -149,6 +151,8 @@ def test_duplicate_copies_options_without_holds(staff_client, shopper):
     copy = Product.objects.exclude(pk=variant.product_id).get()
     assert copy.hidden_from_store and "(복사본)" in copy.name
     assert list(copy.variants.values_list("stock", "held")) == [(5, 0)]
+    images = copy.images.order_by("sort_order").values_list("image", "sort_order")
+    assert list(images) == [("products/a.jpg", 1), ("products/b.jpg", 2)]
 
 
 def test_reorder_through_list_editable(staff_client):
