@@ -111,14 +111,10 @@ class LiveStream(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def is_live(self) -> bool:
-        return self.status == self.Status.LIVE
-
-    @property
-    def key_is_expired(self) -> bool:
-        # A key that went live stays valid; otherwise it expires 24 h after creation.
-        return self.started_at is None and self.key_expires_at <= timezone.now()
+    def key_usable(self, now=None) -> bool:
+        """The key may publish: always while LIVE, otherwise until `key_expires_at` (24 h after
+        creation or the last publish; an ended show's key expires at once)."""
+        return self.status == self.Status.LIVE or self.key_expires_at > (now or timezone.now())
 
 
 class ChatMessage(models.Model):

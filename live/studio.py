@@ -98,18 +98,12 @@ def _restream_rows(stream: LiveStream | None) -> list[dict]:
     return [{"target": t, "session": sessions.get(t.pk)} for t in targets]
 
 
-def _key_usable(stream: LiveStream) -> bool:
-    from django.utils import timezone
-
-    return stream.status == LiveStream.Status.LIVE or stream.key_expires_at > timezone.now()
-
-
-def _stream_context(request: HttpRequest, stream: LiveStream, **extra) -> dict:
+def _stream_context(stream: LiveStream, **extra) -> dict:
     rtmp_url = settings.RTMP_PUBLIC_URL.rstrip("/")
     return {
         "stream": stream,
         "rtmp_url": rtmp_url,
-        "key_usable": _key_usable(stream),
+        "key_usable": stream.key_usable(),
         "viewers": viewer_count(stream),
         "sales": stream_sales(stream),
         "products": _stream_products(stream),
@@ -130,7 +124,7 @@ def _answer(
     """htmx: the changed partial (with the message inline); otherwise back to the page."""
     if request.htmx:
         stream.refresh_from_db()
-        context = _stream_context(request, stream, error=error, ok=ok)
+        context = _stream_context(stream, error=error, ok=ok)
         return render(request, f"{PAGE}#{partial}", context)
     if error:
         messages.error(request, error)
@@ -194,7 +188,7 @@ def studio_stream(request: HttpRequest, stream_id: int) -> HttpResponse:
         return render(request, f"{RESTREAMS}#restream-state", {"stream": stream, "row": row})
     if request.htmx and partial in {"status", "sales"}:
         return render(request, f"{PAGE}#{partial}", _partial_context(stream, partial))
-    return render(request, PAGE, _stream_context(request, stream))
+    return render(request, PAGE, _stream_context(stream))
 
 
 def _int(raw) -> int:

@@ -153,8 +153,7 @@ def stream_publish(*, stream_key: str, client_ip: str = "") -> LiveStream:
     """
     stream = _stream_for_update_by_key(stream_key)
     now = timezone.now()
-    if stream.status != LiveStream.Status.LIVE and stream.key_expires_at <= now:
-        # Covers `key_is_expired` (never went live, 24 h passed) and a show the seller ended.
+    if not stream.key_usable(now):
         raise StreamKeyExpired()
     was_live = stream.status == LiveStream.Status.LIVE
     stream.status = LiveStream.Status.LIVE
