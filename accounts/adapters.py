@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
 
+from accounts.permissions import after_login_url
 from accounts.services import grant_admin_if_listed
 
 logger = logging.getLogger(__name__)
@@ -31,8 +30,7 @@ class AccountAdapter(DefaultAccountAdapter):
         response = super().post_login(request, user, **kwargs)
         # A shopper without a profile goes to the registration page first, then on to `next`.
         if not user.has_complete_profile and isinstance(response, HttpResponseRedirect):
-            query = urlencode({"next": response.url})
-            return HttpResponseRedirect(f"{reverse('accounts:profile-register')}?{query}")
+            return HttpResponseRedirect(after_login_url(user, response.url))
         return response
 
     def add_message(self, request, level, message_template=None, *args, **kwargs):

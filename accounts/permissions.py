@@ -46,6 +46,13 @@ def safe_next(request: HttpRequest, candidate: str | None, fallback: str = "/") 
     return fallback
 
 
+def after_login_url(user, next_url: str) -> str:
+    """`next_url`, or the profile registration page first (then `next_url`) if incomplete."""
+    if user.has_complete_profile:
+        return next_url
+    return f"{resolve_url('accounts:profile-register')}?{urlencode({'next': next_url})}"
+
+
 def _return_path(request: HttpRequest) -> str:
     """Where the shopper was: for HTMX the page URL, not the fragment endpoint."""
     htmx = getattr(request, "htmx", None)

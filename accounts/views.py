@@ -12,19 +12,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import inapp, services
 from accounts.forms import DevLoginForm, ProfileForm
-from accounts.permissions import safe_next
+from accounts.permissions import after_login_url, safe_next
 
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _next_param(request, fallback: str = "/") -> str:
     return safe_next(request, request.POST.get("next") or request.GET.get("next"), fallback)
-
-
-def _after_login_url(request, user, next_url: str) -> str:
-    if user.has_complete_profile:
-        return next_url
-    return f"{reverse('accounts:profile-register')}?{urlencode({'next': next_url})}"
 
 
 def _render_login(request, *, dev_form=None, status=200, error: str = ""):
@@ -45,7 +39,7 @@ def _render_login(request, *, dev_form=None, status=200, error: str = ""):
 @require_http_methods(["GET", "HEAD"])
 def login_page(request):
     if request.user.is_authenticated:
-        return redirect(_after_login_url(request, request.user, _next_param(request)))
+        return redirect(after_login_url(request.user, _next_param(request)))
     error = services.AccountSuspended.message if request.GET.get("suspended") else ""
     return _render_login(request, error=error)
 
@@ -62,7 +56,7 @@ def dev_login(request):
     if user.is_suspended or not user.is_active:
         return render(request, "accounts/suspended.html", status=403)
     login(request, user, backend=_MODEL_BACKEND)
-    return redirect(_after_login_url(request, user, _next_param(request)))
+    return redirect(after_login_url(user, _next_param(request)))
 
 
 @require_POST
