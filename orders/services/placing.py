@@ -105,7 +105,7 @@ def _place(*, user, key, payment_method, line_ids, points_to_use, expected_total
     points.points_validate_use(
         points=points_to_use,
         order_total=preview.total_before_points,
-        balance=points.balance_of(user=user),
+        balance=preview.points_balance,
     )
 
     holds_convert_to_sale(lines=lines)
