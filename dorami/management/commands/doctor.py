@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from accounts.crypto import parse_keys
 from dorami import settings as project_settings
+from dorami.tasks import BEAT_KEY
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
-BEAT_KEY = "dorami:beat:last"
 # The heartbeat job runs every 60 s; allow for a late tick or a beat restart.
 BEAT_STALE_AFTER = timedelta(minutes=5)
 
