@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
+from accounts.services import ADDRESS_KEYS, normalize_instagram_id
 
 US_STATES = [
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
@@ -31,11 +32,6 @@ ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
 INSTAGRAM_MAX = 63  # the column holds 64 characters including the leading "@"
 
 REQUIRED = "필수 입력 항목입니다."
-
-
-def normalize_instagram_id(value: str) -> str:
-    value = value.strip()
-    return value if value.startswith("@") else f"@{value}"
 
 
 def normalize_phone(value: str) -> str:
@@ -178,8 +174,7 @@ class ProfileForm(forms.Form):
             "depositor_name": user.depositor_name,
             "instagram_id": user.instagram_id or "",
             "phone": user.phone,
-            **{key: address.get(key, "") for key in ("full_name", "address1", "address2")},
-            **{key: address.get(key, "") for key in ("city", "state", "zip")},
+            **{key: address.get(key, "") for key in ADDRESS_KEYS},
         }
 
     def clean_email(self) -> str:

@@ -12,6 +12,11 @@ from accounts.models import User
 ADDRESS_KEYS = ("full_name", "address1", "address2", "city", "state", "zip")
 
 
+def normalize_instagram_id(value: str) -> str:
+    value = value.strip()
+    return value if value.startswith("@") else f"@{value}"
+
+
 class AccountError(Exception):
     code = "ACCOUNT_ERROR"
     message = "요청을 처리할 수 없습니다."
@@ -74,8 +79,7 @@ def profile_complete(*, user: User, data: dict) -> User:
     if data.get("email"):
         locked.email = data["email"].strip().lower()
     locked.depositor_name = data["depositor_name"].strip()
-    instagram_id = data["instagram_id"].strip()
-    locked.instagram_id = instagram_id if instagram_id.startswith("@") else f"@{instagram_id}"
+    locked.instagram_id = normalize_instagram_id(data["instagram_id"])
     locked.phone = data.get("phone") or ""
     locked.shipping_address = {key: (data.get(key) or "").strip() for key in ADDRESS_KEYS}
     if locked.profile_completed_at is None:
