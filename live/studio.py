@@ -98,20 +98,35 @@ def _restream_rows(stream: LiveStream | None) -> list[dict]:
     return [{"target": t, "session": sessions.get(t.pk)} for t in targets]
 
 
-def _stream_context(stream: LiveStream, **extra) -> dict:
-    rtmp_url = settings.RTMP_PUBLIC_URL.rstrip("/")
+def _stream_context(stream: LiveStream) -> dict:
     return {
         "stream": stream,
-        "rtmp_url": rtmp_url,
-        "key_usable": stream.key_usable(),
+        **_partial_context(stream, "obs"),
         "viewers": viewer_count(stream),
         "sales": stream_sales(stream),
         "products": _stream_products(stream),
         "restreams": _restream_rows(stream),
         "platforms": RestreamTarget.Platform.choices,
         "ws_path": f"/ws/live/{stream.stream_key}/",
-        **extra,
     }
+
+
+def _partial_context(stream: LiveStream, partial: str) -> dict:
+    """Only what one partial shows: the polled ones refresh every few seconds, and a POST
+    answers with the one partial it changed."""
+    if partial == "status":
+        return {"stream": stream, "viewers": viewer_count(stream)}
+    if partial == "sales":
+        return {"stream": stream, "sales": stream_sales(stream)}
+    if partial == "obs":
+        return {
+            "stream": stream,
+            "rtmp_url": settings.RTMP_PUBLIC_URL.rstrip("/"),
+            "key_usable": stream.key_usable(),
+        }
+    if partial == "products":
+        return {"stream": stream, "products": _stream_products(stream)}
+    return {"stream": stream}  # notice
 
 
 def _load(stream_id: int) -> LiveStream:
@@ -124,7 +139,7 @@ def _answer(
     """htmx: the changed partial (with the message inline); otherwise back to the page."""
     if request.htmx:
         stream.refresh_from_db()
-        context = _stream_context(stream, error=error, ok=ok)
+        context = {**_partial_context(stream, partial), "error": error, "ok": ok}
         return render(request, f"{PAGE}#{partial}", context)
     if error:
         messages.error(request, error)
@@ -193,13 +208,6 @@ def studio_stream(request: HttpRequest, stream_id: int) -> HttpResponse:
 
 def _int(raw) -> int:
     return int(raw) if isinstance(raw, str) and raw.isdigit() else 0
-
-
-def _partial_context(stream: LiveStream, partial: str) -> dict:
-    """Only what the polled partial shows (they poll every few seconds)."""
-    if partial == "status":
-        return {"stream": stream, "viewers": viewer_count(stream)}
-    return {"stream": stream, "sales": stream_sales(stream)}
 
 
 # --- Stream actions -------------------------------------------------------------------------
