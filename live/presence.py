@@ -26,7 +26,7 @@ import weakref
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from dorami.realtime import apublish, async_redis, room_group, sync_redis
+from dorami.realtime import async_redis, sync_redis
 from live import realtime as live_realtime
 
 logger = logging.getLogger(__name__)
@@ -357,11 +357,7 @@ async def _announce(stream_id: int) -> None:
         raise_peak = count > int(peak or 0)
         if raise_peak:
             await client.set(_k("peak", stream_id), count, ex=DAY)
-    await apublish(
-        group=room_group(stream_id),
-        event=live_realtime.VIEWERS,
-        data={"stream_id": stream_id, "viewers": count},
-    )
+    await live_realtime.announce_viewers(stream_id=stream_id, viewers=count)
     if raise_peak:
         await database_sync_to_async(save_peak_viewers)(stream_id=stream_id, viewers=count)
 

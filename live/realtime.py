@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from dorami.realtime import STAFF_GROUP, room_group, send_event, send_text
+from dorami.realtime import STAFF_GROUP, apublish, room_group, send_event, send_text
 
 STREAM_STARTED = "stream.started"
 STREAM_ENDED = "stream.ended"
@@ -53,6 +53,12 @@ def announce_featured_product(stream, product) -> None:
 def announce_notice(stream) -> None:
     data = {"stream_id": stream.pk, "notice": stream.notice_text}
     send_event(group=room_group(stream.pk), event=NOTICE_UPDATED, data=data)
+
+
+async def announce_viewers(*, stream_id: int, viewers: int) -> None:
+    """Presence runs outside any transaction, in the event loop: published at once."""
+    data = {"stream_id": stream_id, "viewers": viewers}
+    await apublish(group=room_group(stream_id), event=VIEWERS, data=data)
 
 
 def announce_restream_state(session) -> None:
