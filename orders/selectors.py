@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Sum
@@ -87,11 +87,6 @@ class CheckoutPreview:
     points_min: int
     points_max: int
     points_enabled: bool
-    amounts: list = field(default_factory=list)
-
-    @property
-    def shipping_fee(self) -> Decimal:
-        return self.shipping.fee
 
 
 def checkout_preview(*, user, lines, config=None) -> CheckoutPreview:
@@ -114,7 +109,6 @@ def checkout_preview(*, user, lines, config=None) -> CheckoutPreview:
         points_min=limits.minimum,
         points_max=limits.maximum,
         points_enabled=limits.enabled,
-        amounts=amounts,
     )
 
 

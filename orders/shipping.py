@@ -1,5 +1,5 @@
 """The shipping rule of SPEC §5 as ONE pure function. Cart page, checkout and admin item edits
-all call `shipping_fee`; `orders.selectors.shipping_inputs` gathers its inputs from the database.
+all call `shipping_quote` through `orders.selectors.shipping_for`, which gathers its inputs.
 
 One fee per order; the first rule that matches wins:
   1. any of the order's streams has UNCONDITIONAL free shipping → $0;
@@ -76,7 +76,3 @@ def shipping_quote(
         return ShippingQuote(fee=ZERO, rule=3, label="합배송")
     fee = fee_ca if (state or "").strip().upper() == "CA" else fee_other
     return ShippingQuote(fee=money(fee), rule=4, label="기본 배송비")
-
-
-def shipping_fee(**kwargs) -> Decimal:
-    return shipping_quote(**kwargs).fee

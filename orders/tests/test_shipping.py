@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders.shipping import StreamRule, line_total, money, shipping_fee, shipping_quote
+from orders.shipping import StreamRule, line_total, money, shipping_quote
 
 D = Decimal
 FEES = {"fee_ca": D("8.00"), "fee_other": D("10.00")}
@@ -28,20 +28,20 @@ def test_sums_are_exact_to_the_cent(amounts, expected):
 
 
 def test_store_items_pay_the_flat_fee_by_state():
-    ca = shipping_fee(
+    ca = shipping_quote(
         subtotal_by_stream={None: D("500.00")},
         state="CA",
         streams={},
         prior_subtotal_by_stream={},
         **FEES,
-    )
-    ny = shipping_fee(
+    ).fee
+    ny = shipping_quote(
         subtotal_by_stream={None: D("500.00")},
         state="ny",
         streams={},
         prior_subtotal_by_stream={},
         **FEES,
-    )
+    ).fee
     assert (ca, ny) == (D("8.00"), D("10.00"))
 
 
