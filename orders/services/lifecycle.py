@@ -161,11 +161,16 @@ def orders_ship_from_rows(*, rows, actor=None) -> dict:
     report which were applied and which were rejected, with the reason."""
     applied: list[tuple[int, str, str]] = []
     rejected: list[tuple[int, str, str]] = []
+    pks = dict(
+        Order.objects.filter(
+            order_id__in=[row.order_id for row in rows if not row.error]
+        ).values_list("order_id", "pk")
+    )
     for row in rows:
         if row.error:
             rejected.append((row.row, row.order_id, row.error))
             continue
-        pk = Order.objects.filter(order_id=row.order_id).values_list("pk", flat=True).first()
+        pk = pks.get(row.order_id)
         if pk is None:
             rejected.append((row.row, row.order_id, "주문번호를 찾을 수 없습니다"))
             continue
