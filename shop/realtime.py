@@ -86,13 +86,11 @@ def announce_product_deleted(*, product_id: int, stream_id: int | None) -> None:
     send_event(group=group, event=PRODUCT_DELETED, data={"product_id": product_id})
 
 
-def announce_cart_activity(*, user, product) -> None:
-    """ "{name}님이 장바구니에 담았습니다" lines on the live page."""
-    send_event(
-        group=product_group(product),
-        event=CART_ACTIVITY,
-        data={"name": user.display_name, "product_name": product.name, "product_id": product.pk},
-    )
+def announce_cart_activity(*, user, product, others: int = 0) -> None:
+    """ "{name}님이 장바구니에 담았습니다" lines on the live page; `others` more shoppers added
+    the product in the same moment ("{name}님 외 N명이 …"): one line per batch, not per add."""
+    data = {"name": user.display_name, "product_name": product.name, "product_id": product.pk}
+    send_event(group=product_group(product), event=CART_ACTIVITY, data={**data, "others": others})
 
 
 def announce_waitlist_promoted(*, entry, product) -> None:

@@ -78,6 +78,7 @@ def test_add_announces_stock_low_stock_and_cart_activity(listen, shopper):
             "name": shopper.display_name,
             "product_name": "실크 블라우스",
             "product_id": variant.product_id,
+            "others": 0,
         },
     ) in events
 

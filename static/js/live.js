@@ -232,7 +232,10 @@
     "product.deleted": function (d) { var el = card(d.product_id); if (el) el.parentNode.removeChild(el); },
     "featured.changed": function (d) { setFeatured(d.product_id); },
     "notice.updated": function (d) { setNotice(d.notice); },
-    "cart.activity": function (d) { activity(d.name + "님이 장바구니에 담았습니다"); },
+    "cart.activity": function (d) {
+      var who = d.others ? d.name + "님 외 " + d.others + "명이" : d.name + "님이";
+      activity(who + " 장바구니에 담았습니다");
+    },
     "order.created": function (d) { banner((d.name || "누군가") + "님이 주문을 생성했습니다"); },
     "payment.confirmed": function () { /* shown on the order page */ },
     "stream.started": function (d) { setStatus(d.status || "LIVE"); startClock(d.started_at); },
