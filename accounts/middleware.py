@@ -18,12 +18,15 @@ class SlidingSessionMiddleware:
         session = getattr(request, "session", None)
         if session is None or session.is_empty():
             return response
-        now = int(timezone.now().timestamp())
-        last = session.get("_slid_at", 0)
-        if now - last >= _REFRESH_EVERY:
-            session["_slid_at"] = now
+        if session_needs_slide(session):
+            session["_slid_at"] = int(timezone.now().timestamp())
             session.set_expiry(settings.SESSION_COOKIE_AGE)
         return response
+
+
+def session_needs_slide(session) -> bool:
+    """True once a day per session: time to extend it (a session write)."""
+    return int(timezone.now().timestamp()) - session.get("_slid_at", 0) >= _REFRESH_EVERY
 
 
 class SuspendedUserMiddleware:

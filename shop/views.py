@@ -110,12 +110,21 @@ def cart_add(request):
     variant_id = request.POST.get("variant_id", "")
     quantity = request.POST.get("quantity", "1")
     try:
-        line = services.cart_add(user=request.user, variant_id=variant_id, quantity=quantity)
+        result = services.cart_add(user=request.user, variant_id=variant_id, quantity=quantity)
     except ShopError as error:
+        result = error
+    return cart_add_answer(request, result, variant_id=variant_id, quantity=quantity)
+
+
+def cart_add_answer(request, result, *, variant_id: str, quantity: str) -> HttpResponse:
+    """The answer to an add (`result`: the line or the ShopError) as JSON, the sheet's partial
+    (htmx) or a redirect. Also used by the cart fast lane (`shop.fastlane`)."""
+    if isinstance(result, ShopError):
         context = {"variant_id": variant_id, "quantity": quantity}
-        context["offer_waitlist"] = error.code == "INSUFFICIENT_STOCK"
+        context["offer_waitlist"] = result.code == "INSUFFICIENT_STOCK"
         fallback = safe_next(request, request.POST.get("next"), reverse("shop:cart"))
-        return _add_error_response(request, error, context=context, fallback=fallback)
+        return _add_error_response(request, result, context=context, fallback=fallback)
+    line = result
     if _wants_json(request):
         expires_at = line.expires_at.isoformat() if line.expires_at else None
         body = {"ok": True, "line_id": line.pk, "quantity": line.quantity, "expires_at": expires_at}

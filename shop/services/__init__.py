@@ -1,7 +1,9 @@
 """Every write of the shop. Import from here: `from shop.services import cart_add`."""
 
 from shop.services.cart import (
+    AddRequest,
     cart_add,
+    cart_add_batch,
     cart_clear,
     cart_line_remove,
     cart_line_update,
@@ -44,6 +46,7 @@ from shop.services.errors import (
 from shop.services.waitlist import waitlist_cancel, waitlist_join, waitlist_promote
 
 __all__ = [
+    "AddRequest",
     "CartChanged",
     "CartEmpty",
     "CartItemsExpired",
@@ -61,6 +64,7 @@ __all__ = [
     "WaitlistNotFound",
     "WaitlistNotNeeded",
     "cart_add",
+    "cart_add_batch",
     "cart_clear",
     "cart_line_remove",
     "cart_line_update",

@@ -1,0 +1,459 @@
+"""Cart fast lane: `POST /cart/add/` (JSON or htmx) answered in batches, beside Django's ASGI app.
+
+In a flash sale hundreds of shoppers add the same item each second. Through the whole Django
+stack each add cost ≈ 2.8 ms of server CPU (16 middleware, a session read, a user query, its own
+transaction and commit), which capped a 2-core server near 400 adds/s (docs/performance.md).
+The fast lane answers the same requests with the same code, in batches:
+
+- the ASGI wrapper hands each add (scope + body) to one worker thread per process, which takes
+  everything that arrived while it was busy as its next batch (natural group commit: no wait
+  is added when the server is idle);
+- for each request the thread builds Django's own `ASGIRequest` and runs the request side of
+  the middleware that matter here (`REQUEST_MIDDLEWARE`: security, locale, common, CSRF — the
+  real `CsrfViewMiddleware`, origin and token — and CSP), then loads all the batch's sessions
+  in one cache read and all its users in one query, and checks each session's auth hash as
+  `django.contrib.auth.get_user` does, and the buy gate (`accounts.permissions`);
+- the adds that passed run in ONE transaction (`shop.services.cart_add_batch`), and each
+  answer comes from the view's own `cart_add_answer`, through the response side of the same
+  middleware.
+
+Everything else goes to Django's full stack unchanged, so every refusal, redirect and log line
+there stays Django's own: other paths and methods, plain form posts (neither JSON nor htmx),
+bodies over 4 KB or not form-encoded, no session cookie, a failed CSRF/host check, an anonymous,
+inactive, suspended or incomplete-profile shopper, a session due for its daily slide or its
+secret-key upgrade, any error before the add. The fast lane only ever *accepts* what the full
+stack would accept, and answers it as the full stack would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import io
+import logging
+import queue
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+    load_backend,
+)
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.cache import caches
+from django.core.exceptions import DisallowedHost, ValidationError
+from django.core.handlers.asgi import ASGIRequest
+from django.db import close_old_connections, connections
+from django.http import HttpResponse, JsonResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.locale import LocaleMiddleware
+from django.middleware.security import SecurityMiddleware
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from django_htmx.middleware import HtmxDetails
+from prometheus_client import Counter, Histogram
+
+from accounts.middleware import session_needs_slide
+from accounts.permissions import can_buy_or_chat
+from dorami.csp_headers import CSPMiddleware
+from shop import services
+from shop.services import ShopError
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 4096  # an add's form is ~100 bytes; anything bigger goes to Django
+MAX_BATCH = 256
+FORM = "application/x-www-form-urlencoded"
+
+# Of settings.MIDDLEWARE, what the fast lane runs itself (in this order; responses in reverse)
+# and what it covers otherwise. tests/test_fastlane.py keeps this complete.
+REQUEST_MIDDLEWARE = (
+    SecurityMiddleware,
+    SessionMiddleware,  # response side only: the session is loaded for the whole batch
+    LocaleMiddleware,
+    CommonMiddleware,
+    CsrfViewMiddleware,  # as `_QuietCsrf`: a refusal is left to Django to answer and log
+    XFrameOptionsMiddleware,
+    CSPMiddleware,
+)
+COVERED_OTHERWISE = {
+    "django_prometheus.middleware.PrometheusBeforeMiddleware": "FAST_LANE counters",
+    "django_prometheus.middleware.PrometheusAfterMiddleware": "FAST_LANE counters",
+    "whitenoise.middleware.WhiteNoiseMiddleware": "static files only",
+    "accounts.middleware.SlidingSessionMiddleware": "a session due to slide goes to Django",
+    "django.contrib.auth.middleware.AuthenticationMiddleware": "batched `_session_user`",
+    "accounts.middleware.SuspendedUserMiddleware": "the buy gate sends them to Django",
+    "django.contrib.messages.middleware.MessageMiddleware": "these answers add no message",
+    "django_htmx.middleware.HtmxMiddleware": "request.htmx set here",
+    "allauth.account.middleware.AccountMiddleware": "acts on GET pages only",
+}
+
+FAST_LANE = Counter(
+    "dorami_cart_fastlane_requests_total",
+    "Cart adds seen by the fast lane, by who answered them",
+    ["answered_by"],
+)
+BATCH_SIZE = Histogram(
+    "dorami_cart_fastlane_batch_size",
+    "Requests per fast-lane batch",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+
+FALLBACK = object()  # "let Django's full stack answer this one"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+# --- ASGI side ---------------------------------------------------------------------------
+
+
+class CartAddFastLane:
+    """ASGI wrapper around Django's app: cart adds go to the batch thread; everything else,
+    and every add the thread hands back as FALLBACK, goes to `app` untouched."""
+
+    def __init__(self, app, *, batcher: Batcher | None = None):
+        self.app = app
+        self.batcher = batcher or Batcher(handle_batch)
+        self._path: str | None = None
+
+    def path(self) -> str:
+        if self._path is None:
+            self._path = reverse("shop:cart-add")
+        return self._path
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path():
+            return await self.app(scope, receive, send)
+        body, finished = await _body_read(receive)
+        if body is None:  # the client went away
+            return
+        answer = FALLBACK
+        if finished and len(body) <= MAX_BODY and _eligible(scope["headers"]):
+            answer = await self.batcher.submit((scope, body))
+        if answer is FALLBACK:
+            FAST_LANE.labels("django").inc()
+            return await self.app(scope, _replay(body, finished, receive), send)
+        FAST_LANE.labels("fast_lane").inc()
+        await send(
+            {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
+        )
+        await send({"type": "http.response.body", "body": answer.body})
+
+
+def _eligible(headers) -> bool:
+    """Cheap look at the headers before the thread hop: a form-encoded JSON or htmx add with
+    cookies. (`_Chain.admit` checks everything properly.)"""
+    seen = dict(headers)
+    accept = seen.get(b"accept", b"")
+    wants_json = b"application/json" in accept and b"text/html" not in accept
+    return (
+        (wants_json or seen.get(b"hx-request") == b"true")
+        and seen.get(b"content-type", b"").startswith(FORM.encode())
+        and b"cookie" in seen
+    )
+
+
+async def _body_read(receive) -> tuple[bytes | None, bool]:
+    """(body, finished): the whole body, or its first MAX_BODY+ bytes with finished False;
+    (None, False) when the client went away."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None, False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+        if size > MAX_BODY:
+            return b"".join(chunks), False
+
+
+def _replay(body: bytes, finished: bool, receive):
+    """`receive` for Django that first gives back what the fast lane already read."""
+    replayed = False
+
+    async def replay():
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": not finished}
+        return await receive()
+
+    return replay
+
+
+class Batcher:
+    """One worker thread per process running `handler` over batches: whatever was submitted
+    while it worked on the previous batch (up to MAX_BATCH). Answers go back to each
+    submitter's event loop in one callback per batch."""
+
+    def __init__(self, handler: Callable[[list], list], *, max_batch: int = MAX_BATCH):
+        self._handler = handler
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, item) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put((loop, future, item))
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="cart-fast-lane", daemon=True
+                    )
+                    self._thread.start()
+        return future
+
+    def close(self) -> None:
+        """Stop the thread after what is queued (it closes its database connection)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                connections.close_all()
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:  # close(): finish this batch first
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            BATCH_SIZE.observe(len(batch))
+            try:
+                answers = self._handler([item for _loop, _future, item in batch])
+            except Exception:  # the handler answers per item; this is a bug: Django answers
+                logger.exception("cart fast lane: batch of %s failed", len(batch))
+                answers = [FALLBACK] * len(batch)
+            per_loop: dict = defaultdict(list)
+            for (loop, future, _item), answer in zip(batch, answers, strict=True):
+                per_loop[loop].append((future, answer))
+            for loop, pairs in per_loop.items():
+                with contextlib.suppress(RuntimeError):  # that loop closed (shutdown)
+                    loop.call_soon_threadsafe(_resolve, pairs)
+
+
+def _resolve(pairs) -> None:
+    for future, answer in pairs:
+        if not future.done():
+            future.set_result(answer)
+
+
+# --- the batch (worker thread, sync Django) ----------------------------------------------
+
+
+class _QuietCsrf(CsrfViewMiddleware):
+    """Django's CSRF checks; a refusal returns a marker instead of rendering and logging the
+    403, because the request then goes to Django, which refuses and logs it itself."""
+
+    def _reject(self, request, reason):
+        return FALLBACK
+
+
+def handle_batch(items: list[tuple[dict, bytes]]) -> list:
+    """Answers (or FALLBACK) for a batch of (ASGI scope, body) adds, in order."""
+    close_old_connections()  # as Django does around each request
+    try:
+        return _batch_answers(items)
+    finally:
+        close_old_connections()
+
+
+def _batch_answers(items) -> list:
+    answers: list = [FALLBACK] * len(items)
+    chain = _Chain()
+    admitted = []
+    for index, (scope, body) in enumerate(items):
+        try:
+            request = chain.admit(scope, body)
+        except Exception:
+            logger.exception("cart fast lane: request check failed; Django answers it")
+            continue
+        if request is not None:
+            admitted.append((index, request))
+    if not admitted:
+        return answers
+    _sessions_load([request.session for _index, request in admitted])
+    users = _users_load([request.session for _index, request in admitted])
+    adds = []
+    for index, request in admitted:
+        user = _session_user(request.session, users)
+        if user is None or can_buy_or_chat(user) is not None:
+            continue
+        if session_needs_slide(request.session):
+            continue
+        request.user = user
+        variant_id = request.POST.get("variant_id", "")
+        quantity = request.POST.get("quantity", "1")
+        adds.append((index, request, services.AddRequest(user, variant_id, quantity)))
+    if not adds:
+        return answers
+    results = services.cart_add_batch(requests=[add for _i, _r, add in adds])
+    for (index, request, add), result in zip(adds, results, strict=True):
+        if isinstance(result, Exception) and not isinstance(result, ShopError):
+            continue  # its transaction rolled back: Django retries it from the start
+        try:
+            response = chain.answer(request, result, add)
+        except Exception:  # committed: must not be retried, so answer the error here
+            logger.exception("cart fast lane: answer failed after the add committed")
+            response = _server_error()
+        answers[index] = _asgi_answer(response)
+    return answers
+
+
+class _Chain:
+    """The request and response sides of REQUEST_MIDDLEWARE for one batch."""
+
+    def __init__(self):
+        self.csrf = _QuietCsrf(_no_view)
+        self.middleware = [
+            self.csrf if cls is CsrfViewMiddleware else cls(_no_view) for cls in REQUEST_MIDDLEWARE
+        ]
+        self.store = import_module(settings.SESSION_ENGINE).SessionStore
+        from shop.views import cart_add
+
+        self.view = cart_add
+
+    def admit(self, scope: dict, body: bytes) -> ASGIRequest | None:
+        """The request, ready for the add, or None: Django's full stack should answer it."""
+        request = ASGIRequest(scope, io.BytesIO(body))
+        request.htmx = HtmxDetails(request)
+        if not (_wants_json(request) or request.htmx):
+            return None
+        if request.content_type != FORM:
+            return None
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return None
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not session_key:
+            return None
+        request.session = self.store(session_key)
+        for middleware in self.middleware:
+            if isinstance(middleware, SessionMiddleware):
+                continue
+            if hasattr(middleware, "process_request") and middleware.process_request(request):
+                return None  # a redirect (https, www) or a refusal: Django's to give
+            if middleware is self.csrf and self.csrf.process_view(request, self.view, (), {}):
+                return None
+        if request.session.session_key is None:  # malformed key
+            return None
+        return request
+
+    def answer(self, request, result, add) -> HttpResponse:
+        from shop.views import cart_add_answer
+
+        response = cart_add_answer(
+            request, result, variant_id=str(add.variant_id), quantity=str(add.quantity)
+        )
+        for middleware in reversed(self.middleware):
+            if hasattr(middleware, "process_response"):
+                response = middleware.process_response(request, response)
+        return response
+
+
+def _no_view(request):  # middleware needs a get_response; the fast lane never calls it
+    raise AssertionError("not called")
+
+
+def _wants_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _sessions_load(sessions) -> None:
+    """Read every session of the batch from the cache in one round trip (cache and cached_db
+    engines); a miss is loaded by the store itself on first access (database)."""
+    stores = [store for store in sessions if store.session_key is not None]
+    if not stores or not hasattr(stores[0], "cache_key"):
+        return
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    found = cache.get_many([store.cache_key for store in stores])
+    for store in stores:
+        data = found.get(store.cache_key)
+        if data is not None:
+            store._session_cache = data
+
+
+def _user_pk(session):
+    try:
+        return get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+    except (KeyError, ValidationError):
+        return None
+
+
+def _users_load(sessions) -> dict:
+    ids = {pk for pk in map(_user_pk, sessions) if pk is not None}
+    return get_user_model()._default_manager.in_bulk(ids) if ids else {}
+
+
+@functools.cache
+def _model_backends(paths: tuple[str, ...]) -> frozenset[str]:
+    """Of `paths`, the backends that find a session's user exactly as ModelBackend does."""
+    return frozenset(
+        path for path in paths if type(load_backend(path)).get_user is ModelBackend.get_user
+    )
+
+
+def _session_user(session, users: dict):
+    """The session's user as `django.contrib.auth.get_user` would find it, or None (then
+    Django answers: it may also log out, or upgrade a hash made with an old secret key)."""
+    user = users.get(_user_pk(session))
+    if user is None or session.get(BACKEND_SESSION_KEY) not in _model_backends(
+        tuple(settings.AUTHENTICATION_BACKENDS)
+    ):
+        return None
+    if not getattr(user, "is_active", True):  # ModelBackend.user_can_authenticate
+        return None
+    session_hash = session.get(HASH_SESSION_KEY)
+    if not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return None
+    return user
+
+
+def _server_error() -> HttpResponse:
+    body = {
+        "error": {
+            "code": "SERVER_ERROR",
+            "message": "일시적인 오류입니다. 장바구니를 확인해 주세요.",
+        }
+    }
+    return JsonResponse(body, status=500)
+
+
+def _asgi_answer(response: HttpResponse) -> Answer:
+    """As django.core.handlers.asgi.ASGIHandler.send_response does it."""
+    headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
+    for cookie in response.cookies.values():
+        headers.append((b"Set-Cookie", cookie.output(header="").encode("ascii").strip()))
+    return Answer(status=response.status_code, headers=headers, body=response.content)
