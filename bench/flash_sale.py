@@ -41,6 +41,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import lean_http
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -204,17 +206,11 @@ def cpu_seconds(server: subprocess.Popen, db: str) -> dict[str, float]:
 # --- load --------------------------------------------------------------------------------
 
 
-async def add_once(
-    http, url: str, cookies: str, csrf: str, variant_id: int
-) -> tuple[int, float, str]:
-    headers = {"Accept": "application/json", "X-CSRFToken": csrf, "Cookie": cookies}
+async def add_once(connection: lean_http.Connection, request: bytes) -> tuple[int, float, str]:
+    """One prebuilt `POST /cart/add/`: (status, ms, "" on 201 or the JSON error code)."""
     started = time.perf_counter()
     try:
-        async with http.post(
-            url, data={"variant_id": str(variant_id), "quantity": "1"}, headers=headers
-        ) as response:
-            body = await response.text()
-            status = response.status
+        status, body = await connection.request(request)
     except Exception as exc:  # connection refused/reset under overload counts as an error
         return 0, (time.perf_counter() - started) * 1000, type(exc).__name__
     code = ""
@@ -230,83 +226,103 @@ def cookie_header(seeded: dict, key: str) -> str:
     return f"{seeded['session_cookie']}={key}; {seeded['csrf_cookie']}={seeded['csrf']}"
 
 
-async def warm_up(base: str, seeded: dict) -> None:
-    import aiohttp
+def add_request(base: str, seeded: dict, key: str, variant_id: int) -> bytes:
+    """The bytes of one buyer's JSON `POST /cart/add/` (built once, sent many times)."""
+    host, port = lean_http.host_port(base)
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": cookie_header(seeded, key),
+        "X-CSRFToken": seeded["csrf"],
+    }
+    body = f"variant_id={int(variant_id)}&quantity=1".encode()
+    return lean_http.build_request("POST", host, port, "/cart/add/", headers, body)
 
-    async with aiohttp.ClientSession() as http:
-        cookies = cookie_header(seeded, seeded["sessions"][-1])
+
+async def warm_up(base: str, seeded: dict) -> None:
+    connection = lean_http.Connection(*lean_http.host_port(base))
+    request = add_request(base, seeded, seeded["sessions"][-1], 0)
+    try:
         for _ in range(40):  # both workers: imports, DB connections, templates of error paths
-            await add_once(http, f"{base}/cart/add/", cookies, seeded["csrf"], 0)
+            await add_once(connection, request)
+    finally:
+        connection.close()
 
 
 async def rush(base: str, seeded: dict, buyers: int) -> list[tuple[int, float, str]]:
-    import aiohttp
-
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
-    timeout = aiohttp.ClientTimeout(total=120)
+    """Every buyer waits at one gate, then opens its own connection for one add."""
+    lean_http.raise_fd_limit(buyers + 1024)
+    host, port = lean_http.host_port(base)
     gate = asyncio.Event()
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
-        async def buyer(key: str):
-            await gate.wait()
-            return await add_once(
-                http, f"{base}/cart/add/", cookie_header(seeded, key), seeded["csrf"],
-                seeded["rush_variant"],
-            )  # fmt: skip
+    async def buyer(request: bytes) -> tuple[int, float, str]:
+        await gate.wait()
+        connection = lean_http.Connection(host, port, timeout=120)
+        try:
+            return await add_once(connection, request)
+        finally:
+            connection.close()
 
-        tasks = [asyncio.create_task(buyer(key)) for key in seeded["sessions"][:buyers]]
-        await asyncio.sleep(0.2)
-        gate.set()
-        return await asyncio.gather(*tasks)
+    requests = [
+        add_request(base, seeded, key, seeded["rush_variant"])
+        for key in seeded["sessions"][:buyers]
+    ]
+    tasks = [asyncio.create_task(buyer(request)) for request in requests]
+    await asyncio.sleep(0.2)
+    gate.set()
+    return await asyncio.gather(*tasks)
 
 
 async def steady(base: str, seeded: dict, clients: int, seconds: float):
-    import aiohttp
-
-    connector = aiohttp.TCPConnector(limit=0)
+    host, port = lean_http.host_port(base)
+    requests = [
+        add_request(base, seeded, key, seeded["bulk_variant"])
+        for key in seeded["sessions"][:clients]
+    ]
     results: list[tuple[int, float, str]] = []
-    first_ok, last_ok = None, None
-    async with aiohttp.ClientSession(connector=connector) as http:
-        deadline = time.perf_counter() + seconds
+    last_ok: float | None = None
+    deadline = time.perf_counter() + seconds
 
-        async def buyer(key: str):
-            nonlocal first_ok, last_ok
-            cookies = cookie_header(seeded, key)
+    async def buyer(request: bytes) -> None:
+        nonlocal last_ok
+        connection = lean_http.Connection(host, port)  # keep-alive for the whole loop
+        try:
             while time.perf_counter() < deadline:
-                result = await add_once(
-                    http, f"{base}/cart/add/", cookies, seeded["csrf"], seeded["bulk_variant"]
-                )
+                result = await add_once(connection, request)
                 results.append(result)
                 if result[0] == 201:
                     last_ok = time.perf_counter()
                 elif result[2] == "INSUFFICIENT_STOCK":
                     return  # 9,999 units gone: stop measuring
+        finally:
+            connection.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(buyer(key) for key in seeded["sessions"][:clients]))
-        first_ok = started
-    elapsed = (last_ok or time.perf_counter()) - first_ok
+    started = time.perf_counter()
+    await asyncio.gather(*(buyer(request) for request in requests))
+    elapsed = (last_ok or time.perf_counter()) - started
     return results, elapsed
 
 
 async def hello(base: str, clients: int, seconds: float) -> float:
     """Second baseline, same server, same run: the cheapest Django view (liveness JSON, the
     whole middleware stack, no session, no query): the server's own ceiling on this machine."""
-    import aiohttp
-
+    host, port = lean_http.host_port(base)
+    request = lean_http.build_request("GET", host, port, "/api/v1/health/live", {})
     done = 0
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-        deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + seconds
 
-        async def client():
-            nonlocal done
+    async def client() -> None:
+        nonlocal done
+        connection = lean_http.Connection(host, port)
+        try:
             while time.perf_counter() < deadline:
-                async with http.get(f"{base}/api/v1/health/live") as response:
-                    await response.read()
-                    done += response.status == 200
+                status, _body = await connection.request(request)
+                done += status == 200
+        finally:
+            connection.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
     return done / (time.perf_counter() - started)
 
 
