@@ -192,8 +192,12 @@ def _adds_commit(cleaned: list) -> list[CartLine | ShopError]:
             for variant_id in sorted({variant_id for variant_id, *_rest in todo})
             if inventory.overdue_release(variant_id=variant_id, now=now)
         ]
+        per_variant: dict[int, list] = defaultdict(list)
         for variant_id, index, user, quantity in todo:
-            results[index] = batch.add(user=user, variant_id=variant_id, quantity=quantity)
+            per_variant[variant_id].append((index, user, quantity))
+        for variant_id, adds in per_variant.items():  # `todo` is in variant order
+            for index, result in batch.add_many(variant_id=variant_id, adds=adds):
+                results[index] = result
         for variant_id in released:
             if variant_id not in batch.held:  # released lazily and nothing added: still news
                 inventory.promote(variant_id=variant_id, now=now)
@@ -212,6 +216,50 @@ class _Batch:
         self.refused: dict[int, ShopError] = {}  # variant -> its refusal since its last hold
         self.held: dict[int, tuple] = {}  # variant -> (product, latest hold)
         self.added: dict[int, list] = defaultdict(list)  # product id -> [(user, product)]
+
+    def add_many(self, *, variant_id: int, adds: list[tuple[int, object, int]]):
+        """[(index, result)] for a variant's adds [(index, user, quantity)] in arrival order.
+
+        PostgreSQL: lock and read the variant once, then hold for the longest run of adds
+        that fits (one shopper once) and write all their lines in ONE statement; the adds
+        after that run go one by one (`add`), knowing what is left."""
+        if len(adds) == 1 or self.limit is not None or connection.vendor != "postgresql":
+            return [(i, self.add(user=u, variant_id=variant_id, quantity=q)) for i, u, q in adds]
+        sale = inventory.variant_sale_locked(variant_id=variant_id, now=self.now)
+        if sale is None:
+            self.refused[variant_id] = VariantUnavailable()
+            return [(index, VariantUnavailable()) for index, _user, _q in adds]
+        available, run, shoppers = sale.stock - sale.held, [], set()
+        for index, user, quantity in adds:
+            if quantity > available or user.pk in shoppers:
+                break
+            run.append((index, user, quantity))
+            shoppers.add(user.pk)
+            available -= quantity
+        results, retry = [], []
+        if run:
+            group = [(user.pk, quantity) for _index, user, quantity in run]
+            combined = inventory.variant_hold_with_lines(
+                sale=sale, variant_id=variant_id, adds=group, now=self.now
+            )
+            hold, lines = combined or (sale, {})  # None: cannot happen under the lock
+            for index, user, quantity in run:
+                if combined is None:
+                    retry.append((index, user, quantity))
+                    continue
+                if user.pk in lines:
+                    results.append((index, self._line(user, variant_id, hold, lines[user.pk])))
+                else:  # the shopper's own line is overdue: give the units back, go alone
+                    hold = inventory.variant_release(variant_id=variant_id, quantity=quantity)
+                    hold = replace(sale, stock=hold.stock, held=hold.held, status=hold.status)
+                    retry.append((index, user, quantity))
+            self._held(variant_id, hold)
+        rest = adds[len(run) :]
+        if rest and not retry and rest[0][2] > available:  # `available` is exact here
+            self.refused[variant_id] = InsufficientStock(available=available)
+        for index, user, quantity in retry + rest:
+            results.append((index, self.add(user=user, variant_id=variant_id, quantity=quantity)))
+        return results
 
     def add(self, *, user, variant_id: int, quantity: int) -> CartLine | ShopError:
         known = self.refused.get(variant_id)
@@ -235,14 +283,27 @@ class _Batch:
             self.refused[variant_id] = error = _add_refusal(variant_id=variant_id, now=self.now)
             return error
         self.refused.pop(variant_id, None)
-        product = Product(
-            pk=hold.product_id,
-            name=hold.product_name,
-            stream_id=hold.stream_id,
-            timer_enabled=hold.timer_enabled,
-            timer_minutes=hold.timer_minutes,
-        )
+        self._held(variant_id, hold)
+        return self._line(user, variant_id, hold, line)
+
+    def _held(self, variant_id: int, hold: inventory.SaleHold) -> None:
+        """Remember the variant's latest hold (announced once, after commit)."""
+        product = self.held[variant_id][0] if variant_id in self.held else None
+        if product is None:
+            product = Product(
+                pk=hold.product_id,
+                name=hold.product_name,
+                stream_id=hold.stream_id,
+                timer_enabled=hold.timer_enabled,
+                timer_minutes=hold.timer_minutes,
+            )
         self.held[variant_id] = (product, hold)
+
+    def _line(self, user, variant_id: int, hold: inventory.SaleHold, line: tuple) -> CartLine:
+        product = self.held[variant_id][0] if variant_id in self.held else None
+        if product is None:
+            self._held(variant_id, hold)
+            product = self.held[variant_id][0]
         self.added[product.pk].append((user, product))
         line_id, line_quantity, created_at, expires_at = line
         variant = ProductVariant(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -156,6 +156,73 @@ def variant_hold_with_line(
         return None
     line = tuple(row[8:]) if row[8] is not None else None
     return SaleHold(*row[:8]), line
+
+
+_SALE_LOCKED_SQL = """
+SELECT v.stock, v.held, v.status, p.id, p.name, p.stream_id, p.timer_enabled, p.timer_minutes
+FROM shop_productvariant v JOIN shop_product p ON p.id = v.product_id
+WHERE v.id = %s AND v.status = 'ACTIVE'
+  AND p.status = 'AVAILABLE' AND NOT p.hidden_from_store
+  AND (p.expires_at IS NULL OR p.expires_at > %s)
+FOR UPDATE OF v
+"""
+
+
+def variant_sale_locked(*, variant_id: int, now: datetime) -> SaleHold | None:
+    """PostgreSQL: lock the variant row and read it, if it is on sale (else None). For a
+    batch of adds: the caller decides how many fit, then `variant_hold_with_lines`."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SALE_LOCKED_SQL, [variant_id, now])
+        row = cursor.fetchone()
+    return SaleHold(*row) if row else None
+
+
+_HOLD_WITH_LINES_SQL = """
+WITH hold AS (
+    UPDATE shop_productvariant SET held = held + %(total)s, updated_at = %(now)s
+    WHERE id = %(v)s AND stock - held >= %(total)s
+    RETURNING stock, held, status
+), line AS (
+    INSERT INTO shop_cartline
+      (user_id, variant_id, quantity, status, expires_at, created_at, updated_at)
+    SELECT r.user_id, %(v)s, r.q, 'ACTIVE', %(expires)s, %(now)s, %(now)s
+    FROM unnest(%(users)s::bigint[], %(qs)s::integer[]) AS r(user_id, q), hold
+    ON CONFLICT (user_id, variant_id) WHERE status = 'ACTIVE' DO UPDATE SET
+      quantity = shop_cartline.quantity + EXCLUDED.quantity,
+      expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at
+    WHERE shop_cartline.expires_at IS NULL OR shop_cartline.expires_at > %(now)s
+    RETURNING user_id, id, quantity, created_at, expires_at
+)
+SELECT hold.stock, hold.held, hold.status, line.user_id, line.id, line.quantity,
+  line.created_at, line.expires_at
+FROM hold LEFT JOIN line ON TRUE
+"""
+
+
+def variant_hold_with_lines(
+    *, sale: SaleHold, variant_id: int, adds: list[tuple[int, int]], now: datetime
+) -> tuple[SaleHold, dict[int, tuple]] | None:
+    """PostgreSQL, under `variant_sale_locked`'s lock: hold the sum of `adds` ((user id,
+    quantity), one per shopper) and upsert every shopper's line in ONE statement. Returns the
+    new hold and {user id: (line id, quantity, created_at, expires_at)}; a shopper whose own
+    line is overdue is missing (the caller releases their units and retries them alone).
+    None if the units are not there (the caller computed them from the locked row)."""
+    params = {
+        "total": sum(quantity for _user, quantity in adds),
+        "now": now,
+        "v": variant_id,
+        "expires": now + timedelta(minutes=sale.timer_minutes) if sale.timer_enabled else None,
+        "users": [user_id for user_id, _q in adds],
+        "qs": [quantity for _user, quantity in adds],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_HOLD_WITH_LINES_SQL, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    stock, held, status = rows[0][:3]
+    hold = replace(sale, stock=stock, held=held, status=status)
+    return hold, {row[3]: tuple(row[4:]) for row in rows if row[3] is not None}
 
 
 def variant_release(*, variant_id: int, quantity: int) -> StockRow | None:

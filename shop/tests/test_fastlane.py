@@ -35,13 +35,15 @@ class Lane:
         self.batches: list[int] = []
 
         def handler(items):
+            answers = fastlane.handle_batch(items)
             self.batches.append(len(items))
-            return fastlane.handle_batch(items)
+            self.answered += sum(answer is not fastlane.FALLBACK for answer in answers)
+            return answers
 
         self.batcher = fastlane.Batcher(handler)
         self.django = get_asgi_application()
         self.app = fastlane.CartAddFastLane(self.django, batcher=self.batcher)
-        self.fast = 0  # requests the batch thread answered itself
+        self.answered = 0  # requests the batch thread answered itself (not Django)
 
     def post(self, *, cookie: str, data: dict | None = None, headers: dict, body=None, app=None):
         return self.concurrently([(cookie, data, headers, body)], app=app)[0]
@@ -151,7 +153,7 @@ def test_json_add_is_answered_by_the_batch_like_the_view(lane, buyer):
     line = CartLine.objects.get(user=user, variant=variant, status="ACTIVE")
     assert answer["ok"] is True and answer["line_id"] == line.pk and answer["quantity"] == 2
     assert answer["expires_at"] == line.expires_at.isoformat()
-    assert lane.batches == [1]  # the batch thread answered it, not Django
+    assert lane.batches == [1] and lane.answered == 1  # the batch thread, not Django
     assert held(variant) == 2
     assert headers["content-type"] == "application/json"
     assert headers["content-length"] == str(len(body))
@@ -162,7 +164,7 @@ def test_answer_headers_match_the_full_stack(lane, buyer):
     first, second = VariantFactory(stock=5), VariantFactory(stock=5)
     fast = lane.post(cookie=cookie, data=add(first), headers=JSON)
     full = lane.post(cookie=cookie, data=add(second), headers=JSON, app=lane.django)
-    assert lane.batches == [1]
+    assert lane.batches == [1] and lane.answered == 1
     assert fast[0] == full[0] == 201
     assert fast[1].keys() == full[1].keys()
     for name in fast[1].keys() - {"content-length"}:
@@ -180,7 +182,7 @@ def test_htmx_add_and_sold_out_answers_render_the_sheet_partial(lane, buyer):
     page = body.decode()
     assert status == 200 and 'data-error-code="INSUFFICIENT_STOCK"' in page
     assert "예비번호 받기" in page and 'name="csrfmiddlewaretoken"' in page  # waitlist offer
-    assert lane.batches == [1, 1]
+    assert lane.batches == [1, 1] and lane.answered == 2
     full = lane.post(cookie=cookie, data=add(variant), headers=HTMX, app=lane.django)
     assert full[1].keys() == headers.keys()
 
@@ -196,7 +198,7 @@ def test_bad_quantity_gets_the_views_error_and_changes_nothing(lane, buyer, quan
     data = {"variant_id": str(variant.pk), "quantity": quantity}
     fast = lane.post(cookie=cookie, data=data, headers=JSON)
     full = lane.post(cookie=cookie, data=data, headers=JSON, app=lane.django)
-    assert lane.batches == [1]
+    assert lane.batches == [1] and lane.answered == 1
     assert fast[0] == full[0] and json.loads(fast[2]) == json.loads(full[2])
     assert json.loads(fast[2])["error"]["code"] == code
     assert held(variant) == 0 and not CartLine.objects.exists()
@@ -210,14 +212,15 @@ def test_unknown_hidden_or_sold_out_variants_are_refused(lane, buyer):
         data = {"variant_id": variant_id, "quantity": "1"}
         status, _headers, body = lane.post(cookie=cookie, data=data, headers=JSON)
         assert status == 409 and json.loads(body)["error"]["code"] == "VARIANT_UNAVAILABLE"
-    assert not CartLine.objects.exists()
+    assert lane.answered == 4 and not CartLine.objects.exists()
 
 
 def _refused_by_django(lane, expect_status, **post):
-    before = list(lane.batches)
+    answered = lane.answered
     status, _headers, body = lane.post(**post)
     assert status == expect_status, body[:300]
-    return body, lane.batches != before
+    assert lane.answered == answered  # Django's own answer
+    return body
 
 
 def test_what_the_full_stack_refuses_is_left_to_it(lane, buyer):
@@ -226,7 +229,7 @@ def test_what_the_full_stack_refuses_is_left_to_it(lane, buyer):
     data = add(variant)
     csrf_only = f"{settings.CSRF_COOKIE_NAME}={CSRF}"
     # not logged in
-    body, _ = _refused_by_django(lane, 401, cookie=csrf_only, data=data, headers=JSON)
+    body = _refused_by_django(lane, 401, cookie=csrf_only, data=data, headers=JSON)
     assert json.loads(body)["error"]["code"] == "LOGIN_REQUIRED"
     # a wrong CSRF token, a foreign origin: Django's 403
     _refused_by_django(
@@ -241,15 +244,13 @@ def test_what_the_full_stack_refuses_is_left_to_it(lane, buyer):
     )
     # incomplete profile, suspended account, a session ended by "log out everywhere"
     incomplete = UserFactory()
-    body, _ = _refused_by_django(
-        lane, 403, cookie=session_cookie(incomplete), data=data, headers=JSON
-    )
+    body = _refused_by_django(lane, 403, cookie=session_cookie(incomplete), data=data, headers=JSON)
     assert json.loads(body)["error"]["code"] == "PROFILE_INCOMPLETE"
     ended = UserFactory(profile_complete=True)
     ended_cookie = session_cookie(ended)
     ended.session_version += 1
     ended.save(update_fields=["session_version"])
-    body, _ = _refused_by_django(lane, 401, cookie=ended_cookie, data=data, headers=JSON)
+    body = _refused_by_django(lane, 401, cookie=ended_cookie, data=data, headers=JSON)
     assert json.loads(body)["error"]["code"] == "LOGIN_REQUIRED"
     user.status = user.Status.SUSPENDED
     user.save(update_fields=["status"])
@@ -282,10 +283,11 @@ def test_a_session_due_to_slide_goes_to_django_which_extends_it(lane):
     cookie = session_cookie(user, slid=False)
     key = cookie.split(";")[0].split("=")[1]
     status, _headers, _body = lane.post(cookie=cookie, data=add(VariantFactory()), headers=JSON)
-    assert status == 201 and lane.batches == [1]  # checked by the batch, handed to Django
+    assert status == 201 and lane.batches == [1] and lane.answered == 0  # handed to Django
     assert "_slid_at" in Session.objects.get(session_key=key).get_decoded()
     lane.post(cookie=cookie, data=add(VariantFactory()), headers=JSON)
-    assert lane.batches == [1, 1] and CartLine.objects.filter(user=user).count() == 2
+    assert lane.batches == [1, 1] and lane.answered == 1
+    assert CartLine.objects.filter(user=user).count() == 2
 
 
 def test_a_rush_is_batched_and_never_oversells(lane):
@@ -296,7 +298,7 @@ def test_a_rush_is_batched_and_never_oversells(lane):
     assert statuses.count(201) == 7 and statuses.count(409) == 33
     codes = {json.loads(body)["error"]["code"] for status, _h, body in answers if status == 409}
     assert codes == {"INSUFFICIENT_STOCK"}
-    assert max(lane.batches) > 1 and sum(lane.batches) == 40  # group commit happened
+    assert max(lane.batches) > 1 and sum(lane.batches) == lane.answered == 40  # group commit
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT v.stock, v.held, COALESCE(SUM(l.quantity), 0) FROM shop_productvariant v "

@@ -162,6 +162,7 @@ class Command(BaseCommand):
             ws_max_size=4096,
             ws_per_message_deflate=False,
             log_level="info",
+            access_log=False,  # nginx logs every request; a second line here costs CPU
             proxy_headers=True,
             timeout_graceful_shutdown=graceful_timeout,
         )

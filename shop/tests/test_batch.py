@@ -1,0 +1,184 @@
+"""`cart_add_batch`: many adds in one transaction behave exactly like the same adds one by one."""
+
+import random
+import threading
+
+import pytest
+from django.db import DatabaseError, connection, connections
+
+from shop import services
+from shop.models import CartLine, ProductVariant
+from shop.services import AddRequest, InsufficientStock, ShopError, inventory
+from shop.tests.factories import ProductFactory, VariantFactory
+from shop.tests.test_realtime import _events, listen  # noqa: F401 (fixture)
+
+
+def _codes(results):
+    return [r.code if isinstance(r, ShopError) else r.quantity for r in results]
+
+
+def _state(variant):
+    variant = ProductVariant.objects.get(pk=variant.pk)
+    lines = CartLine.objects.filter(variant=variant, status="ACTIVE")
+    return variant.held, sorted((line.user_id, line.quantity) for line in lines)
+
+
+@pytest.fixture
+def shoppers(user_factory):
+    return [user_factory(profile_complete=True) for _ in range(5)]
+
+
+def test_arrival_order_decides_and_a_smaller_later_add_still_fits(shoppers):
+    a, b, c, d, _e = shoppers
+    variant = VariantFactory(stock=3)
+    requests = [AddRequest(a, variant.pk, 2), AddRequest(b, variant.pk, 2)]
+    requests += [AddRequest(c, variant.pk, 1), AddRequest(d, variant.pk, 1)]
+    results = services.cart_add_batch(requests=requests)
+    assert _codes(results) == [2, "INSUFFICIENT_STOCK", 1, "INSUFFICIENT_STOCK"]
+    assert results[1].available == 1 and results[3].available == 0
+    assert _state(variant) == (3, sorted([(a.pk, 2), (c.pk, 1)]))
+
+
+def test_the_same_shopper_twice_sums_into_one_line(shoppers):
+    a, b, *_rest = shoppers
+    variant = VariantFactory(stock=10)
+    requests = [AddRequest(a, variant.pk, 1), AddRequest(b, variant.pk, 4)]
+    requests += [AddRequest(a, variant.pk, 2)]
+    results = services.cart_add_batch(requests=requests)
+    assert _codes(results) == [1, 4, 3]  # each answer: the line after that add
+    assert results[0].pk == results[2].pk
+    assert _state(variant) == (7, sorted([(a.pk, 3), (b.pk, 4)]))
+
+
+def test_bad_input_and_unavailable_variants_fail_alone(shoppers):
+    a, b, c, d, e = shoppers
+    variant = VariantFactory(stock=5)
+    hidden = VariantFactory(product=ProductFactory(hidden_from_store=True), stock=5)
+    requests = [
+        AddRequest(a, variant.pk, "x"),
+        AddRequest(b, "nope", 1),
+        AddRequest(c, hidden.pk, 1),
+        AddRequest(d, hidden.pk, 1),
+        AddRequest(e, variant.pk, 1),
+    ]
+    results = services.cart_add_batch(requests=requests)
+    assert _codes(results) == [
+        "INVALID_QUANTITY",
+        "VARIANT_UNAVAILABLE",
+        "VARIANT_UNAVAILABLE",
+        "VARIANT_UNAVAILABLE",
+        1,
+    ]
+    assert _state(variant) == (1, [(e.pk, 1)]) and _state(hidden) == (0, [])
+
+
+def test_a_per_user_limit_is_kept_in_a_batch(shoppers):
+    from adminpanel.models import get_config
+
+    a, b, *_rest = shoppers
+    config = get_config()
+    config.max_per_user = 2
+    config.save()
+    variant = VariantFactory(stock=10)
+    requests = [AddRequest(a, variant.pk, 2), AddRequest(a, variant.pk, 1)]
+    requests += [AddRequest(b, variant.pk, 1)]
+    results = services.cart_add_batch(requests=requests)
+    assert _codes(results) == [2, "MAX_PER_USER_EXCEEDED", 1]
+
+
+def test_an_own_overdue_line_skipped_by_the_lazy_release_is_replaced(shoppers, monkeypatch):
+    from django.utils import timezone
+
+    a, b, *_rest = shoppers
+    variant = VariantFactory(stock=5)
+    services.cart_add(user=a, variant_id=variant.pk, quantity=2)
+    CartLine.objects.filter(user=a).update(
+        expires_at=timezone.now() - timezone.timedelta(seconds=1)
+    )
+    real = inventory.overdue_release
+    calls = []
+
+    def skipped_once(**kwargs):  # as if another transaction held the line (SKIP LOCKED)
+        calls.append(kwargs)
+        return 0 if len(calls) == 1 else real(**kwargs)
+
+    monkeypatch.setattr(inventory, "overdue_release", skipped_once)
+    results = services.cart_add_batch(
+        requests=[AddRequest(a, variant.pk, 1), AddRequest(b, variant.pk, 1)]
+    )
+    assert _codes(results) == [1, 1]
+    assert _state(variant) == (2, sorted([(a.pk, 1), (b.pk, 1)]))
+    assert CartLine.objects.filter(user=a, status="EXPIRED").count() == 1
+
+
+def test_a_failed_batch_is_retried_add_by_add(shoppers, monkeypatch):
+    variant = VariantFactory(stock=2)
+    real = inventory.variant_hold_with_lines
+    calls = []
+
+    def fails_first(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise DatabaseError("deadlock detected")
+        return real(**kwargs)
+
+    monkeypatch.setattr(inventory, "variant_hold_with_lines", fails_first)
+    results = services.cart_add_batch(
+        requests=[AddRequest(user, variant.pk, 1) for user in shoppers[:3]]
+    )
+    assert _codes(results) == [1, 1, "INSUFFICIENT_STOCK"]
+    assert isinstance(results[2], InsufficientStock) and len(calls) == 1
+    assert _state(variant)[0] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_stock_event_per_variant_and_one_activity_line_per_product(listen, shoppers):  # noqa: F811
+    from dorami.realtime import STORE_GROUP
+
+    variant = VariantFactory(product=ProductFactory(name="니트"), stock=10)
+    drain = listen(STORE_GROUP)
+    services.cart_add_batch(requests=[AddRequest(user, variant.pk, 1) for user in shoppers])
+    events = _events(drain())
+    assert [name for name, _data in events] == ["stock.changed", "cart.activity"]
+    assert events[0][1]["available"] == 5
+    assert events[1][1]["name"] == shoppers[0].display_name and events[1][1]["others"] == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_never_oversell(user_factory):
+    variants = [VariantFactory(stock=9), VariantFactory(stock=4)]
+    users = [user_factory(profile_complete=True) for _ in range(40)]
+    failures = []
+
+    def worker(seed):
+        rng = random.Random(seed)
+        try:
+            for _ in range(6):
+                batch = [
+                    AddRequest(rng.choice(users), rng.choice(variants).pk, rng.randint(1, 2))
+                    for _ in range(rng.randint(1, 12))
+                ]
+                for result in services.cart_add_batch(requests=batch):
+                    if isinstance(result, Exception) and not isinstance(result, ShopError):
+                        failures.append(repr(result))
+        except Exception as exc:
+            failures.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures[:3]
+    for variant in variants:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT v.stock, v.held, COALESCE(SUM(l.quantity), 0) FROM shop_productvariant v "
+                "LEFT JOIN shop_cartline l ON l.variant_id = v.id AND l.status = 'ACTIVE' "
+                "WHERE v.id = %s GROUP BY v.id",
+                [variant.pk],
+            )
+            stock, held, lines = cursor.fetchone()
+        assert held == lines <= stock and held == stock  # 40 shoppers want more than there is
