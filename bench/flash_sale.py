@@ -1,20 +1,23 @@
 #!/usr/bin/env python
 """Flash-sale benchmark: holds under a rush, against the real HTTP server on PostgreSQL.
 
-    .venv/bin/python bench/flash_sale.py            # defaults below; ~1 minute
-    .venv/bin/python bench/flash_sale.py --server uvicorn --workers 2   # the ASGI process
+    .venv/bin/python bench/flash_sale.py                  # defaults below; ~1 minute
+    .venv/bin/python bench/flash_sale.py --no-fast-lane   # every add through the full stack
+    .venv/bin/python bench/flash_sale.py --server gunicorn   # the page server (`serve --wsgi`)
 
 What it does, in one run:
 1. (re)creates its own database (`dorami_bench` on the local PostgreSQL server), migrates it,
    and seeds N logged-in buyers (users + server-side sessions + a CSRF cookie each; every
    request sends the cookie and the X-CSRFToken header, as the site's own script does);
-2. starts the production HTTP server, `manage.py serve --wsgi` (gunicorn, 2 workers x 4
-   threads, as in docker-compose.yml), on a free port;
+2. starts the server that answers `POST /cart/add/` in production (nginx sends it there, see
+   nginx/nginx.conf): `manage.py serve` — uvicorn, the ASGI app with the cart fast lane
+   (shop/fastlane.py), 2 workers, a pool of 8 connections each, as `ws` in docker-compose.yml;
 3. rush: 2,000 buyers POST `/cart/add/` (JSON) at once for one variant with stock 100;
    then checks in SQL that held == Σ active lines ≤ stock (oversold = what exceeds stock);
 4. throughput: 32 buyers add to a variant with stock 9,999 in a loop for 10 s (holds/s),
    with the CPU each add cost the server, this load generator and PostgreSQL;
-5. second baseline, same server: the liveness view (`hello_rps`, whole middleware stack);
+5. second baseline, same server: the liveness view (`hello_rps`, a plain Django view through
+   the whole middleware stack on that server);
 6. baseline, same run: pgbench's conditional UPDATE on that same row, 32 clients, 10 s
    (`pgbench -n -M prepared -c 32 -T 10 -f script.sql`): the database's own limit for
    single-row holds. ratio = holds_per_s / pgbench_tps.
@@ -373,12 +376,18 @@ def main() -> None:
     parser.add_argument(
         "--server",
         choices=["gunicorn", "uvicorn"],
-        default="gunicorn",
-        help="gunicorn: `serve --wsgi`, production HTTP; uvicorn: `serve`, the ASGI process",
+        default="uvicorn",
+        help="uvicorn: `serve`, the ASGI process that answers cart adds in production; "
+        "gunicorn: `serve --wsgi`, the page server (no fast lane)",
+    )
+    parser.add_argument(
+        "--no-fast-lane",
+        action="store_true",
+        help="CART_FAST_LANE=0: every add through Django's full stack, one transaction each",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
-    parser.add_argument("--pool", type=int, default=16, help="DB connections per uvicorn worker")
+    parser.add_argument("--pool", type=int, default=8, help="DB connections per uvicorn worker")
     args = parser.parse_args()
 
     dsn = f"{args.pg}/{args.db}"
@@ -399,6 +408,7 @@ def main() -> None:
         # 2,000 requests queue for a worker or a connection: let the last one wait.
         "DB_POOL_TIMEOUT": "120",
     }
+    env["CART_FAST_LANE"] = "0" if args.no_fast_lane else "1"
     if args.server == "uvicorn":
         # ASGI runs each request's sync code in a thread of its own: bound the connections.
         env["DB_POOL_MAX_SIZE"] = str(args.pool)
@@ -429,6 +439,8 @@ def main() -> None:
     described = f"{args.server}, {args.workers} workers" + (
         f" x {args.threads} threads" if args.server == "gunicorn" and args.threads > 1 else ""
     )
+    if args.server == "uvicorn":
+        described += ", full stack" if args.no_fast_lane else ", cart fast lane"
     try:
         asyncio.run(warm_up(base, seeded))
         log(f"server up on {base} ({described}); rush: {args.buyers} buyers at once")

@@ -123,13 +123,13 @@ class Command(BaseCommand):
     def handle(
         self, *args, host, port, workers, wsgi, threads, graceful_timeout, no_scheduler, **options
     ):
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # /metrics must add up every worker (prometheus_client multiprocess mode), and
+            # the library picks its mode when first imported: start again with it set.
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dorami-metrics-")
+            os.environ["DORAMI_METRICS_DIR_OWNED"] = "1"
+            os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606
         if wsgi:
-            if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-                # /metrics must add up every worker (prometheus_client multiprocess mode), and
-                # the library picks its mode when first imported: start again with it set.
-                os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dorami-metrics-")
-                os.environ["DORAMI_METRICS_DIR_OWNED"] = "1"
-                os.execv(sys.executable, [sys.executable, *sys.argv])  # noqa: S606
             if settings.EMBEDDED_SCHEDULER and not no_scheduler:
                 # Not in gunicorn's master: its workers are forked from it.
                 self.stdout.write(
@@ -153,6 +153,13 @@ class Command(BaseCommand):
             EmbeddedScheduler().start()
             self.stdout.write("periodic jobs: in-process (embedded default)")
         self.stdout.write(f"serving on http://{host}:{port}")
+        try:
+            self._uvicorn_run(host=host, port=port, workers=workers, graceful=graceful_timeout)
+        finally:
+            if os.environ.pop("DORAMI_METRICS_DIR_OWNED", ""):
+                shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+    def _uvicorn_run(self, *, host: str, port: int, workers: int, graceful: int) -> None:
         uvicorn.run(
             "dorami.asgi:application",
             host=host,
@@ -164,5 +171,5 @@ class Command(BaseCommand):
             log_level="info",
             access_log=False,  # nginx logs every request; a second line here costs CPU
             proxy_headers=True,
-            timeout_graceful_shutdown=graceful_timeout,
+            timeout_graceful_shutdown=graceful,
         )
