@@ -186,19 +186,18 @@ def _adds_commit(cleaned: list) -> list[CartLine | ShopError]:
     now = timezone.now()
     limit = _max_per_user()
     batch = _Batch(now=now, limit=limit)
+    per_variant: dict[int, list] = defaultdict(list)
+    for variant_id, index, user, quantity in todo:
+        per_variant[variant_id].append((index, user, quantity))
     with transaction.atomic():
-        released = [
-            variant_id
-            for variant_id in sorted({variant_id for variant_id, *_rest in todo})
-            if inventory.overdue_release(variant_id=variant_id, now=now)
-        ]
-        per_variant: dict[int, list] = defaultdict(list)
-        for variant_id, index, user, quantity in todo:
-            per_variant[variant_id].append((index, user, quantity))
-        for variant_id, adds in per_variant.items():  # `todo` is in variant order
+        for variant_id, adds in per_variant.items():  # in variant order: locks in id order
+            # Lazy expiry first (a group does it under the lock it takes anyway).
+            grouped = batch.grouped(adds)
+            if not grouped and inventory.overdue_release(variant_id=variant_id, now=now):
+                batch.released.add(variant_id)
             for index, result in batch.add_many(variant_id=variant_id, adds=adds):
                 results[index] = result
-        for variant_id in released:
+        for variant_id in sorted(batch.released):
             if variant_id not in batch.held:  # released lazily and nothing added: still news
                 inventory.promote(variant_id=variant_id, now=now)
                 inventory.variants_announce(variant_ids=[variant_id])
@@ -216,6 +215,11 @@ class _Batch:
         self.refused: dict[int, ShopError] = {}  # variant -> its refusal since its last hold
         self.held: dict[int, tuple] = {}  # variant -> (product, latest hold)
         self.added: dict[int, list] = defaultdict(list)  # product id -> [(user, product)]
+        self.released: set[int] = set()  # variants whose overdue lines were released
+
+    def grouped(self, adds: list) -> bool:
+        """Whether a variant's adds take the one-statement path (`add_many`)."""
+        return len(adds) > 1 and self.limit is None and connection.vendor == "postgresql"
 
     def add_many(self, *, variant_id: int, adds: list[tuple[int, object, int]]):
         """[(index, result)] for a variant's adds [(index, user, quantity)] in arrival order.
@@ -223,9 +227,15 @@ class _Batch:
         PostgreSQL: lock and read the variant once, then hold for the longest run of adds
         that fits (one shopper once) and write all their lines in ONE statement; the adds
         after that run go one by one (`add`), knowing what is left."""
-        if len(adds) == 1 or self.limit is not None or connection.vendor != "postgresql":
+        if not self.grouped(adds):
             return [(i, self.add(user=u, variant_id=variant_id, quantity=q)) for i, u, q in adds]
-        sale = inventory.variant_sale_locked(variant_id=variant_id, now=self.now)
+        sale, overdue = inventory.variant_sale_locked(variant_id=variant_id, now=self.now)
+        # Lazy expiry, under the variant's lock (also when it is not on sale, as for one add).
+        if (overdue or sale is None) and inventory.overdue_release(
+            variant_id=variant_id, now=self.now
+        ):
+            self.released.add(variant_id)
+            sale, _overdue = inventory.variant_sale_locked(variant_id=variant_id, now=self.now)
         if sale is None:
             self.refused[variant_id] = VariantUnavailable()
             return [(index, VariantUnavailable()) for index, _user, _q in adds]

@@ -159,22 +159,25 @@ def variant_hold_with_line(
 
 
 _SALE_LOCKED_SQL = """
-SELECT v.stock, v.held, v.status, p.id, p.name, p.stream_id, p.timer_enabled, p.timer_minutes
+SELECT v.stock, v.held, v.status, p.id, p.name, p.stream_id, p.timer_enabled, p.timer_minutes,
+  EXISTS (SELECT 1 FROM shop_cartline l WHERE l.variant_id = v.id AND l.status = 'ACTIVE'
+          AND l.expires_at <= %(now)s)
 FROM shop_productvariant v JOIN shop_product p ON p.id = v.product_id
-WHERE v.id = %s AND v.status = 'ACTIVE'
+WHERE v.id = %(v)s AND v.status = 'ACTIVE'
   AND p.status = 'AVAILABLE' AND NOT p.hidden_from_store
-  AND (p.expires_at IS NULL OR p.expires_at > %s)
+  AND (p.expires_at IS NULL OR p.expires_at > %(now)s)
 FOR UPDATE OF v
 """
 
 
-def variant_sale_locked(*, variant_id: int, now: datetime) -> SaleHold | None:
-    """PostgreSQL: lock the variant row and read it, if it is on sale (else None). For a
-    batch of adds: the caller decides how many fit, then `variant_hold_with_lines`."""
+def variant_sale_locked(*, variant_id: int, now: datetime) -> tuple[SaleHold | None, bool]:
+    """PostgreSQL: lock the variant row and read it if it is on sale (else None), and whether
+    it has overdue lines to release first. For a batch of adds: the caller decides how many
+    fit, then `variant_hold_with_lines`."""
     with connection.cursor() as cursor:
-        cursor.execute(_SALE_LOCKED_SQL, [variant_id, now])
+        cursor.execute(_SALE_LOCKED_SQL, {"v": variant_id, "now": now})
         row = cursor.fetchone()
-    return SaleHold(*row) if row else None
+    return (SaleHold(*row[:8]), row[8]) if row else (None, False)
 
 
 _HOLD_WITH_LINES_SQL = """

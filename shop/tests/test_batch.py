@@ -111,6 +111,23 @@ def test_an_own_overdue_line_skipped_by_the_lazy_release_is_replaced(shoppers, m
     assert CartLine.objects.filter(user=a, status="EXPIRED").count() == 1
 
 
+def test_overdue_lines_are_released_before_a_group_is_measured(shoppers):
+    from django.utils import timezone
+
+    a, b, c, *_rest = shoppers
+    variant = VariantFactory(stock=3)
+    services.cart_add(user=c, variant_id=variant.pk, quantity=2)
+    CartLine.objects.filter(user=c).update(
+        expires_at=timezone.now() - timezone.timedelta(seconds=1)
+    )
+    results = services.cart_add_batch(
+        requests=[AddRequest(a, variant.pk, 2), AddRequest(b, variant.pk, 1)]
+    )
+    assert _codes(results) == [2, 1]  # c's 2 overdue units were free again
+    assert _state(variant) == (3, sorted([(a.pk, 2), (b.pk, 1)]))
+    assert CartLine.objects.get(user=c).status == "EXPIRED"
+
+
 def test_a_failed_batch_is_retried_add_by_add(shoppers, monkeypatch):
     variant = VariantFactory(stock=2)
     real = inventory.variant_hold_with_lines
