@@ -4,11 +4,12 @@ import random
 import threading
 
 import pytest
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connections
 
 from shop import services
 from shop.models import CartLine, ProductVariant
 from shop.services import AddRequest, InsufficientStock, ShopError, inventory
+from shop.tests.checks import stock_held_lines
 from shop.tests.factories import ProductFactory, VariantFactory
 from shop.tests.test_realtime import _events, listen  # noqa: F401 (fixture)
 
@@ -190,12 +191,5 @@ def test_concurrent_batches_never_oversell(user_factory):
         thread.join(timeout=120)
     assert not failures, failures[:3]
     for variant in variants:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT v.stock, v.held, COALESCE(SUM(l.quantity), 0) FROM shop_productvariant v "
-                "LEFT JOIN shop_cartline l ON l.variant_id = v.id AND l.status = 'ACTIVE' "
-                "WHERE v.id = %s GROUP BY v.id",
-                [variant.pk],
-            )
-            stock, held, lines = cursor.fetchone()
+        stock, held, lines = stock_held_lines(variant.pk)
         assert held == lines <= stock and held == stock  # 40 shoppers want more than there is

@@ -13,12 +13,13 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.asgi import get_asgi_application
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from shop import fastlane
 from shop.models import CartLine, ProductVariant
+from shop.tests.checks import stock_held_lines
 from shop.tests.factories import ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -299,14 +300,7 @@ def test_a_rush_is_batched_and_never_oversells(lane):
     codes = {json.loads(body)["error"]["code"] for status, _h, body in answers if status == 409}
     assert codes == {"INSUFFICIENT_STOCK"}
     assert max(lane.batches) > 1 and sum(lane.batches) == lane.answered == 40  # group commit
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT v.stock, v.held, COALESCE(SUM(l.quantity), 0) FROM shop_productvariant v "
-            "LEFT JOIN shop_cartline l ON l.variant_id = v.id AND l.status = 'ACTIVE' "
-            "WHERE v.id = %s GROUP BY v.id",
-            [variant.pk],
-        )
-        assert cursor.fetchone() == (7, 7, 7)
+    assert stock_held_lines(variant.pk) == (7, 7, 7)
 
 
 def test_every_middleware_is_run_or_accounted_for():
