@@ -298,7 +298,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 EMBEDDED_SCHEDULER = env.bool("EMBEDDED_SCHEDULER", default=EMBEDDED)
 # Cart adds (JSON/htmx) answered in batches by the ASGI process (shop/fastlane.py); on with
 # PostgreSQL. Off: every add goes through the full Django stack one by one.
-CART_FAST_LANE = env.bool("CART_FAST_LANE", default=bool(DATABASE_URL))
+CART_FAST_LANE = env.bool("CART_FAST_LANE", default=DATABASE_URL.startswith("postgres"))
 
 # --- Third-party services (base URLs are settings; tests point them at local fakes) ---------
 ALIMTALK_BASE_URL = env.str("ALIMTALK_BASE_URL", default="https://alimtalk.example.invalid")

@@ -33,6 +33,7 @@ import functools
 import io
 import logging
 import queue
+import re
 import threading
 import time
 from collections import defaultdict
@@ -51,19 +52,22 @@ from django.contrib.auth import (
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import caches
-from django.core.exceptions import DisallowedHost, ValidationError
-from django.core.handlers.asgi import ASGIRequest
+from django.core.exceptions import DisallowedHost, SuspiciousOperation, ValidationError
+from django.core.handlers.asgi import ASGIRequest, get_script_prefix
+from django.core.handlers.exception import response_for_exception
 from django.core.signals import setting_changed
 from django.db import DatabaseError, close_old_connections, connection, connections
 from django.dispatch import receiver
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.log import log_response
 from django_htmx.middleware import HtmxDetails
 from prometheus_client import Counter, Histogram
 
@@ -78,6 +82,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 4096  # an add's form is ~100 bytes; anything bigger goes to Django
 MAX_BATCH = 256
 FORM = "application/x-www-form-urlencoded"
+CACHED_DB = "django.contrib.sessions.backends.cached_db"
+SESSION_KEY_FORMAT = re.compile(r"[a-z0-9]{32}")  # what Django's session stores make
 
 # Of settings.MIDDLEWARE, what the fast lane runs itself (in this order; responses in reverse)
 # and what it covers otherwise. tests/test_fastlane.py keeps this complete.
@@ -219,9 +225,9 @@ class Batcher:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queue.put((loop, future, item))
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             with self._lock:
-                if self._thread is None:
+                if self._thread is None or not self._thread.is_alive():  # (or it died)
                     self._thread = threading.Thread(
                         target=self._run, name="cart-fast-lane", daemon=True
                     )
@@ -251,12 +257,13 @@ class Batcher:
                     self._queue.put(None)
                     break
                 batch.append(item)
-            BATCH_SIZE.observe(len(batch))
             try:
                 answers = self._handler([item for _loop, _future, item in batch])
-            except Exception:  # the handler answers per item; this is a bug: Django answers
-                logger.exception("cart fast lane: batch of %s failed", len(batch))
+            except Exception:  # before any add ran (the handler answers each ran add itself)
+                logger.exception("cart fast lane: batch of %s failed; Django answers", len(batch))
                 answers = [FALLBACK] * len(batch)
+            with contextlib.suppress(Exception):
+                BATCH_SIZE.observe(len(batch))
             per_loop: dict = defaultdict(list)
             for (loop, future, _item), answer in zip(batch, answers, strict=True):
                 per_loop[loop].append((future, answer))
@@ -326,6 +333,8 @@ def _batch_answers(items) -> list:
     for index, (scope, body) in enumerate(items):
         try:
             request = chain.admit(scope, body)
+        except (UnicodeDecodeError, SuspiciousOperation):  # Django answers 400 and logs it
+            continue
         except Exception:
             logger.exception("cart fast lane: request check failed; Django answers it")
             continue
@@ -353,12 +362,7 @@ def _batch_answers(items) -> list:
         if isinstance(result, Exception) and not isinstance(result, ShopError):
             _connections_checked.at = 0.0  # check the connection before the next batch
             continue  # its transaction rolled back: Django retries it from the start
-        try:
-            response = chain.answer(request, result, add)
-        except Exception:  # committed: must not be retried, so answer the error here
-            logger.exception("cart fast lane: answer failed after the add committed")
-            response = _server_error()
-        answers[index] = _asgi_answer(response)
+        answers[index] = chain.answer(request, result, add)  # never FALLBACK: committed
     return answers
 
 
@@ -371,12 +375,20 @@ class _Chain:
             self.csrf if cls is CsrfViewMiddleware else cls(_no_view) for cls in REQUEST_MIDDLEWARE
         ]
         self.store = import_module(settings.SESSION_ENGINE).SessionStore
+        # Sessions are read as `cached_db` reads them; the others would write the session
+        # while answering: Django's full stack then.
+        self.usable = settings.SESSION_ENGINE == CACHED_DB and not (
+            settings.CSRF_USE_SESSIONS or settings.SESSION_SAVE_EVERY_REQUEST
+        )
         from shop.views import cart_add
 
         self.view = cart_add
 
     def admit(self, scope: dict, body: bytes) -> ASGIRequest | None:
         """The request, ready for the add, or None: Django's full stack should answer it."""
+        if not self.usable:
+            return None
+        set_script_prefix(get_script_prefix(scope))
         request = ASGIRequest(scope, io.BytesIO(body))
         request.htmx = HtmxDetails(request)
         if not (_wants_json(request) or request.htmx):
@@ -387,8 +399,8 @@ class _Chain:
             request.get_host()
         except DisallowedHost:
             return None
-        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        if not session_key:
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+        if not SESSION_KEY_FORMAT.fullmatch(session_key):  # not one Django made: Django's
             return None
         request.session = self.store(session_key)
         for middleware in self.middleware:
@@ -398,16 +410,32 @@ class _Chain:
                 return None  # a redirect (https, www) or a refusal: Django's to give
             if middleware is self.csrf and self.csrf.process_view(request, self.view, (), {}):
                 return None
-        if request.session.session_key is None:  # malformed key
-            return None
         return request
 
-    def answer(self, request, result, add) -> HttpResponse:
+    def answer(self, request, result, add) -> Answer:
+        """The view's answer through the response side of the middleware, logged as Django's
+        handler logs it. Never FALLBACK: the add has run, Django must not run it again; an
+        error here gets Django's 500 answer instead."""
         from shop.views import cart_add_answer
 
-        response = cart_add_answer(
-            request, result, variant_id=str(add.variant_id), quantity=str(add.quantity)
-        )
+        try:
+            response = cart_add_answer(
+                request, result, variant_id=str(add.variant_id), quantity=str(add.quantity)
+            )
+            response = self._respond(request, response)
+        except Exception as error:
+            try:
+                response = self._respond(request, response_for_exception(request, error))
+            except Exception:
+                logger.exception("cart fast lane: answer failed after the add ran")
+                response = HttpResponse(status=500)
+        if response.status_code >= 400:
+            log_response(
+                "%s: %s", response.reason_phrase, request.path, response=response, request=request
+            )
+        return _asgi_answer(response)
+
+    def _respond(self, request, response) -> HttpResponse:
         for middleware in reversed(self.middleware):
             if hasattr(middleware, "process_response"):
                 response = middleware.process_response(request, response)
@@ -423,18 +451,29 @@ def _wants_json(request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _sessions_load(sessions) -> None:
-    """Read every session of the batch from the cache in one round trip (cache and cached_db
-    engines); a miss is loaded by the store itself on first access (database)."""
-    stores = [store for store in sessions if store.session_key is not None]
-    if not stores or not hasattr(stores[0], "cache_key"):
-        return
+def _sessions_load(stores) -> None:
+    """Load the batch's sessions as `cached_db` does: one cache MGET, then one query for the
+    misses (put back in the cache, as `cached_db` does; unknown or expired: empty, so Django
+    answers)."""
     cache = caches[settings.SESSION_CACHE_ALIAS]
     found = cache.get_many([store.cache_key for store in stores])
+    missing = {}
     for store in stores:
         data = found.get(store.cache_key)
-        if data is not None:
+        if data is None:
+            missing[store.session_key] = store
+        else:
             store._session_cache = data
+    if not missing:
+        return
+    model = type(stores[0]).get_model_class()
+    rows = model.objects.filter(session_key__in=list(missing), expire_date__gt=timezone.now())
+    for key, data, expire_date in rows.values_list("session_key", "session_data", "expire_date"):
+        store = missing.pop(key)
+        store._session_cache = store.decode(data)
+        cache.set(store.cache_key, store._session_cache, store.get_expiry_age(expiry=expire_date))
+    for store in missing.values():
+        store._session_cache = {}
 
 
 def _user_pk(session):
@@ -477,7 +516,10 @@ def _users_load(sessions) -> dict:
 def _model_backends(paths: tuple[str, ...]) -> frozenset[str]:
     """Of `paths`, the backends that find a session's user exactly as ModelBackend does."""
     return frozenset(
-        path for path in paths if type(load_backend(path)).get_user is ModelBackend.get_user
+        path
+        for path in paths
+        if type(load_backend(path)).get_user is ModelBackend.get_user
+        and type(load_backend(path)).user_can_authenticate is ModelBackend.user_can_authenticate
     )
 
 
@@ -495,16 +537,6 @@ def _session_user(session, users: dict):
     if not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
         return None
     return user
-
-
-def _server_error() -> HttpResponse:
-    body = {
-        "error": {
-            "code": "SERVER_ERROR",
-            "message": "일시적인 오류입니다. 장바구니를 확인해 주세요.",
-        }
-    }
-    return JsonResponse(body, status=500)
 
 
 def _asgi_answer(response: HttpResponse) -> Answer:

@@ -26,6 +26,7 @@ from shop.services.catalog import (
     variants_generate,
 )
 from shop.services.errors import (
+    AddUnconfirmed,
     CartChanged,
     CartEmpty,
     CartItemsExpired,
@@ -47,6 +48,7 @@ from shop.services.waitlist import waitlist_cancel, waitlist_join, waitlist_prom
 
 __all__ = [
     "AddRequest",
+    "AddUnconfirmed",
     "CartChanged",
     "CartEmpty",
     "CartItemsExpired",

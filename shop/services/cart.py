@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shop import realtime
 from shop.models import MAX_STOCK, CartLine, Product, ProductVariant, WaitlistEntry
 from shop.services import inventory
 from shop.services.errors import (
+    AddUnconfirmed,
     CartChanged,
     CartEmpty,
     CartItemsExpired,
@@ -131,7 +132,10 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
     One conditional UPDATE on the variant row decides (it also checks the product is on sale);
     overdue lines of the variant are released first, so an expired line never counts as a hold
     even when the periodic job is late. Hot path: plain SQL, no read before the UPDATE."""
-    (result,) = _adds_commit([_add_clean(AddRequest(user, variant_id, quantity))])
+    try:
+        (result,) = _adds_commit([_add_clean(AddRequest(user, variant_id, quantity))])
+    except _CommitUnknown as unknown:
+        raise unknown.__cause__ from None  # as before batches: the database's own error
     if isinstance(result, Exception):
         raise result
     return result
@@ -143,21 +147,35 @@ def cart_add_batch(*, requests: Sequence[AddRequest]) -> list[CartLine | ShopErr
     the previous batch ran). Same rules and SQL as `cart_add`, in arrival order per variant;
     each result is that add's line or its ShopError, in the order of `requests`.
 
-    If the batch's transaction fails as a whole, each add is retried in its own transaction;
-    an add that fails again gets its exception (a DatabaseError) as its result."""
+    If the transaction fails before its commit, each add is retried in its own transaction;
+    an add that fails again (rolled back) gets its exception as its result. If the commit
+    itself fails, nobody knows whether it happened: those adds get `AddUnconfirmed`, never
+    a retry (that could add twice)."""
     cleaned = [_add_clean(request) for request in requests]
     try:
         return _adds_commit(cleaned)
-    except DatabaseError:
+    except _CommitUnknown:
+        return [_unconfirmed(item) for item in cleaned]
+    except Exception:
         if len(cleaned) == 1:
             raise
     results: list = []
     for item in cleaned:
         try:
             results.extend(_adds_commit([item]))
-        except DatabaseError as error:
+        except _CommitUnknown:
+            results.append(_unconfirmed(item))
+        except Exception as error:  # rolled back: safe to try again elsewhere
             results.append(error)
     return results
+
+
+class _CommitUnknown(Exception):
+    """The COMMIT (or what runs with it) failed: the adds may be in the database."""
+
+
+def _unconfirmed(item) -> ShopError:
+    return item if isinstance(item, ShopError) else AddUnconfirmed()
 
 
 def _add_clean(request: AddRequest) -> tuple[object, int, int] | ShopError:
@@ -189,6 +207,17 @@ def _adds_commit(cleaned: list) -> list[CartLine | ShopError]:
     per_variant: dict[int, list] = defaultdict(list)
     for variant_id, index, user, quantity in todo:
         per_variant[variant_id].append((index, user, quantity))
+    try:
+        _adds_run(batch, per_variant, results)
+    except Exception as error:
+        if batch.committing:
+            raise _CommitUnknown() from error
+        raise
+    return results
+
+
+def _adds_run(batch: _Batch, per_variant: dict, results: list) -> None:
+    now = batch.now
     with transaction.atomic():
         for variant_id, adds in per_variant.items():  # in variant order: locks in id order
             # Lazy expiry first (a group does it under the lock it takes anyway).
@@ -202,7 +231,7 @@ def _adds_commit(cleaned: list) -> list[CartLine | ShopError]:
                 inventory.promote(variant_id=variant_id, now=now)
                 inventory.variants_announce(variant_ids=[variant_id])
         batch.announce()
-    return results
+        batch.committing = True  # anything failing from here on is the COMMIT or after it
 
 
 class _Batch:
@@ -216,6 +245,7 @@ class _Batch:
         self.held: dict[int, tuple] = {}  # variant -> (product, latest hold)
         self.added: dict[int, list] = defaultdict(list)  # product id -> [(user, product)]
         self.released: set[int] = set()  # variants whose overdue lines were released
+        self.committing = False
 
     def grouped(self, adds: list) -> bool:
         """Whether a variant's adds take the one-statement path (`add_many`)."""

@@ -55,6 +55,15 @@ class VariantUnavailable(ShopError):
     default_message = "구매할 수 없는 상품입니다"
 
 
+class AddUnconfirmed(ShopError):
+    """The database lost the connection while committing adds: they may or may not be in the
+    cart, so they are neither retried nor reported as done."""
+
+    code = "ADD_UNCONFIRMED"
+    status = 503
+    default_message = "담기 결과를 확인하지 못했습니다. 장바구니를 확인해 주세요"
+
+
 class ProductNotFound(ShopError):
     code = "PRODUCT_NOT_FOUND"
     status = 404

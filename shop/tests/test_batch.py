@@ -129,6 +129,28 @@ def test_overdue_lines_are_released_before_a_group_is_measured(shoppers):
     assert CartLine.objects.get(user=c).status == "EXPIRED"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_that_may_have_happened_is_never_retried(shoppers, monkeypatch):
+    from django.db import OperationalError
+
+    variant = VariantFactory(stock=10)
+    wrapper = connections["default"]
+    real = wrapper._commit
+
+    def commits_then_fails():
+        real()
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(wrapper, "_commit", commits_then_fails)
+    results = services.cart_add_batch(
+        requests=[AddRequest(user, variant.pk, 1) for user in shoppers[:3]]
+    )
+    monkeypatch.undo()
+    wrapper.close()
+    assert _codes(results) == ["ADD_UNCONFIRMED"] * 3
+    assert _state(variant)[0] == 3  # committed once, not replayed
+
+
 def test_a_failed_batch_is_retried_add_by_add(shoppers, monkeypatch):
     variant = VariantFactory(stock=2)
     real = inventory.variant_hold_with_lines

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CSRF = secrets.token_hex(16)  # a 32-character secret: cookie and header, as the site's JS
 JSON = {"accept": "application/json"}
+FORM = "application/x-www-form-urlencoded"
 HTMX = {"hx-request": "true", "accept": "*/*"}
 
 
@@ -301,6 +302,48 @@ def test_a_rush_is_batched_and_never_oversells(lane):
     assert codes == {"INSUFFICIENT_STOCK"}
     assert max(lane.batches) > 1 and sum(lane.batches) == lane.answered == 40  # group commit
     assert stock_held_lines(variant.pk) == (7, 7, 7)
+
+
+def test_bad_cookies_in_a_batch_leave_the_others_to_the_fast_lane(lane):
+    variant = VariantFactory(stock=10)
+    buyers = [session_cookie(UserFactory(profile_complete=True)) for _ in range(3)]
+    csrf = f"{settings.CSRF_COOKIE_NAME}={CSRF}"
+    unknown = f"{settings.SESSION_COOKIE_NAME}={secrets.token_hex(16)}; {csrf}"
+    # Not a key Django makes (one with a NUL once broke the batch's session query).
+    malformed = f"{settings.SESSION_COOKIE_NAME}={'A' * 32}; {csrf}"
+    requests = [(cookie, add(variant), JSON, None) for cookie in [*buyers, unknown, malformed]]
+    answers = lane.concurrently(requests)
+    assert [status for status, _h, _b in answers] == [201, 201, 201, 401, 401]
+    assert lane.answered == 3 and held(variant) == 3  # the unknown and malformed: Django's
+    scope_headers = [(b"cookie", f'{settings.SESSION_COOKIE_NAME}="abcdefgh\\000x"'.encode())]
+    scope_headers += [(b"accept", b"application/json"), (b"content-type", FORM.encode())]
+    scope = {"type": "http", "method": "POST", "path": "/cart/add/", "headers": scope_headers}
+    assert fastlane._chain().admit({**scope, "query_string": b"", "root_path": ""}, b"") is None
+
+
+def test_an_error_after_the_add_gets_djangos_500_and_no_second_add(lane, buyer, monkeypatch):
+    import shop.views
+
+    _user, cookie = buyer
+    variant = VariantFactory(stock=5)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template broke")
+
+    monkeypatch.setattr(shop.views, "cart_add_answer", broken)
+    status, headers, _body = lane.post(cookie=cookie, data=add(variant), headers=JSON)
+    assert status == 500 and lane.answered == 1  # answered here, never handed to Django
+    assert "content-security-policy" in headers and headers["x-frame-options"] == "DENY"
+    assert held(variant) == 1 and CartLine.objects.filter(variant=variant).count() == 1
+
+
+def test_refusals_are_logged_as_djangos_handler_logs_them(lane, buyer, caplog):
+    _user, cookie = buyer
+    variant = VariantFactory(stock=1)
+    with caplog.at_level("WARNING", logger="django.request"):
+        lane.post(cookie=cookie, data=add(variant, 2), headers=JSON)
+    assert lane.answered == 1
+    assert [r.getMessage() for r in caplog.records] == ["Conflict: /cart/add/"]
 
 
 def test_every_middleware_is_run_or_accounted_for():
