@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from shop import realtime
@@ -28,6 +28,7 @@ from shop.services.errors import (
 )
 
 ACTIVE = CartLine.Status.ACTIVE
+DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
 
 
 def quantity_clean(value) -> int:
@@ -132,13 +133,26 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
     One conditional UPDATE on the variant row decides (it also checks the product is on sale);
     overdue lines of the variant are released first, so an expired line never counts as a hold
     even when the periodic job is late. Hot path: plain SQL, no read before the UPDATE."""
+    cleaned = [_add_clean(AddRequest(user, variant_id, quantity))]
     try:
-        (result,) = _adds_commit([_add_clean(AddRequest(user, variant_id, quantity))])
+        (result,) = _adds_commit_retrying(cleaned)
     except _CommitUnknown as unknown:
         raise unknown.__cause__ from None  # as before batches: the database's own error
     if isinstance(result, Exception):
         raise result
     return result
+
+
+def _adds_commit_retrying(cleaned: list) -> list[CartLine | ShopError]:
+    """`_adds_commit`, once more if PostgreSQL broke a deadlock by aborting it (rolled back).
+    An add can meet one when another add's lazy expiry has just locked this shopper's own
+    overdue line (SKIP LOCKED) and waits for the variant this add holds."""
+    try:
+        return _adds_commit(cleaned)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != DEADLOCK:
+            raise
+    return _adds_commit(cleaned)
 
 
 def cart_add_batch(*, requests: Sequence[AddRequest]) -> list[CartLine | ShopError]:
@@ -162,7 +176,7 @@ def cart_add_batch(*, requests: Sequence[AddRequest]) -> list[CartLine | ShopErr
     results: list = []
     for item in cleaned:
         try:
-            results.extend(_adds_commit([item]))
+            results.extend(_adds_commit_retrying([item]))
         except _CommitUnknown:
             results.append(_unconfirmed(item))
         except Exception as error:  # rolled back: safe to try again elsewhere

@@ -215,3 +215,36 @@ def test_concurrent_batches_never_oversell(user_factory):
     for variant in variants:
         stock, held, lines = stock_held_lines(variant.pk)
         assert held == lines <= stock and held == stock  # 40 shoppers want more than there is
+
+
+def test_an_add_aborted_to_break_a_deadlock_runs_once_more(shoppers, monkeypatch):
+    from django.db import OperationalError
+
+    from shop.services import cart
+
+    variant = VariantFactory(stock=5)
+    real = cart._adds_run
+    calls = []
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def aborted_once(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected") from Deadlock()
+        return real(*args)
+
+    monkeypatch.setattr(cart, "_adds_run", aborted_once)
+    line = services.cart_add(user=shoppers[0], variant_id=variant.pk, quantity=2)
+    assert line.quantity == 2 and len(calls) == 2
+
+    def broken(*args):
+        calls.append(1)
+        raise OperationalError("server closed the connection")
+
+    calls.clear()
+    monkeypatch.setattr(cart, "_adds_run", broken)
+    with pytest.raises(OperationalError):  # any other database error is not retried
+        services.cart_add(user=shoppers[1], variant_id=variant.pk, quantity=1)
+    assert len(calls) == 1
