@@ -22,7 +22,7 @@ STORE_PAGE_SIZE = 20
 
 
 def _wants_json(request) -> bool:
-    accept = request.headers.get("Accept", "")
+    accept = request.META.get("HTTP_ACCEPT", "")  # (request.headers builds a dict of them all)
     return "application/json" in accept and "text/html" not in accept
 
 
