@@ -29,22 +29,44 @@ def shoppers(user_factory):
     return [user_factory(profile_complete=True) for _ in range(5)]
 
 
-def test_arrival_order_decides_and_a_smaller_later_add_still_fits(shoppers):
+def test_arrival_order_decides_and_a_smaller_later_add_still_fits(shoppers, no_retries):
     a, b, c, d, _e = shoppers
     variant = VariantFactory(stock=3)
     requests = [AddRequest(a, variant.pk, 2), AddRequest(b, variant.pk, 2)]
     requests += [AddRequest(c, variant.pk, 1), AddRequest(d, variant.pk, 1)]
+    no_retries()
     results = services.cart_add_batch(requests=requests)
     assert _codes(results) == [2, "INSUFFICIENT_STOCK", 1, "INSUFFICIENT_STOCK"]
     assert results[1].available == 1 and results[3].available == 0
     assert _state(variant) == (3, sorted([(a.pk, 2), (c.pk, 1)]))
 
 
-def test_the_same_shopper_twice_sums_into_one_line(shoppers):
+@pytest.fixture
+def no_retries(monkeypatch):
+    """Call it right before a batch: the test then fails if the batch's transaction failed
+    and its adds were retried one by one (correct results that hide a broken statement)."""
+    from shop.services import cart
+
+    def retried(cleaned):
+        raise AssertionError("the batch failed and was retried add by add")
+
+    return lambda: monkeypatch.setattr(cart, "_adds_commit_retrying", retried)
+
+
+def test_a_group_on_an_untimed_product_holds_without_a_timer(shoppers, no_retries):
+    variant = VariantFactory(product=ProductFactory(timer_enabled=False), stock=5)
+    no_retries()
+    results = services.cart_add_batch(requests=[AddRequest(u, variant.pk, 1) for u in shoppers])
+    assert _codes(results) == [1] * 5 and all(line.expires_at is None for line in results)
+    assert not CartLine.objects.filter(variant=variant, expires_at__isnull=False).exists()
+
+
+def test_the_same_shopper_twice_sums_into_one_line(shoppers, no_retries):
     a, b, *_rest = shoppers
     variant = VariantFactory(stock=10)
     requests = [AddRequest(a, variant.pk, 1), AddRequest(b, variant.pk, 4)]
     requests += [AddRequest(a, variant.pk, 2)]
+    no_retries()
     results = services.cart_add_batch(requests=requests)
     assert _codes(results) == [1, 4, 3]  # each answer: the line after that add
     assert results[0].pk == results[2].pk
@@ -112,7 +134,7 @@ def test_an_own_overdue_line_skipped_by_the_lazy_release_is_replaced(shoppers, m
     assert CartLine.objects.filter(user=a, status="EXPIRED").count() == 1
 
 
-def test_overdue_lines_are_released_before_a_group_is_measured(shoppers):
+def test_overdue_lines_are_released_before_a_group_is_measured(shoppers, no_retries):
     from django.utils import timezone
 
     a, b, c, *_rest = shoppers
@@ -121,6 +143,7 @@ def test_overdue_lines_are_released_before_a_group_is_measured(shoppers):
     CartLine.objects.filter(user=c).update(
         expires_at=timezone.now() - timezone.timedelta(seconds=1)
     )
+    no_retries()
     results = services.cart_add_batch(
         requests=[AddRequest(a, variant.pk, 2), AddRequest(b, variant.pk, 1)]
     )
