@@ -72,7 +72,7 @@ from django_htmx.middleware import HtmxDetails
 from prometheus_client import Counter, Histogram
 
 from accounts.middleware import session_needs_slide
-from accounts.permissions import can_buy_or_chat
+from accounts.permissions import can_buy_or_chat, wants_json
 from dorami.csp_headers import CSPMiddleware
 from shop import services
 from shop.services import ShopError
@@ -170,9 +170,9 @@ def _eligible(headers) -> bool:
     cookies. (`_Chain.admit` checks everything properly.)"""
     seen = dict(headers)
     accept = seen.get(b"accept", b"")
-    wants_json = b"application/json" in accept and b"text/html" not in accept
+    json_accepted = b"application/json" in accept and b"text/html" not in accept
     return (
-        (wants_json or seen.get(b"hx-request") == b"true")
+        (json_accepted or seen.get(b"hx-request") == b"true")
         and seen.get(b"content-type", b"").startswith(FORM.encode())
         and b"cookie" in seen
     )
@@ -391,7 +391,7 @@ class _Chain:
         set_script_prefix(get_script_prefix(scope))
         request = ASGIRequest(scope, io.BytesIO(body))
         request.htmx = HtmxDetails(request)
-        if not (_wants_json(request) or request.htmx):
+        if not (wants_json(request) or request.htmx):
             return None
         if request.content_type != FORM:
             return None
@@ -444,11 +444,6 @@ class _Chain:
 
 def _no_view(request):  # middleware needs a get_response; the fast lane never calls it
     raise AssertionError("not called")
-
-
-def _wants_json(request) -> bool:
-    accept = request.META.get("HTTP_ACCEPT", "")
-    return "application/json" in accept and "text/html" not in accept
 
 
 def _sessions_load(stores) -> None:

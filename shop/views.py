@@ -13,17 +13,12 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import profile_required, safe_next
+from accounts.permissions import profile_required, safe_next, wants_json
 from adminpanel.models import get_config
 from shop import selectors, services
 from shop.services import ShopError
 
 STORE_PAGE_SIZE = 20
-
-
-def _wants_json(request) -> bool:
-    accept = request.META.get("HTTP_ACCEPT", "")  # (request.headers builds a dict of them all)
-    return "application/json" in accept and "text/html" not in accept
 
 
 def _error_json(error: ShopError) -> JsonResponse:
@@ -33,7 +28,7 @@ def _error_json(error: ShopError) -> JsonResponse:
 def _add_error_response(request, error: ShopError, *, fallback: str, context: dict | None = None):
     """A refused add (cart or waitlist): the JSON error, the sheet's add-result partial, or a
     flash message and a redirect to `fallback`."""
-    if _wants_json(request):
+    if wants_json(request):
         return _error_json(error)
     if request.htmx:
         context = {"error": error, **(context or {})}
@@ -125,7 +120,7 @@ def cart_add_answer(request, result, *, variant_id: str, quantity: str) -> HttpR
         fallback = safe_next(request, request.POST.get("next"), reverse("shop:cart"))
         return _add_error_response(request, result, context=context, fallback=fallback)
     line = result
-    if _wants_json(request):
+    if wants_json(request):
         expires_at = line.expires_at.isoformat() if line.expires_at else None
         body = {"ok": True, "line_id": line.pk, "quantity": line.quantity, "expires_at": expires_at}
         return JsonResponse(body, status=201)
@@ -165,7 +160,7 @@ def cart_summary(request):
 
 
 def _cart_response(request, *, error: ShopError | None = None, notice: str = ""):
-    if _wants_json(request):
+    if wants_json(request):
         if error:
             return _error_json(error)
         return JsonResponse({"ok": True})
@@ -229,7 +224,7 @@ def waitlist_join(request):
     except ShopError as error:
         return _add_error_response(request, error, fallback=reverse("shop:waitlist"))
     position = selectors.waitlist_position(entry=entry)
-    if _wants_json(request):
+    if wants_json(request):
         body = {"ok": True, "entry_id": entry.pk, "number": entry.number, "position": position}
         return JsonResponse(body, status=201)
     if request.htmx:
@@ -259,11 +254,11 @@ def waitlist_cancel(request, entry_id: int):
     try:
         services.waitlist_cancel(user=request.user, entry_id=entry_id)
     except ShopError as error:
-        if _wants_json(request):
+        if wants_json(request):
             return _error_json(error)
         messages.error(request, error.message)
     else:
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"ok": True})
         messages.success(request, _("예비번호를 취소했습니다"))
     if request.htmx:
