@@ -256,8 +256,9 @@ class _Batch:
     def __init__(self, *, now: datetime, limit: int | None):
         self.now, self.limit = now, limit
         self.refused: dict[int, ShopError] = {}  # variant -> its refusal since its last hold
-        self.held: dict[int, tuple] = {}  # variant -> (product, latest hold)
-        self.added: dict[int, list] = defaultdict(list)  # product id -> [(user, product)]
+        self.held: dict[int, inventory.SaleHold] = {}  # variant -> its latest hold
+        self.products: dict[int, Product] = {}  # variant -> its product (from the hold)
+        self.added: dict[Product, list] = defaultdict(list)  # product -> shoppers who added
         self.released: set[int] = set()  # variants whose overdue lines were released
         self.committing = False
 
@@ -290,30 +291,35 @@ class _Batch:
             run.append((index, user, quantity))
             shoppers.add(user.pk)
             available -= quantity
-        results, retry = [], []
-        if run:
-            group = [(user.pk, quantity) for _index, user, quantity in run]
-            combined = inventory.variant_hold_with_lines(
-                sale=sale, variant_id=variant_id, adds=group, now=self.now
-            )
-            hold, lines = combined or (sale, {})  # None: cannot happen under the lock
-            for index, user, quantity in run:
-                if combined is None:
-                    retry.append((index, user, quantity))
-                    continue
-                if user.pk in lines:
-                    results.append((index, self._line(user, variant_id, hold, lines[user.pk])))
-                else:  # the shopper's own line is overdue: give the units back, go alone
-                    hold = inventory.variant_release(variant_id=variant_id, quantity=quantity)
-                    hold = replace(sale, stock=hold.stock, held=hold.held, status=hold.status)
-                    retry.append((index, user, quantity))
-            self._held(variant_id, hold)
+        results, retry = self._hold_run(variant_id=variant_id, sale=sale, run=run)
         rest = adds[len(run) :]
         if rest and not retry and rest[0][2] > available:  # `available` is exact here
             self.refused[variant_id] = InsufficientStock(available=available)
         for index, user, quantity in retry + rest:
             results.append((index, self.add(user=user, variant_id=variant_id, quantity=quantity)))
         return results
+
+    def _hold_run(self, *, variant_id: int, sale: inventory.SaleHold, run: list):
+        """One statement for the run: ([(index, line)], the adds to retry one by one)."""
+        if not run:
+            return [], []
+        group = [(user.pk, quantity) for _index, user, quantity in run]
+        combined = inventory.variant_hold_with_lines(
+            sale=sale, variant_id=variant_id, adds=group, now=self.now
+        )
+        if combined is None:  # cannot happen under the lock: decide them one by one
+            return [], run
+        hold, lines = combined
+        results, retry = [], []
+        for index, user, quantity in run:
+            if user.pk in lines:
+                results.append((index, self._line(user, variant_id, hold, lines[user.pk])))
+            else:  # the shopper's own line is overdue: give the units back, go alone
+                row = inventory.variant_release(variant_id=variant_id, quantity=quantity)
+                hold = replace(sale, stock=row.stock, held=row.held, status=row.status)
+                retry.append((index, user, quantity))
+        self._record(variant_id, hold)
+        return results, retry
 
     def add(self, *, user, variant_id: int, quantity: int) -> CartLine | ShopError:
         known = self.refused.get(variant_id)
@@ -337,28 +343,26 @@ class _Batch:
             self.refused[variant_id] = error = _add_refusal(variant_id=variant_id, now=self.now)
             return error
         self.refused.pop(variant_id, None)
-        self._held(variant_id, hold)
         return self._line(user, variant_id, hold, line)
 
-    def _held(self, variant_id: int, hold: inventory.SaleHold) -> None:
-        """Remember the variant's latest hold (announced once, after commit)."""
-        product = self.held[variant_id][0] if variant_id in self.held else None
-        if product is None:
-            product = Product(
+    def _record(self, variant_id: int, hold: inventory.SaleHold) -> Product:
+        """Remember the variant's latest hold (announced once, after commit); its product,
+        built once per variant from the hold."""
+        self.held[variant_id] = hold
+        if variant_id not in self.products:
+            self.products[variant_id] = Product(
                 pk=hold.product_id,
                 name=hold.product_name,
                 stream_id=hold.stream_id,
                 timer_enabled=hold.timer_enabled,
                 timer_minutes=hold.timer_minutes,
             )
-        self.held[variant_id] = (product, hold)
+        return self.products[variant_id]
 
     def _line(self, user, variant_id: int, hold: inventory.SaleHold, line: tuple) -> CartLine:
-        product = self.held[variant_id][0] if variant_id in self.held else None
-        if product is None:
-            self._held(variant_id, hold)
-            product = self.held[variant_id][0]
-        self.added[product.pk].append((user, product))
+        """The added line, as the caller gets it."""
+        product = self._record(variant_id, hold)
+        self.added[product].append(user)
         line_id, line_quantity, created_at, expires_at = line
         variant = ProductVariant(
             pk=variant_id, product=product, stock=hold.stock, held=hold.held, status=hold.status
@@ -375,17 +379,18 @@ class _Batch:
         )
 
     def announce(self) -> None:
-        for variant_id, (product, hold) in sorted(self.held.items()):
+        for variant_id, hold in sorted(self.held.items()):
             realtime.announce_stock(
-                product=product,
+                product=self.products[variant_id],
                 variant_id=variant_id,
                 stock=hold.stock,
                 held=hold.held,
                 status=hold.status,
             )
-        for shoppers in self.added.values():
-            user, product = shoppers[0]
-            realtime.announce_cart_activity(user=user, product=product, others=len(shoppers) - 1)
+        for product, shoppers in self.added.items():
+            realtime.announce_cart_activity(
+                user=shoppers[0], product=product, others=len(shoppers) - 1
+            )
 
 
 def _own_line_locked(*, user, line_id) -> CartLine:
