@@ -367,7 +367,7 @@ def _batch_answers(items) -> list:
 
 
 class _Chain:
-    """The request and response sides of REQUEST_MIDDLEWARE for one batch."""
+    """The request and response sides of REQUEST_MIDDLEWARE, built once per thread."""
 
     def __init__(self):
         self.csrf = _QuietCsrf(_no_view)
@@ -510,11 +510,12 @@ def _users_load(sessions) -> dict:
 @functools.cache
 def _model_backends(paths: tuple[str, ...]) -> frozenset[str]:
     """Of `paths`, the backends that find a session's user exactly as ModelBackend does."""
+    kinds = {path: type(load_backend(path)) for path in paths}
     return frozenset(
         path
-        for path in paths
-        if type(load_backend(path)).get_user is ModelBackend.get_user
-        and type(load_backend(path)).user_can_authenticate is ModelBackend.user_can_authenticate
+        for path, kind in kinds.items()
+        if kind.get_user is ModelBackend.get_user
+        and kind.user_can_authenticate is ModelBackend.user_can_authenticate
     )
 
 
