@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "dorami.storetime.StoreTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -121,7 +122,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "dorami.context_processors.site",
             ],
-            "builtins": ["dorami.templatetags.money"],
+            "builtins": ["dorami.templatetags.money", "dorami.templatetags.storetime"],
         },
     }
 ]
@@ -229,6 +230,7 @@ KAKAO_API_BASE_URL = env.str("KAKAO_API_BASE_URL", default="https://kapi.kakao.c
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["dorami.formats"]  # 오전/오후 and the zone in every admin date
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

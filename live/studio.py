@@ -19,10 +19,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
-from django.utils.timezone import get_current_timezone, is_naive, make_aware
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from dorami.storetime import store_make_aware
 from live import presence
 from live.models import LiveStream, RestreamSession, RestreamTarget
 from live.services import restream as restream_services
@@ -176,8 +176,7 @@ def studio_stream_create(request: HttpRequest) -> HttpResponse:
         if scheduled_at is None:
             messages.error(request, _("예정 시각 형식이 올바르지 않습니다."))
             return redirect("live:studio")
-        if is_naive(scheduled_at):
-            scheduled_at = make_aware(scheduled_at, get_current_timezone())
+        scheduled_at = store_make_aware(scheduled_at)  # the seller types store time
     try:
         stream = stream_services.stream_create(
             title=request.POST.get("title", ""),
