@@ -69,7 +69,6 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
-    "django_celery_beat",
     "django_prometheus",
     "allauth",
     "allauth.account",

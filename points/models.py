@@ -113,7 +113,7 @@ class PointBalance(models.Model):
         related_name="point_balance",
     )
     balance = models.IntegerField(_("잔액"), default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("포인트 잔액")
