@@ -317,7 +317,8 @@ MEDIA_WEBHOOK_ALLOWED_NETWORKS = env.list(
 )
 RTMP_PUBLIC_URL = env.str("RTMP_PUBLIC_URL", default="rtmp://localhost:1935/live")
 MEDIA_SERVER_API_URL = env.str("MEDIA_SERVER_API_URL", default="")
-HLS_ROOT = env.str("HLS_ROOT", default="")
+# With DEBUG (`make run`) the app serves HLS written to media/hls (`manage.py demo_live`).
+HLS_ROOT = env.str("HLS_ROOT", default=str(MEDIA_ROOT / "hls") if DEBUG else "")
 UNPUBLISH_GRACE_SECONDS = env.int("UNPUBLISH_GRACE_SECONDS", default=45)
 # A LIVE stream the media server has not reported (heartbeat / SRS API) for this long → OFFLINE.
 MEDIA_RECONCILE_AFTER_SECONDS = env.int("MEDIA_RECONCILE_AFTER_SECONDS", default=120)
