@@ -251,6 +251,41 @@ def audit_object_type_label(label: str) -> str:
         return label
 
 
+# Keys of audit data that are not fields of the audited model (order event details).
+AUDIT_DATA_KEYS = {
+    "message": _("내용"),
+    "previous_status": _("이전 상태"),
+    "points_earned": _("적립 포인트"),
+    "points_refunded": _("환불 포인트"),
+    "points_reversed": _("회수 포인트"),
+    "restored": _("재고 복원"),
+    "deadline": _("입금 기한"),
+    "item_id": _("주문 상품 ID"),
+    "old_quantity": _("이전 수량"),
+    "new_quantity": _("새 수량"),
+    "shipping_rule": _("배송비 규칙"),
+    "source": _("원본"),
+}
+
+
+def audit_data_labels(data: dict, *, object_type: str) -> dict:
+    """Before/after data as people read it: field names → Korean labels, codes → labels."""
+    try:
+        fields = {}
+        for field in apps.get_model(object_type)._meta.concrete_fields:
+            fields[field.name] = fields[field.attname] = field
+    except (LookupError, ValueError):
+        fields = {}
+    labelled = {}
+    for key, value in data.items():
+        field = fields.get(key) or (fields.get("status") if key == "previous_status" else None)
+        label = AUDIT_DATA_KEYS.get(key) or (field.verbose_name if field else key)
+        if field is not None and field.choices and isinstance(value, str):
+            value = str(dict(field.flatchoices).get(value, value))
+        labelled[str(label)] = value
+    return labelled
+
+
 class AuditActionFilter(admin.SimpleListFilter):
     title = _("작업")
     parameter_name = "action"
@@ -316,9 +351,11 @@ class AuditLogAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def _pretty(self, value) -> str:
+    def _pretty(self, value, obj: AuditLog) -> str:
         if value is None:
             return "-"
+        if isinstance(value, dict):
+            value = audit_data_labels(value, object_type=obj.object_type)
         text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
         return format_html("<pre>{}</pre>", text)
 
@@ -332,8 +369,8 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("변경 전"))
     def before_json(self, obj: AuditLog) -> str:
-        return self._pretty(obj.before)
+        return self._pretty(obj.before, obj)
 
     @admin.display(description=_("변경 후"))
     def after_json(self, obj: AuditLog) -> str:
-        return self._pretty(obj.after)
+        return self._pretty(obj.after, obj)

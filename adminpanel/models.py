@@ -151,4 +151,4 @@ class AuditLog(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.object_type}#{self.object_id}"
+        return f"#{self.pk} {self.object_repr or self.object_id}"

@@ -195,7 +195,7 @@ class ChatSanction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.user_id}@{self.stream_id}"
+        return f"{self.get_kind_display()} {self.user_id}@{self.stream_id}"
 
 
 class RestreamTarget(models.Model):
@@ -265,4 +265,4 @@ class RestreamSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.target} ← {self.stream} ({self.state})"
+        return f"{self.target} ← {self.stream} ({self.get_state_display()})"

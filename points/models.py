@@ -99,7 +99,7 @@ class PointTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.kind} {self.amount:+d}"
+        return f"{self.get_kind_display()} {self.amount:+,d}P"
 
 
 class PointBalance(models.Model):

@@ -170,6 +170,13 @@ def test_admin_screens_speak_korean(demo):
         "audit": reverse("admin:adminpanel_auditlog_changelist"),
         "streams": reverse("admin:live_livestream_changelist"),
         "notices": reverse("admin:adminpanel_notice_changelist"),
+        "user": reverse("admin:accounts_user_change", args=[demo["shopper"].pk]),
+        "group": reverse("admin:auth_group_add"),
+        "audit row": reverse(
+            "admin:adminpanel_auditlog_change",
+            args=[AuditLog.objects.filter(action="order.cancelled").first().pk],
+        ),
+        "points": reverse("admin:points_pointtransaction_changelist"),
     }
     text = {name: visible_text(staff.get(url).content.decode()) for name, url in pages.items()}
     everything = " ".join(text.values())
