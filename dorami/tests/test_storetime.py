@@ -49,7 +49,7 @@ def test_studio_19_00_is_19_00_in_the_store_and_reads_as_오후_7_00(staff_clien
     studio = staff_client.get(reverse("live:studio")).content.decode()
     assert "12월 3일" in studio and "오후 7:00 PST" in studio
     admin_list = staff_client.get(reverse("admin:live_livestream_changelist")).content.decode()
-    assert f"{year}년 12월 3일 오후 7:00 PST" in admin_list
+    assert f"{year}. 12. 3. 오후 7:00 PST" in admin_list
 
 
 def test_admin_form_parses_in_the_store_zone(staff_client):
