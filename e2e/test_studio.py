@@ -18,7 +18,8 @@ def test_studio_follows_the_room_and_moderates_chat(asgi_live_server, page, cont
     from live.models import ChatMessage
     from live.services.stream import stream_create, stream_publish
 
-    stream = stream_publish(stream_key=stream_create(title="스튜디오 테스트").stream_key)
+    created = stream_create(title="스튜디오 테스트")
+    stream = stream_publish(public_id=created.public_id, publish_key=created.publish_key)
     login_browser(context, seller, asgi_live_server.url)
     page.goto(f"{asgi_live_server.url}/studio/{stream.pk}/")
     page.wait_for_selector("[data-chat-state]:has-text('연결됨')", timeout=10_000)
