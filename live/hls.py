@@ -16,7 +16,9 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
-HLS_NAME = re.compile(r"^[a-z2-9]{12}(?:-[0-9]+)?\.(m3u8|ts)$")  # public id (live.models)
+from live.models import PUBLIC_ID_REGEX
+
+HLS_NAME = re.compile(rf"^{PUBLIC_ID_REGEX}(?:-[0-9]+)?\.(m3u8|ts)$")
 CONTENT_TYPES = {"m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t"}
 
 

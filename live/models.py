@@ -17,7 +17,8 @@ STREAM_KEY_TTL = timedelta(hours=24)
 # (60 random bits). Never 32 hex, so no public id can be mistaken for a publish key.
 PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 PUBLIC_ID_LENGTH = 12
-PUBLIC_ID_PATTERN = r"^[a-z2-9]{12}$"
+PUBLIC_ID_REGEX = r"[a-z2-9]{12}"  # also in nginx/nginx.conf (FLV/HLS locations)
+PUBLIC_ID_PATTERN = rf"^{PUBLIC_ID_REGEX}$"
 
 
 def new_publish_key() -> str:

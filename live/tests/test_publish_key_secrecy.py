@@ -35,7 +35,7 @@ from live.services.stream import (
 )
 
 # GET would change the visitor's state (logout) or is not a page a visitor browses.
-SKIP_PREFIXES = ("/logout/", "/static/", "/media/", "/admin/")
+SKIP_PREFIXES = ("/logout/", "/accounts/logout/", "/static/", "/media/", "/admin/")
 LINK = re.compile(
     r"""(?:href|src|action|hx-get|data-[a-z-]+)\s*=\s*["'](/[^"'\s]*)["']""", re.IGNORECASE
 )
@@ -109,15 +109,25 @@ def _visible(url: str) -> str | None:
     return url
 
 
+def _page_key(url: str) -> str:
+    """One visit per page: login links differ only in `?next=` (which nests without end)."""
+    parts = urlsplit(url)
+    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("next="))
+    return parts.path + ("?" + query if query else "")
+
+
 def crawl(client: Client, seeds: list[str]) -> dict[str, tuple[int, bytes, list]]:
     """GET every seed and every same-site link found in answers, following redirects."""
     seen: dict[str, tuple[int, bytes, list]] = {}
+    visited: set[str] = set()
     queue = deque(u for u in (_visible(s) for s in seeds) if u)
-    while queue and len(seen) < MAX_PAGES:
+    while queue:
         url = queue.popleft()
-        if url in seen:
+        if _page_key(url) in visited:
             continue
-        response = client.get(url, HTTP_HX_REQUEST="false")
+        visited.add(_page_key(url))
+        assert len(seen) < MAX_PAGES, "the crawl does not converge"
+        response = client.get(url)
         headers = list(response.items()) + [(c.key, c.value) for c in response.cookies.values()]
         body = b"".join(response) if response.streaming else response.content
         seen[url] = (response.status_code, body, headers)
@@ -127,7 +137,7 @@ def crawl(client: Client, seeds: list[str]) -> dict[str, tuple[int, bytes, list]
         if "html" in response.get("Content-Type", ""):
             for link in LINK.findall(body.decode("utf-8", "replace")):
                 target = _visible(link.replace("&amp;", "&"))
-                if target and target not in seen:
+                if target and _page_key(target) not in visited:
                     queue.append(target)
     return seen
 
