@@ -65,7 +65,9 @@ class Rejected(Exception):
         super().__init__(code)
 
 
-def _log_rejection(*, request, source: str, event: str, code: str, name: str, status: int):
+def _log_rejection(
+    *, request: HttpRequest, source: str, event: str, code: str, name: str, status: int
+) -> None:
     if not name:
         shown = "-"
     elif public_id_valid(name):

@@ -152,6 +152,7 @@ def test_unknown_stream_is_rejected_and_logged(client, db, caplog, send):
     assert response.json()["error"] == "STREAM_UNKNOWN"
     assert "code=STREAM_UNKNOWN" in caplog.text
     assert "stream=abcdefghijkm" in caplog.text
+    assert "0" * 32 not in caplog.text  # the key that came with it is never logged
 
 
 @pytest.mark.parametrize("send", [rtmp, srs])
