@@ -29,11 +29,11 @@ def new_public_id() -> str:
     return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
+_PUBLIC_ID_RE = re.compile(PUBLIC_ID_PATTERN)
+
+
 def public_id_valid(value) -> bool:
     return isinstance(value, str) and _PUBLIC_ID_RE.fullmatch(value) is not None
-
-
-_PUBLIC_ID_RE = re.compile(PUBLIC_ID_PATTERN)
 
 
 def default_key_expiry():
