@@ -20,7 +20,7 @@ def test_simulated_demo_show_is_live_with_a_clear_placeholder(page, asgi_live_se
     stream = LiveStream.objects.get(title=DEMO_STREAM_TITLE)
 
     # when a viewer opens the live page (its video URLs answer 404: no signal yet)
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
 
     # then the page is LIVE and the player waits for the signal instead of a network error
     expect(page.locator("[data-live-badge]")).to_be_visible()

@@ -56,16 +56,16 @@ def demo_stream(*, stream_id: int | None = None) -> LiveStream:
 
 def publish_name(stream: LiveStream) -> str:
     """The stream name OBS publishes under (RTMP_PUBLIC_URL/<name>), as the studio shows it."""
-    return stream.stream_key
+    return stream.obs_stream_key
 
 
 def playback_name(stream: LiveStream) -> str:
     """The HLS name the live page plays (/hls/<name>.m3u8, live/views.py)."""
-    return stream.stream_key
+    return stream.public_id
 
 
 def watch_path(stream: LiveStream) -> str:
-    return reverse("live:watch", args=[stream.stream_key])
+    return reverse("live:watch", args=[stream.public_id])
 
 
 def rtmp_ingest_reachable(url: str, *, timeout: float = 1.0) -> bool:

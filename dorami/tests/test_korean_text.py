@@ -74,7 +74,8 @@ def _data_words() -> set[str]:
     texts += [config.bank_name, config.bank_account_holder, config.zelle_email]
     texts += [config.zelle_recipient_name, config.business_name, config.contact_email]
     texts += [config.business_address, config.notice_text]
-    texts += [s.title for s in LiveStream.objects.all()]
+    for stream in LiveStream.objects.all():
+        texts += [stream.title, stream.public_id, stream.publish_key]
     return {w for text in texts for w in WORD.findall(text or "")}
 
 
@@ -118,7 +119,7 @@ def test_shopper_pages_have_no_untranslated_english(demo):
         "/store/",
         "/login/",
         "/live/",
-        f"/live/{stream.stream_key}/",
+        f"/live/{stream.public_id}/",
         "/no-such-page/",
         *[f"/products/{pk}/" for pk in products],
     ]

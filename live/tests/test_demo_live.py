@@ -44,10 +44,10 @@ def test_simulated_publish_puts_the_demo_show_on_air(
     assert stream.status == LiveStream.Status.LIVE
     assert stream.started_at is not None and stream.live_started_notified_at is not None
     assert current_sequence(room_group(stream.pk)) >= 1
-    assert f"/live/{stream.stream_key}/" in output
+    assert f"/live/{stream.public_id}/" in output
     assert "영상 신호를 기다리는 중" in output
     # and the live page shows the show as live
-    page = client.get(f"/live/{stream.stream_key}/").content.decode()
+    page = client.get(f"/live/{stream.public_id}/").content.decode()
     assert 'data-status="LIVE"' in page
 
 
@@ -66,12 +66,12 @@ def test_an_ended_demo_show_goes_on_air_again_with_a_new_key(db):
     run("--mode", "simulate", "--detach")
     stream = LiveStream.objects.get(title=DEMO_STREAM_TITLE)
     stream_end(stream=stream)
-    old_key = LiveStream.objects.get(pk=stream.pk).stream_key
+    old_key = LiveStream.objects.get(pk=stream.pk).publish_key
     # when run again after the seller ended the show (its key expired at once)
     run("--mode", "simulate", "--detach")
     stream.refresh_from_db()
     assert stream.status == LiveStream.Status.LIVE
-    assert stream.stream_key != old_key
+    assert stream.publish_key != old_key
 
 
 def test_auto_without_ffmpeg_simulates(db, settings):
@@ -95,9 +95,9 @@ def test_hls_mode_writes_a_test_pattern_the_app_serves(db, settings, tmp_path, c
     # then ffmpeg wrote a playlist under the name the live page plays, served at /hls/
     stream = LiveStream.objects.get(title=DEMO_STREAM_TITLE)
     assert "mode hls" in output
-    assert (tmp_path / f"{stream.stream_key}.m3u8").is_file()
-    playlist = client.get(f"/hls/{stream.stream_key}.m3u8")
+    assert (tmp_path / f"{stream.public_id}.m3u8").is_file()
+    playlist = client.get(f"/hls/{stream.public_id}.m3u8")
     assert playlist.status_code == 200
     body = b"".join(playlist.streaming_content).decode()
-    assert f"{stream.stream_key}-" in body and ".ts" in body
+    assert f"{stream.public_id}-" in body and ".ts" in body
     assert stream.last_publish_at > timezone.now() - timedelta(minutes=1)

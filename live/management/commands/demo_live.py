@@ -121,7 +121,7 @@ class Command(BaseCommand):
             self._run(
                 stop=stop, seconds=seconds, process=process, heartbeat=lambda: self._beat(show)
             )
-            stream_services.stream_unpublish(stream_key=show.stream_key)
+            stream_services.stream_unpublish(public_id=show.public_id)
             self.stdout.write(
                 f"stopped: the show ends in {settings.UNPUBLISH_GRACE_SECONDS} s "
                 "(the unpublish grace)"
@@ -136,7 +136,7 @@ class Command(BaseCommand):
         """What the media server's on_publish webhook does."""
         try:
             return stream_services.stream_publish(
-                stream_key=show.stream_key, client_ip=demo.DEMO_CLIENT
+                public_id=show.public_id, publish_key=show.publish_key, client_ip=demo.DEMO_CLIENT
             )
         except LiveError as exc:
             raise CommandError(f"publish refused: {exc.code} {exc.message}") from exc
@@ -144,7 +144,7 @@ class Command(BaseCommand):
     def _beat(self, show: LiveStream) -> bool:
         """What the media server's heartbeat webhook does; False once the show was ended."""
         try:
-            stream_services.stream_heartbeat(stream_key=show.stream_key)
+            stream_services.stream_heartbeat(public_id=show.public_id)
         except LiveError:
             return False
         return True
