@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from e2e.conftest import ROOT, _database_url
+from e2e.test_video import media_stack  # noqa: F401 (fixture: nginx-rtmp + the app)
 from live.demo import DEMO_STREAM_TITLE
 from live.models import LiveStream
 
@@ -50,3 +56,36 @@ def test_home_counts_down_to_the_store_time(page, asgi_live_server):
     hours, minutes, _seconds = (int(part) for part in rest.split(":"))
     shown = timedelta(days=int(days), hours=hours, minutes=minutes)
     assert abs((left - shown).total_seconds()) < 120, (text, left)
+
+
+@pytest.mark.video
+def test_rtmp_mode_publishes_through_the_media_server(media_stack):  # noqa: F811 (fixture)
+    # given a media server (nginx-rtmp) whose webhooks reach the app, and ffmpeg
+    stack = media_stack
+    from django.conf import settings
+    from django.db import connection
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "REDIS_URL": settings.REDIS_URL,
+        "DORAMI_TESTING": "1",
+        "DB_CONN_MAX_AGE": "0",
+        "RESTREAM_INPUT_BASE_URL": f"rtmp://127.0.0.1:{stack['rtmp_port']}/live",
+    }
+    # when demo_live runs in auto mode for a few seconds
+    result = subprocess.run(
+        [sys.executable, "manage.py", "demo_live", "--seconds", "6"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # then it chose rtmp, the media server's on_publish made the show LIVE, HLS was written
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mode rtmp" in result.stdout and "LIVE:" in result.stdout, result.stdout
+    stream = LiveStream.objects.get(title=DEMO_STREAM_TITLE)
+    assert stream.last_publish_at is not None
+    assert any(stack["hls"].glob(f"{stream.public_id}*"))
