@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.sites.models import Site
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponseRedirect
@@ -29,6 +31,13 @@ admin.site.site_title = _("도라미 관리자")
 admin.site.index_title = _("관리")
 # The index page opens with the sales dashboard (templates/admin/_dashboard.html).
 admin.site.index_template = "admin/dorami_index.html"
+
+# Menus the seller never needs, their forms in English: the Kakao app is configured by settings
+# (SOCIALACCOUNT_PROVIDERS), OAuth tokens are not stored (SOCIALACCOUNT_STORE_TOKENS=False), a
+# Kakao link is made and used by login only, and the one Site row is SITE_ID.
+for _model in (SocialApp, SocialToken, SocialAccount, Site):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 def money_column(field: str, description):
