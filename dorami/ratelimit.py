@@ -79,9 +79,7 @@ class Refusal:
 
     @property
     def message(self) -> str:
-        return _("요청이 너무 많습니다. %(n)s초 후에 다시 시도해 주세요.") % {
-            "n": self.retry_after
-        }
+        return _("요청이 너무 많습니다. %(n)s초 후에 다시 시도해 주세요.") % {"n": self.retry_after}
 
 
 def rules(name: str) -> tuple[tuple[str, int, int], ...]:
