@@ -247,7 +247,7 @@ def refused_response(request: HttpRequest, refusal: Refusal) -> HttpResponse:
         }
         response = JsonResponse(body, status=429)
     else:
-        context = {"message": refusal.message, "retry_after": refusal.retry_after}
+        context = {"retry_after": refusal.retry_after}
         response = render(request, "errors/429.html", context, status=429)
     response["Retry-After"] = str(refusal.retry_after)
     logger.info(
