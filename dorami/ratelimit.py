@@ -6,7 +6,7 @@
 
 - `user`: a logged-in shopper's requests (anonymous requests skip the rule);
 - `ip`: the client address, `REMOTE_ADDR` (`manage.py serve` sets it from nginx's
-  X-Forwarded-For, which nginx replaces with the peer address);
+  X-Forwarded-For, which nginx replaces with the peer address); IPv6 counted by its /64;
 - `account`: what was typed as the login name (login failures only; hashed in the key).
 
 The environment variable `RATE_LIMITS` overrides entries (see settings.py).
@@ -27,7 +27,9 @@ Refusals answer 429 with `Retry-After` and a Korean message: `{"error": {"code":
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import logging
 import math
 import threading
@@ -63,7 +65,7 @@ class Caller:
         if scope == "user":
             return str(self.user_id) if self.user_id is not None else None
         if scope == "ip":
-            return self.ip or None
+            return address_key(self.ip) if self.ip else None
         if not self.account:
             return None
         return hashlib.sha256(self.account.strip().lower().encode()).hexdigest()[:32]
@@ -80,6 +82,21 @@ class Refusal:
     @property
     def message(self) -> str:
         return _("요청이 너무 많습니다. %(n)s초 후에 다시 시도해 주세요.") % {"n": self.retry_after}
+
+
+@functools.lru_cache(maxsize=4096)
+def address_key(address: str) -> str:
+    """The client address as counted: IPv4 as is, IPv6 by its /64 (one subscriber's
+    network: a client must not escape its limit by rotating addresses inside it)."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def rules(name: str) -> tuple[tuple[str, int, int], ...]:
@@ -100,28 +117,42 @@ def caller_of(request: HttpRequest, *, account: str = "") -> Caller:
 # --- counting -------------------------------------------------------------------------------
 
 
-def hit(name: str, caller: Caller) -> Refusal | None:
-    """Count one request of `caller` against limit `name`: None if allowed, else the Refusal."""
-    return hit_many(name, [caller])[0]
+Rules = Sequence[tuple[str, int, int]]
+
+
+def hit(
+    name: str, caller: Caller, *, limits: Rules | None = None, count_refused: bool = True
+) -> Refusal | None:
+    """Count one request of `caller` against limit `name` (its rules from settings, or
+    `limits`): None if allowed, else the Refusal. With `count_refused=False` a refused request
+    is taken back out of the counts (live chat: the limit is on messages sent)."""
+    return _count(name, [caller], limits=limits, increment=True, count_refused=count_refused)[0]
 
 
 def hit_many(name: str, callers: Sequence[Caller]) -> list[Refusal | None]:
     """`hit` for many requests in one Redis round trip (the cart fast lane's batches)."""
-    return _count(name, callers, increment=True)
+    return _count(name, callers, limits=None, increment=True, count_refused=True)
 
 
 def peek(name: str, caller: Caller) -> Refusal | None:
     """Whether `caller` is over limit `name` now, without counting (login lock checks)."""
-    return _count(name, [caller], increment=False)[0]
+    return _count(name, [caller], limits=None, increment=False, count_refused=False)[0]
 
 
-def _count(name: str, callers: Sequence[Caller], *, increment: bool) -> list[Refusal | None]:
+def _count(
+    name: str,
+    callers: Sequence[Caller],
+    *,
+    limits: Rules | None,
+    increment: bool,
+    count_refused: bool,
+) -> list[Refusal | None]:
     now = time.time()
     checks = []  # (caller index, scope, limit, window, current key, previous key, elapsed)
     for index, caller in enumerate(callers):
-        for scope, limit, window in rules(name):
+        for scope, limit, window in limits or rules(name):
             ident = caller.ident(scope)
-            if ident is None:
+            if ident is None or window < 1:
                 continue
             bucket, elapsed = divmod(now, window)
             base = f"{KEY_PREFIX}:{name}:{scope}:{ident}:"
@@ -130,8 +161,9 @@ def _count(name: str, callers: Sequence[Caller], *, increment: bool) -> list[Ref
     results: list[Refusal | None] = [None] * len(callers)
     if not checks:
         return results
+    store = _store()
     try:
-        counts = _store().counts(
+        counts = store.counts(
             [(current, previous, window) for _i, _s, _l, window, current, previous, _e in checks],
             increment=increment,
         )
@@ -148,6 +180,13 @@ def _count(name: str, callers: Sequence[Caller], *, increment: bool) -> list[Ref
         if estimate > limit:
             wait = _retry_after(current, previous, limit, window, elapsed)
             results[index] = Refusal(name=name, scope=scope, retry_after=wait)
+    if increment and not count_refused:
+        taken_back = [check[4] for check in checks if results[check[0]] is not None]
+        if taken_back:
+            try:
+                store.uncount(taken_back)
+            except Exception:
+                logger.warning("ratelimit.unavailable limit=%s action=uncount", name, exc_info=True)
     return results
 
 
@@ -190,6 +229,12 @@ class _RedisStore:
             for i in range(0, len(replies), step)
         ]
 
+    def uncount(self, keys) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.decr(key)
+        pipe.execute()
+
 
 class _MemoryStore:
     """The embedded default (no Redis): one process, so its own dict is the truth."""
@@ -211,6 +256,13 @@ class _MemoryStore:
                     self.data[current] = (count, now + 2 * window)
                 answers.append((count, self._get(previous, now)))
             return answers
+
+    def uncount(self, keys) -> None:
+        with self.lock:
+            for key in keys:
+                count, expires = self.data.get(key, (0, 0.0))
+                if count:
+                    self.data[key] = (count - 1, expires)
 
     def _get(self, key: str, now: float) -> int:
         count, expires = self.data.get(key, (0, 0.0))

@@ -60,6 +60,14 @@ def test_each_rule_counts_its_own_scope(limits):
     assert ratelimit.hit("demo", Caller(user_id=3, ip="10.0.0.2")) is None  # another address
 
 
+def test_an_ipv6_network_counts_as_one_address(limits):
+    limits(demo=(("ip", 1, 60),))
+    assert ratelimit.hit("demo", Caller(ip="2001:db8:1:2::1")) is None
+    assert ratelimit.hit("demo", Caller(ip="2001:db8:1:2:ffff::9")) is not None
+    assert ratelimit.hit("demo", Caller(ip="2001:db8:1:3::1")) is None
+    assert ratelimit.address_key("::ffff:10.0.0.1") == "10.0.0.1"
+
+
 def test_a_batch_is_counted_in_order(limits):
     limits(demo=(("user", 2, 60),))
     same = Caller(user_id=7, ip="10.0.0.1")
@@ -75,6 +83,25 @@ def test_peek_does_not_count(limits):
     ratelimit.hit("demo", caller)
     ratelimit.hit("demo", Caller(account=" admin@example.com"))  # the same account, typed again
     assert ratelimit.peek("demo", caller).retry_after >= 1
+
+
+def test_refused_requests_may_be_left_uncounted(limits):
+    # given two users hammering a limit of 2: the chat's way (refusals not counted) and the
+    # HTTP way (a script that keeps hammering stays refused longer)
+    limits(demo=(("user", 2, 60),))
+    quiet, loud = Caller(user_id=1), Caller(user_id=2)
+    for _ in range(7):
+        last_quiet = ratelimit.hit("demo", quiet, count_refused=False)
+        last_loud = ratelimit.hit("demo", loud)
+    assert last_quiet is not None and last_loud is not None
+    assert last_quiet.retry_after < last_loud.retry_after
+
+
+def test_limits_may_be_given_by_the_caller():
+    caller = Caller(user_id=1)
+    assert ratelimit.hit("chat", caller, limits=(("user", 1, 10),)) is None
+    assert ratelimit.hit("chat", caller, limits=(("user", 1, 10),)) is not None
+    assert ratelimit.hit("chat", caller, limits=(("user", 5, 0),)) is None  # no window: no limit
 
 
 def test_retry_after_counts_down_to_when_one_more_fits(limits):
