@@ -99,6 +99,12 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
+def _key_prefix() -> str:
+    """`rl:`, after the cache's KEY_PREFIX (several sites may share one Redis)."""
+    site = settings.CACHES.get("default", {}).get("KEY_PREFIX", "")
+    return f"{site}:{KEY_PREFIX}:" if site else f"{KEY_PREFIX}:"
+
+
 def rules(name: str) -> tuple[tuple[str, int, int], ...]:
     """The rules of limit `name` (KeyError for a name missing from settings.RATE_LIMITS)."""
     return tuple(settings.RATE_LIMITS[name])
@@ -155,7 +161,7 @@ def _count(
             if ident is None or window < 1:
                 continue
             bucket, elapsed = divmod(now, window)
-            base = f"{KEY_PREFIX}:{name}:{scope}:{ident}:"
+            base = f"{_key_prefix()}{name}:{scope}:{ident}:"
             current, previous = f"{base}{int(bucket)}", f"{base}{int(bucket) - 1}"
             checks.append((index, scope, limit, window, current, previous, elapsed))
     results: list[Refusal | None] = [None] * len(callers)
