@@ -372,7 +372,8 @@ def _batch_answers(items) -> list:
 
 def _adds_within_limits(chain: _Chain, adds: list, answers: list) -> list:
     """The adds within `RATE_LIMITS["cart_add"]` (the view's limit, counted in the same Redis
-    counters, one round trip for the batch); the others get their 429 answer."""
+    counters, one round trip for the batch); the others get their 429 answer. An add handed
+    to Django after this (its transaction failed) is counted again there: rare, and strict."""
     callers = [
         ratelimit.Caller(user_id=request.user.pk, ip=ratelimit.client_ip(request))
         for _index, request, _add in adds
