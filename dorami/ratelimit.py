@@ -14,11 +14,13 @@ The environment variable `RATE_LIMITS` overrides entries (see settings.py).
 Counting is a sliding-window counter per rule: this window's count (INCR) plus the previous
 window's count weighted by how much of it still overlaps the last `seconds`. A check is one
 pipelined Redis round trip, however many rules (and, for the cart fast lane's batches, however
-many requests). A refused request still counts, so a script that keeps hammering stays refused.
+many requests). A refused request still counts, so a script that keeps hammering stays refused
+(the live chat takes refused messages back out: its limit is on messages sent).
 
 If Redis cannot be reached the limiter logs it and allows the request (fails open): an abuse
-limit must never take the shop down with it. Without Redis (the embedded default) the
-counters live in this process.
+limit must never take the shop down with it. It then leaves Redis alone for a few seconds
+(`REDIS_REST`), so an outage costs one timeout per process, not one per request. Without
+Redis (the embedded default) the counters live in this process.
 
 Refusals answer 429 with `Retry-After` and a Korean message: `{"error": {"code":
 "RATE_LIMITED", ...}}` for JSON and htmx callers (static/js/app.js shows it as a toast), the
@@ -51,6 +53,7 @@ CODE = "RATE_LIMITED"
 KEY_PREFIX = "rl"
 SCOPES = ("user", "ip", "account")
 REDIS_TIMEOUT = 0.5  # seconds: a slow Redis must not hold requests up (fail open instead)
+REDIS_REST = 5.0  # seconds without trying Redis after it failed (requests are allowed)
 
 
 @dataclass(frozen=True)
@@ -168,13 +171,21 @@ def _count(
     if not checks:
         return results
     store = _store()
+    if store.resting():
+        return results
     try:
         counts = store.counts(
             [(current, previous, window) for _i, _s, _l, window, current, previous, _e in checks],
             increment=increment,
         )
-    except Exception:  # Redis down or slow: allow (fail open), say so in the log
-        logger.warning("ratelimit.unavailable limit=%s action=allow", name, exc_info=True)
+    except Exception:  # Redis down or slow: allow (fail open), say so in the log, and rest
+        store.rest()
+        logger.warning(
+            "ratelimit.unavailable limit=%s action=allow retry_in=%ss",
+            name,
+            REDIS_REST,
+            exc_info=True,
+        )
         return results
     for (index, scope, limit, window, _c, _p, elapsed), (current, previous) in zip(
         checks, counts, strict=True
@@ -212,6 +223,7 @@ class _RedisStore:
     def __init__(self, url: str):
         import redis
 
+        self.rest_until = 0.0
         self.client = redis.Redis.from_url(
             url,
             socket_timeout=REDIS_TIMEOUT,
@@ -234,6 +246,12 @@ class _RedisStore:
             (int(replies[i] or 0), int(replies[i + step - 1] or 0))
             for i in range(0, len(replies), step)
         ]
+
+    def resting(self) -> bool:
+        return self.rest_until > time.monotonic()
+
+    def rest(self) -> None:
+        self.rest_until = time.monotonic() + REDIS_REST
 
     def uncount(self, keys) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -262,6 +280,12 @@ class _MemoryStore:
                     self.data[current] = (count, now + 2 * window)
                 answers.append((count, self._get(previous, now)))
             return answers
+
+    def resting(self) -> bool:
+        return False
+
+    def rest(self) -> None:
+        pass
 
     def uncount(self, keys) -> None:
         with self.lock:
