@@ -45,7 +45,8 @@ def stock_adjust(*, variant_id: int, stock: int, actor=None) -> ProductVariant:
     variant = inventory.variant_locked(variant_id=variant_id)
     if variant is None:
         raise VariantUnavailable()
-    variant.held -= inventory.overdue_release(variant_id=variant.pk, now=now)
+    released = inventory.overdue_release(variant_id=variant.pk, now=now)
+    variant.held -= released
     if stock < variant.held:
         raise StockBelowHeld(held=variant.held)
     before = variant.stock
@@ -54,7 +55,7 @@ def stock_adjust(*, variant_id: int, stock: int, actor=None) -> ProductVariant:
     _audit(actor, "stock_adjust", variant, {"stock": before}, {"stock": stock})
     if (before == 0) != (stock == 0):
         inventory.product_status_refresh(product_ids=[variant.product_id])
-    if stock > before:
+    if stock > before or released:
         inventory.promote(variant_id=variant.pk, now=now)
     inventory.variants_announce(variant_ids=[variant.pk])
     variant.refresh_from_db()
@@ -92,7 +93,7 @@ def stock_take(*, variant_id: int, quantity: int) -> None:
     """Sell units straight from available stock (admin raises an order item's quantity)."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise InvalidQuantity()
-    inventory.overdue_release(variant_id=variant_id, now=timezone.now())
+    inventory.overdue_expire(variant_id=variant_id, now=timezone.now())
     row = inventory.variant_take(variant_id=variant_id, quantity=quantity)
     if row is None:
         current = inventory.variant_row(variant_id=variant_id)
