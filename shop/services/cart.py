@@ -18,6 +18,7 @@ from shop.services.errors import (
     CartChanged,
     CartEmpty,
     CartItemsExpired,
+    CartItemsRemoved,
     InsufficientStock,
     InvalidQuantity,
     LineExpired,
@@ -436,10 +437,10 @@ def cart_line_update(*, user, line_id: int, quantity: int) -> CartLine:
 
 @transaction.atomic
 def cart_line_remove(*, user, line_id: int) -> None:
-    """Remove a line and release its hold; an expired line is just dismissed."""
+    """Remove a line and release its hold; an expired or withdrawn line is just dismissed."""
     now = timezone.now()
     line = _own_line_locked(user=user, line_id=line_id)
-    if line.status == CartLine.Status.EXPIRED:
+    if line.status in (CartLine.Status.EXPIRED, CartLine.Status.WITHDRAWN):
         CartLine.objects.filter(pk=line.pk).update(status=CartLine.Status.REMOVED, updated_at=now)
         return
     inventory.lines_release(
@@ -462,9 +463,9 @@ def cart_clear(*, user) -> int:
         .values_list(*inventory.LINE_ROW_FIELDS)
     )
     released = inventory.lines_release(rows=rows, status=CartLine.Status.REMOVED, now=now)
-    CartLine.objects.filter(user=user, status=CartLine.Status.EXPIRED).update(
-        status=CartLine.Status.REMOVED, updated_at=now
-    )
+    CartLine.objects.filter(
+        user=user, status__in=[CartLine.Status.EXPIRED, CartLine.Status.WITHDRAWN]
+    ).update(status=CartLine.Status.REMOVED, updated_at=now)
     for variant_id in sorted(released):
         inventory.promote(variant_id=variant_id, now=now)
     inventory.variants_announce(variant_ids=released)
@@ -516,6 +517,11 @@ def holds_convert_to_sale(*, lines: list[CartLine]) -> None:
         .order_by("pk")
         .values_list("pk", "variant_id", "quantity", "status", "expires_at", "waitlist_entry_id")
     )
+    if any(
+        status == CartLine.Status.WITHDRAWN or variant_id is None
+        for _pk, variant_id, _q, status, *_r in rows
+    ):
+        raise CartItemsRemoved()
     if len(rows) != len(expected):
         raise CartItemsExpired()
     for pk, _variant_id, quantity, status, expires_at, _entry in rows:

@@ -126,6 +126,24 @@ def _product_holds_release(*, product: Product, now) -> dict[int, int]:
     return inventory.lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
 
 
+def _lines_withdraw(*, lines, name: str, now) -> dict[int, int]:
+    """The seller deleted what `lines` (a CartLine queryset) hold: release the active ones and
+    mark them, and the expired ones still shown in carts, WITHDRAWN with the product's name,
+    so the cart says what was removed. Returns {variant_id: units released}."""
+    rows = list(
+        lines.filter(status=CartLine.Status.ACTIVE)
+        .select_for_update()
+        .order_by("pk")
+        .values_list(*inventory.LINE_ROW_FIELDS)
+    )
+    released = inventory.lines_release(rows=rows, status=CartLine.Status.WITHDRAWN, now=now)
+    # An expired line keeps its updated_at: it leaves the cart when it would have anyway.
+    lines.filter(status__in=[CartLine.Status.WITHDRAWN, CartLine.Status.EXPIRED]).update(
+        status=CartLine.Status.WITHDRAWN, withdrawn_name=name[:220]
+    )
+    return released
+
+
 @transaction.atomic
 def product_mark_sold_out(*, product_id: int, sold_out: bool, actor=None) -> Product:
     """Manual sold-out (stays sold out whatever the stock) releases every hold of the product;
@@ -182,7 +200,8 @@ def product_delete(*, product_id: int, actor=None) -> bool:
     orders still point at it and it was hidden instead."""
     now = timezone.now()
     product = _product_locked(product_id)
-    _product_holds_release(product=product, now=now)
+    lines = CartLine.objects.filter(variant__product=product)
+    _lines_withdraw(lines=lines, name=product.name, now=now)
     WaitlistEntry.objects.filter(
         product=product, status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.PROMOTED]
     ).update(status=WaitlistEntry.Status.CANCELLED, updated_at=now)
@@ -360,16 +379,11 @@ def product_default_variant_ensure(*, product_id: int) -> None:
 def variant_delete(*, variant_id: int, actor=None) -> None:
     """Delete an option after releasing its holds and closing its waitlist entries."""
     now = timezone.now()
-    rows = list(
-        CartLine.objects.select_for_update()
-        .filter(variant_id=variant_id, status=CartLine.Status.ACTIVE)
-        .order_by("pk")
-        .values_list(*inventory.LINE_ROW_FIELDS)
-    )
-    inventory.lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
     variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
     if variant is None:
         return
+    name = " / ".join(part for part in (variant.product.name, variant.option_label) if part)
+    _lines_withdraw(lines=CartLine.objects.filter(variant_id=variant_id), name=name, now=now)
     WaitlistEntry.objects.filter(variant_id=variant_id).delete()
     _audit(actor, "variant_delete", variant)
     product = variant.product
