@@ -289,6 +289,31 @@ def test_grace_elapsed_turns_stream_offline_and_announces_end(
     assert room() == 2  # stream.started, then stream.ended
 
 
+def test_republish_after_offline_is_announced_to_open_pages(
+    client, stream, room, django_capture_on_commit_callbacks
+):
+    from live.tasks import stream_finalize_offline_task
+
+    # given a stream that went live and then OFFLINE (open pages show "방송이 종료되었습니다")
+    with django_capture_on_commit_callbacks(execute=True):
+        rtmp(client, "on_publish", stream.stream_key)
+    rtmp(client, "on_publish_done", stream.stream_key)
+    LiveStream.objects.filter(pk=stream.pk).update(
+        offline_scheduled_at=timezone.now() - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        stream_finalize_offline_task.apply(kwargs={"stream_id": stream.pk})
+    notified_at = LiveStream.objects.get(pk=stream.pk).live_started_notified_at
+    assert room() == 2
+    # when OBS publishes again
+    with django_capture_on_commit_callbacks(execute=True):
+        rtmp(client, "on_publish", stream.stream_key)
+    # then the room hears stream.started (once), the "live started" notice stays once per stream
+    assert LiveStream.objects.get(pk=stream.pk).status == LiveStream.Status.LIVE
+    assert room() == 3
+    assert LiveStream.objects.get(pk=stream.pk).live_started_notified_at == notified_at
+
+
 def test_finalize_before_the_grace_is_a_no_op(client, stream):
     from live.services.stream import stream_finalize_offline
 
