@@ -16,7 +16,12 @@ def _import_settings(**env) -> subprocess.CompletedProcess:
     """Import dorami.settings in a fresh interpreter with only the given variables."""
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), **env}
     # An explicit empty value wins over any local .env file (read with overwrite=False).
-    for name in ("SECRET_KEY", "PROFILE_ENCRYPTION_KEY", "PROFILE_ENCRYPTION_KEYS"):
+    for name in (
+        "SECRET_KEY",
+        "PROFILE_ENCRYPTION_KEY",
+        "PROFILE_ENCRYPTION_KEYS",
+        "MEDIA_WEBHOOK_SECRET",
+    ):
         clean.setdefault(name, "")
     clean.setdefault("ALLOWED_HOSTS", "")
     code = (
@@ -53,12 +58,28 @@ def test_debug_off_without_encryption_key_or_hosts_names_them():
     assert "SECRET_KEY" not in message
 
 
+@pytest.mark.parametrize("secret", ["", "dorami-dev-webhook-secret"], ids=["unset", "default"])
+def test_debug_off_with_the_default_media_webhook_secret_refuses_to_start(secret):
+    result = _import_settings(
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+        PROFILE_ENCRYPTION_KEY=GOOD_KEY,
+        ALLOWED_HOSTS="shop.example.com",
+        MEDIA_WEBHOOK_SECRET=secret,
+    )
+    assert result.returncode != 0
+    message = result.stderr.split("ImproperlyConfigured")[-1]
+    assert "MEDIA_WEBHOOK_SECRET" in message
+    assert "SECRET_KEY" not in message and "ALLOWED_HOSTS" not in message
+
+
 def test_debug_off_with_everything_set_uses_secure_cookies_and_no_dev_login():
     result = _import_settings(
         DEBUG="0",
         SECRET_KEY="x" * 50,
         PROFILE_ENCRYPTION_KEY=GOOD_KEY,
         ALLOWED_HOSTS="shop.example.com",
+        MEDIA_WEBHOOK_SECRET="w" * 32,
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
