@@ -118,6 +118,23 @@ def test_csrf_is_enforced_on_posts(shopper):
 
 
 @pytest.mark.django_db
+def test_a_csrf_failure_is_the_sites_korean_403_page(shopper):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(shopper)
+    # a page post without the token (an old tab, cookies blocked)
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'class="card error-page"' in html  # the site's layout, not Django's English page
+    assert "보안 확인에 실패했습니다" in html and "새로고침" in html
+    assert "CSRF verification failed" not in html
+    # a JSON caller gets a stable code
+    response = client.post(reverse("accounts:logout"), HTTP_ACCEPT="application/json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "CSRF_FAILED"
+
+
+@pytest.mark.django_db
 def test_security_headers_and_csp(client):
     response = client.get(reverse("accounts:login"))
     assert response.status_code == 200
