@@ -24,12 +24,12 @@ def test_a_republished_show_leaves_the_ended_state(page, asgi_live_server):
         ended_at=now - timedelta(minutes=1),
         live_started_notified_at=now - timedelta(minutes=30),
     )
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
     expect(page.locator("[data-player-message]")).to_have_text("방송이 종료되었습니다")
     expect(page.locator("#live-room")).to_have_attribute("data-ws-state", "open")
 
     # when OBS publishes again
-    stream_publish(stream_key=stream.stream_key)
+    stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
     # then the page leaves "ended" and the player starts again
     expect(page.locator("[data-ended-badge]")).to_be_hidden()
