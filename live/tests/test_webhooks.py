@@ -361,20 +361,24 @@ def test_unpublish_schedules_offline_after_the_grace(client, stream, settings):
     assert 44 <= delay <= 46
 
 
-def test_grace_elapsed_turns_stream_offline_and_announces_end(
-    client, stream, room, django_capture_on_commit_callbacks
-):
+def _live_then_offline_after_the_grace(client, stream, capture) -> None:
+    """OBS publishes, leaves, and the grace runs out (the task that ends the stream runs)."""
     from live.tasks import stream_finalize_offline_task
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         rtmp(client, "on_publish", stream)
     rtmp(client, "on_publish_done", stream)
     LiveStream.objects.filter(pk=stream.pk).update(
         offline_scheduled_at=timezone.now() - timedelta(seconds=1)
     )
-
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         stream_finalize_offline_task.apply(kwargs={"stream_id": stream.pk})
+
+
+def test_grace_elapsed_turns_stream_offline_and_announces_end(
+    client, stream, room, django_capture_on_commit_callbacks
+):
+    _live_then_offline_after_the_grace(client, stream, django_capture_on_commit_callbacks)
 
     stream.refresh_from_db()
     assert stream.status == LiveStream.Status.OFFLINE
@@ -386,17 +390,8 @@ def test_grace_elapsed_turns_stream_offline_and_announces_end(
 def test_republish_after_offline_is_announced_to_open_pages(
     client, stream, room, django_capture_on_commit_callbacks
 ):
-    from live.tasks import stream_finalize_offline_task
-
     # given a stream that went live and then OFFLINE (open pages show "방송이 종료되었습니다")
-    with django_capture_on_commit_callbacks(execute=True):
-        rtmp(client, "on_publish", stream)
-    rtmp(client, "on_publish_done", stream)
-    LiveStream.objects.filter(pk=stream.pk).update(
-        offline_scheduled_at=timezone.now() - timedelta(seconds=1)
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        stream_finalize_offline_task.apply(kwargs={"stream_id": stream.pk})
+    _live_then_offline_after_the_grace(client, stream, django_capture_on_commit_callbacks)
     notified_at = LiveStream.objects.get(pk=stream.pk).live_started_notified_at
     assert room() == 2
     # when OBS publishes again
