@@ -2,8 +2,9 @@
 reconcile job, and the seller's controls (end, featured product, notice).
 
 State machine: PENDING → LIVE (first publish) → OFFLINE (grace elapsed, seller ended it, or the
-media server lost it). A republish turns an OFFLINE stream LIVE again with the same key; the
-"live started" announcement still happens once per stream (`live_started_notified_at`).
+media server lost it). A republish turns an OFFLINE stream LIVE again with the same key and is
+announced to the room (`stream.started`); the "live started" notice happens once per stream
+(`live_started_notified_at`).
 
 The media server knows a stream by its public id (the RTMP stream name); the secret publish key
 only travels as the publish's `?key=` argument and is checked here, in `stream_publish`.
@@ -176,6 +177,7 @@ def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> 
     if not stream.key_usable(now):
         raise StreamKeyExpired()
     was_live = stream.status == LiveStream.Status.LIVE
+    was_offline = stream.status == LiveStream.Status.OFFLINE
     stream.status = LiveStream.Status.LIVE
     stream.started_at = stream.started_at or now
     stream.ended_at = None
@@ -201,7 +203,9 @@ def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> 
             "updated_at",
         ]
     )
-    if first_time:
+    if first_time or was_offline:
+        # Open pages leave "방송이 종료되었습니다" and reload the player; a reconnect within the
+        # grace (still LIVE) is not news. The "live started" notice stays once per stream.
         realtime.announce_stream_started(stream)
     logger.info(
         "stream.published stream_id=%s client_ip=%s was_live=%s grace_cancelled=%s first=%s",
