@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
-from django.db.models import Prefetch
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch
 
+from accounts.permissions import ACCOUNT_STATE_FIELDS
 from dorami.realtime import current_sequence, room_group
 from live.models import ChatSanction, LiveStream
 from live.presence import viewer_count
@@ -107,10 +109,26 @@ def join_context(*, stream_key: str, user_id: int | None) -> dict | None:
         _join_cache[stream_key] = (time.monotonic() + JOIN_CACHE_SECONDS, context)
     if context is None or not user_id:
         return context
-    banned = ChatSanction.objects.filter(
-        stream_id=context["stream_id"], user_id=user_id, kind=ChatSanction.Kind.BAN
-    ).exists()
-    return {**context, "banned": banned}
+    account = account_state(stream_id=context["stream_id"], user_id=user_id)
+    return {**context, "account": account, "banned": bool(account and account["banned"])}
+
+
+def account_state(*, stream_id: int, user_id: int) -> dict | None:
+    """The user's account columns as they are now (`ACCOUNT_STATE_FIELDS`, for
+    `accounts.permissions.account_change`) and their chat sanctions in the stream, in one
+    indexed query (None if the user is gone). Every join and chat send makes it, so a socket
+    never acts on the user it loaded at its handshake after that user was suspended."""
+    sanctions = ChatSanction.objects.filter(stream_id=stream_id, user_id=OuterRef("pk"))
+    return (
+        get_user_model()
+        .objects.filter(pk=user_id)
+        .values(*ACCOUNT_STATE_FIELDS)
+        .annotate(
+            banned=Exists(sanctions.filter(kind=ChatSanction.Kind.BAN)),
+            muted=Exists(sanctions.filter(kind=ChatSanction.Kind.MUTE)),
+        )
+        .first()
+    )
 
 
 def cached_join_context(stream_key: str) -> dict | bool | None:
