@@ -45,6 +45,15 @@ def can_buy_or_chat(user) -> str | None:
     return None
 
 
+def can_chat(user) -> str | None:
+    """`can_buy_or_chat` for chat alone: staff (the seller) chat without a shopper profile,
+    since they ship nothing to themselves. Buying still needs the profile."""
+    code = can_buy_or_chat(user)
+    if code == PROFILE_INCOMPLETE and user.is_staff:
+        return None
+    return code
+
+
 def account_change(user, state: dict | None) -> str | None:
     """Why `user`, loaded earlier (a socket keeps the user of its handshake), no longer holds,
     judged against `state`, the row's current `ACCOUNT_STATE_FIELDS` (None: the row is gone).

@@ -30,7 +30,7 @@ from accounts.permissions import (
     SESSION_ENDED,
     STAFF_REVOKED,
     account_change,
-    can_buy_or_chat,
+    can_chat,
 )
 from accounts.permissions import MESSAGES as GATE_MESSAGES
 from dorami import realtime as transport
@@ -150,7 +150,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
                 "viewers": joined.viewers,
                 "stream_id": self.stream_id,
                 "status": context["status"],
-                "can_chat": can_buy_or_chat(self.user) is None,
+                "can_chat": can_chat(self.user) is None,
                 "is_staff": bool(self.user and self.user.is_staff),
             }
         )
@@ -311,7 +311,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _chat(self, body) -> None:
-        code = can_buy_or_chat(self.user)
+        code = can_chat(self.user)
         if code:
             await self.send_error(code)
             return

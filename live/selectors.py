@@ -20,6 +20,15 @@ def stream_by_key(stream_key: str) -> LiveStream | None:
     return LiveStream.objects.filter(stream_key=stream_key).first()
 
 
+def player_urls(stream: LiveStream) -> dict:
+    """Where the player (`static/js/player.js`) plays the stream: HTTP-FLV, HLS fallback. The
+    live page and the studio's preview use the same ones."""
+    return {
+        "flv_url": f"/live/live/{stream.stream_key}.flv",
+        "hls_url": f"/hls/{stream.stream_key}.m3u8",
+    }
+
+
 def current_stream() -> LiveStream | None:
     """The LIVE stream, else the next scheduled one."""
     live = LiveStream.objects.live().order_by("-started_at").first()

@@ -45,8 +45,7 @@ def watch(request, stream_key: str):
         "gate": gate,
         "gate_url": gate_url(request, gate) if gate else "",
         "is_staff": request.user.is_authenticated and request.user.is_staff,
-        "flv_url": f"/live/live/{stream.stream_key}.flv",
-        "hls_url": f"/hls/{stream.stream_key}.m3u8",
+        **selectors.player_urls(stream),
         "ws_path": f"/ws/live/{stream.stream_key}/",
         "debug": settings.DEBUG,
     }

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
-from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_buy_or_chat
+from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_chat
 from accounts.permissions import MESSAGES as GATE_MESSAGES
 from dorami.realtime import sync_redis
 from live import realtime
@@ -233,15 +233,24 @@ def message_payload(message: ChatMessage) -> dict:
         "id": message.pk,
         "user_id": message.user_id,
         "name": message.display_name,
+        "seller": message.is_seller,
         "body": message.body,
         "created_at": message.created_at.isoformat(),
     }
 
 
+def seller_display_name() -> str:
+    """What the seller's (any staff member's) messages are signed with: the business name from
+    SystemConfig, else 판매자."""
+    from adminpanel.models import get_config
+
+    return (get_config().business_name or "").strip()[:100] or str(_("판매자"))
+
+
 @transaction.atomic
 def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
     """Store and broadcast one message (history push and broadcast after commit)."""
-    code = can_buy_or_chat(user)
+    code = can_chat(user)
     if code:
         raise ChatNotAllowed(code)
     text = chat_body_clean(body)
@@ -254,8 +263,10 @@ def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
     if state["muted"]:
         raise ChatMuted()
     chat_rate_limit_take(user_id=user.pk)
+    is_seller = bool(state["is_staff"])
+    name = seller_display_name() if is_seller else user.display_name[:100]
     message = ChatMessage.objects.create(
-        stream_id=stream_id, user=user, display_name=user.display_name[:100], body=text
+        stream_id=stream_id, user=user, display_name=name, is_seller=is_seller, body=text
     )
     payload = message_payload(message)
     transaction.on_commit(lambda: history_push(stream_id=stream_id, payload=payload))

@@ -53,6 +53,14 @@
     body.className = "chat-body";
     body.textContent = m.body;
     li.appendChild(name);
+    if (m.seller) {
+      li.className += " from-seller";
+      var badge = document.createElement("span");
+      badge.className = "seller-badge";
+      badge.setAttribute("data-seller-badge", "");
+      badge.textContent = "판매자";
+      li.appendChild(badge);
+    }
     li.appendChild(document.createTextNode(" "));
     li.appendChild(body);
     if (isStaff) {

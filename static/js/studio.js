@@ -30,6 +30,13 @@
     row.dataset.messageId = message.id;
     row.dataset.userId = message.user_id || "";
     row.querySelector(".chat-name").textContent = message.name || "익명";
+    var badge = row.querySelector("[data-seller-badge]");
+    if (badge) badge.hidden = !message.seller;
+    if (message.seller) {
+      row.classList.add("from-seller");
+      // the seller's own messages: nothing to moderate
+      row.querySelectorAll('[data-mod="mute"], [data-mod="ban"]').forEach(function (b) { b.remove(); });
+    }
     row.querySelector(".chat-body").textContent = message.body || "";
     if (!message.user_id) {
       row.querySelectorAll('[data-mod="mute"], [data-mod="ban"]').forEach(function (b) { b.remove(); });
@@ -62,6 +69,10 @@
       case "stream.started":
       case "stream.ended":
         if (window.htmx) window.htmx.trigger(document.body, "studio:status");
+        // the preview player starts or stops with the show
+        window.dispatchEvent(new CustomEvent("dorami:stream", {
+          detail: { status: (data && data.status) || (name === "stream.ended" ? "OFFLINE" : "LIVE") }
+        }));
         break;
     }
   }
