@@ -26,7 +26,7 @@ def test_admin_suspension_closes_the_shoppers_live_page(
     shopper = UserFactory(profile_complete=True, instagram_id="@to_suspend")
     viewer = UserFactory(profile_complete=True, instagram_id="@viewer_c")
     admin = UserFactory(profile_complete=True, is_staff=True, is_superuser=True)
-    url = f"{asgi_live_server.url}/live/{stream.stream_key}/"
+    url = f"{asgi_live_server.url}/live/{stream.public_id}/"
     desktop = {**browser_context_args, "viewport": {"width": 1440, "height": 900}}
     contexts = [browser.new_context(**browser_context_args) for _ in range(2)]
     contexts.append(browser.new_context(**desktop))

@@ -61,7 +61,7 @@ def test_seller_chats_from_the_studio_without_a_profile(
         login_browser(phone, shopper, asgi_live_server.url)
         login_browser(desktop, seller, asgi_live_server.url)
         viewer = phone.new_page()
-        viewer.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+        viewer.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
         expect(viewer.locator("#live-room")).to_have_attribute("data-ws-state", "open")
 
         studio = desktop.new_page()

@@ -9,23 +9,24 @@ from django.db.models import Exists, OuterRef, Prefetch
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS
 from dorami.realtime import current_sequence, room_group
-from live.models import ChatSanction, LiveStream
+from live.models import ChatSanction, LiveStream, public_id_valid
 from live.presence import viewer_count
 from live.realtime import stream_payload
 
 
-def stream_by_key(stream_key: str) -> LiveStream | None:
-    if not isinstance(stream_key, str) or len(stream_key) != 32:
+def stream_by_public_id(public_id: str) -> LiveStream | None:
+    """The stream a shopper URL or socket path names. Only the public id finds a stream."""
+    if not public_id_valid(public_id):
         return None
-    return LiveStream.objects.filter(stream_key=stream_key).first()
+    return LiveStream.objects.filter(public_id=public_id).first()
 
 
 def player_urls(stream: LiveStream) -> dict:
     """Where the player (`static/js/player.js`) plays the stream: HTTP-FLV, HLS fallback. The
     live page and the studio's preview use the same ones."""
     return {
-        "flv_url": f"/live/live/{stream.stream_key}.flv",
-        "hls_url": f"/hls/{stream.stream_key}.m3u8",
+        "flv_url": f"/live/live/{stream.public_id}.flv",
+        "hls_url": f"/hls/{stream.public_id}.m3u8",
     }
 
 
@@ -104,18 +105,18 @@ _join_cache: dict[str, tuple[float, dict | None]] = {}
 JOIN_CACHE_SECONDS = 2.0
 
 
-def join_context(*, stream_key: str, user_id: int | None) -> dict | None:
+def join_context(*, public_id: str, user_id: int | None) -> dict | None:
     """What a socket needs to join: the stream and, for a user, whether they are banned.
 
     Guests' lookups are cached in-process for 2 s so a reconnect storm costs no queries.
     """
-    context = cached_join_context(stream_key)
+    context = cached_join_context(public_id)
     if context is False:
-        stream = stream_by_key(stream_key)
+        stream = stream_by_public_id(public_id)
         context = None if stream is None else {"stream_id": stream.pk, "status": stream.status}
         if len(_join_cache) > 1000:
             _join_cache.clear()
-        _join_cache[stream_key] = (time.monotonic() + JOIN_CACHE_SECONDS, context)
+        _join_cache[public_id] = (time.monotonic() + JOIN_CACHE_SECONDS, context)
     if context is None or not user_id:
         return context
     account = account_state(stream_id=context["stream_id"], user_id=user_id)
@@ -140,9 +141,9 @@ def account_state(*, stream_id: int, user_id: int) -> dict | None:
     )
 
 
-def cached_join_context(stream_key: str) -> dict | bool | None:
+def cached_join_context(public_id: str) -> dict | bool | None:
     """The cached guest context, or False when a database lookup is needed."""
-    cached = _join_cache.get(stream_key)
+    cached = _join_cache.get(public_id)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     return False

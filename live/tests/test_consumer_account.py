@@ -245,7 +245,7 @@ async def test_suspended_between_handshake_and_join_is_closed_at_once():
     await set_columns(shopper, status=User.Status.SUSPENDED)
     comm = WebsocketCommunicator(
         application,
-        f"/ws/live/{stream.stream_key}/",
+        f"/ws/live/{stream.public_id}/",
         headers=[
             (b"origin", b"http://localhost"),
             (b"cookie", (await session_cookie(shopper)).encode()),

@@ -26,7 +26,7 @@ def seller_client(client, django_user_model):
 @pytest.fixture
 def live_stream(db):
     stream = services.stream_create(title="금요 라이브")
-    return services.stream_publish(stream_key=stream.stream_key)
+    return services.stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
 
 # --- Why a show ended -----------------------------------------------------------------------
@@ -39,7 +39,7 @@ def test_seller_end_is_recorded_as_the_reason(live_stream):
 
 
 def test_unpublish_grace_elapsing_is_recorded_as_the_reason(live_stream):
-    services.stream_unpublish(stream_key=live_stream.stream_key)
+    services.stream_unpublish(public_id=live_stream.public_id)
     later = timezone.now() + timedelta(seconds=120)
     services.stream_finalize_offline(stream_id=live_stream.pk, now=later)
     live_stream.refresh_from_db()
@@ -56,13 +56,13 @@ def test_media_server_losing_it_is_recorded_and_a_republish_clears_it(live_strea
     live_stream.refresh_from_db()
     assert live_stream.end_reason == LiveStream.EndReason.MEDIA_LOST
 
-    services.stream_publish(stream_key=live_stream.stream_key)
+    services.stream_publish(public_id=live_stream.public_id, publish_key=live_stream.publish_key)
     live_stream.refresh_from_db()
     assert (live_stream.status, live_stream.end_reason) == (LiveStream.Status.LIVE, "")
 
 
 def test_studio_says_why_in_korean(seller_client, live_stream):
-    services.stream_unpublish(stream_key=live_stream.stream_key)
+    services.stream_unpublish(public_id=live_stream.public_id)
     services.stream_finalize_offline(
         stream_id=live_stream.pk, now=timezone.now() + timedelta(minutes=2)
     )
@@ -149,7 +149,7 @@ def test_studio_has_a_preview_of_the_viewers_stream_and_no_tab_bar(
     assert 'class="tabbar"' not in html
     assert 'data-testid="studio-preview"' in html
     assert 'data-testid="studio-chart"' in html
-    watch = seller_client.get(reverse("live:watch", args=[live_stream.stream_key]))
+    watch = seller_client.get(reverse("live:watch", args=[live_stream.public_id]))
     for key in ("flv_url", "hls_url"):
         assert studio.context[key] == watch.context[key]
         assert f'data-{key.replace("_", "-")}="{studio.context[key]}"' in html

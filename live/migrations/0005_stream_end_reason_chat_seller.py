@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('live', '0002_initial'),
+        ('live', '0004_public_id_unique'),
     ]
 
     operations = [
