@@ -129,7 +129,7 @@ def stream_end(*, stream: LiveStream, actor=None) -> LiveStream:
     # The show is over: its key no longer publishes (OBS reconnecting would restart it).
     stream.key_expires_at = now
     stream.save(update_fields=["key_expires_at"])
-    _finalize(stream, now=now)
+    _finalize(stream, now=now, reason=LiveStream.EndReason.SELLER)
     logger.info(
         "stream.ended_by_seller stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None)
     )
@@ -181,6 +181,7 @@ def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> 
     stream.status = LiveStream.Status.LIVE
     stream.started_at = stream.started_at or now
     stream.ended_at = None
+    stream.end_reason = ""
     stream.last_publish_at = now
     stream.media_last_seen_at = now
     # A key that went live stays valid for reconnects for another 24 h.
@@ -195,6 +196,7 @@ def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> 
             "status",
             "started_at",
             "ended_at",
+            "end_reason",
             "last_publish_at",
             "media_last_seen_at",
             "offline_scheduled_at",
@@ -288,15 +290,17 @@ def stream_finalize_offline(*, stream_id: int, now: datetime | None = None) -> L
         return stream
     if stream.offline_scheduled_at is None or stream.offline_scheduled_at > now:
         return stream
-    _finalize(stream, now=now)
+    _finalize(stream, now=now, reason=LiveStream.EndReason.PUBLISHER_LEFT)
     logger.info("stream.offline stream_id=%s reason=grace_elapsed", stream.pk)
     return stream
 
 
-def _finalize(stream: LiveStream, *, now: datetime) -> None:
-    """OFFLINE now: record the end and duration, announce it, stop the restreams."""
+def _finalize(stream: LiveStream, *, now: datetime, reason: str) -> None:
+    """OFFLINE now: record the end, why (`LiveStream.EndReason`) and the duration, announce
+    it, stop the restreams."""
     went_live = stream.status == LiveStream.Status.LIVE or stream.started_at is not None
     stream.status = LiveStream.Status.OFFLINE
+    stream.end_reason = reason
     stream.offline_scheduled_at = None
     if went_live:
         stream.ended_at = now
@@ -305,6 +309,7 @@ def _finalize(stream: LiveStream, *, now: datetime) -> None:
     stream.save(
         update_fields=[
             "status",
+            "end_reason",
             "offline_scheduled_at",
             "ended_at",
             "total_duration_seconds",
@@ -398,7 +403,7 @@ def _reconcile_one(*, stream_id: int, cutoff: datetime, now: datetime) -> bool:
     seen = stream.media_last_seen_at or stream.last_publish_at
     if seen is not None and seen > cutoff:  # a heartbeat arrived meanwhile
         return False
-    _finalize(stream, now=now)
+    _finalize(stream, now=now, reason=LiveStream.EndReason.MEDIA_LOST)
     logger.info(
         "stream.offline stream_id=%s reason=media_server_lost last_seen=%s", stream.pk, seen
     )
