@@ -24,7 +24,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dorami.storetime import store_make_aware
 from live import presence
+from live.charts import stream_chart
 from live.models import LiveStream, RestreamSession, RestreamTarget
+from live.selectors import player_urls
 from live.services import restream as restream_services
 from live.services import stream as stream_services
 from live.services.errors import LiveError
@@ -104,10 +106,12 @@ def _stream_context(stream: LiveStream) -> dict:
         **_partial_context(stream, "obs"),
         "viewers": viewer_count(stream),
         "sales": stream_sales(stream),
+        "chart": stream_chart(stream),
         "products": _stream_products(stream),
         "restreams": _restream_rows(stream),
         "platforms": RestreamTarget.Platform.choices,
         "ws_path": f"/ws/live/{stream.public_id}/",
+        **player_urls(stream),
     }
 
 
@@ -118,6 +122,8 @@ def _partial_context(stream: LiveStream, partial: str) -> dict:
         return {"stream": stream, "viewers": viewer_count(stream)}
     if partial == "sales":
         return {"stream": stream, "sales": stream_sales(stream)}
+    if partial == "chart":
+        return {"stream": stream, "chart": stream_chart(stream)}
     if partial == "obs":
         return {
             "stream": stream,
@@ -200,7 +206,7 @@ def studio_stream(request: HttpRequest, stream_id: int) -> HttpResponse:
         target = get_object_or_404(RestreamTarget, pk=_int(request.GET.get("target")))
         row = {"target": target, "session": stream.restreams.filter(target=target).first()}
         return render(request, f"{RESTREAMS}#restream-state", {"stream": stream, "row": row})
-    if request.htmx and partial in {"status", "sales"}:
+    if request.htmx and partial in {"status", "sales", "chart"}:
         return render(request, f"{PAGE}#{partial}", _partial_context(stream, partial))
     return render(request, PAGE, _stream_context(stream))
 

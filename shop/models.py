@@ -201,6 +201,7 @@ class CartLine(models.Model):
         EXPIRED = "EXPIRED", _("시간 만료")
         REMOVED = "REMOVED", _("삭제")
         COMPLETED = "COMPLETED", _("주문 완료")
+        WITHDRAWN = "WITHDRAWN", _("상품 삭제")  # the seller deleted the product or option
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -208,8 +209,16 @@ class CartLine(models.Model):
         related_name="cart_lines",
         verbose_name=_("회원"),
     )
+    # NULL once the variant is deleted: a WITHDRAWN line stays to tell the shopper what went.
     variant = models.ForeignKey(
-        ProductVariant, on_delete=models.CASCADE, related_name="lines", verbose_name=_("옵션")
+        ProductVariant,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="lines",
+        verbose_name=_("옵션"),
+    )
+    withdrawn_name = models.CharField(
+        _("삭제된 상품명"), max_length=220, blank=True, default="", db_default=""
     )
     quantity = models.PositiveIntegerField(_("수량"))
     status = models.CharField(
