@@ -37,7 +37,7 @@ def test_pages_answer_and_the_user_stays_logged_in_while_redis_is_down(
     own_redis, client, shopper, room
 ):
     # given: a logged-in shopper whose session is cached in Redis
-    stream, product = room
+    _stream, product = room
     client.force_login(shopper)
     watch = client.get("/live/")["Location"]  # the LIVE stream's page, whatever its URL
     assert client.get(watch).status_code == 200
