@@ -72,6 +72,14 @@ def redis_enabled() -> bool:
     return bool(getattr(settings, "REDIS_URL", ""))
 
 
+def _one_retry(module):
+    """Retry a command once on a fresh connection: after Redis restarts, every pooled
+    connection is dead and would otherwise fail its first command (redis-py 8 retries none)."""
+    from redis.backoff import NoBackoff
+
+    return module.retry.Retry(NoBackoff(), 1)
+
+
 def sync_redis():
     """Thread-safe redis-py client for sync code (services, views), or None without Redis."""
     if not redis_enabled():
@@ -85,7 +93,11 @@ def sync_redis():
             client = _sync_clients.get(url)
             if client is None:
                 client = redis.Redis.from_url(
-                    url, socket_timeout=10, socket_connect_timeout=2, max_connections=200
+                    url,
+                    socket_timeout=10,
+                    socket_connect_timeout=2,
+                    max_connections=200,
+                    retry=_one_retry(redis),
                 )
                 _sync_clients[url] = client
     return client
@@ -106,7 +118,11 @@ def async_redis():
         # explicitly. (A BlockingConnectionPool costs ~4x more CPU per checkout; concurrency
         # stays bounded by Redis latency, so the plain pool rarely grows past a few dozen.)
         pool = aredis.ConnectionPool.from_url(
-            url, max_connections=2000, socket_timeout=30, socket_connect_timeout=2
+            url,
+            max_connections=2000,
+            socket_timeout=30,
+            socket_connect_timeout=2,
+            retry=_one_retry(aredis),
         )
         client = aredis.Redis(connection_pool=pool)
         clients[url] = client
