@@ -204,6 +204,17 @@ async def acurrent_sequence(group: str) -> int:
     return (await aroom_sequence(group))[0]
 
 
+def next_sequence(group: str) -> int:
+    """Take the group's next number without sending anything (tests simulate a lost event)."""
+    client = sync_redis()
+    if client is not None:
+        pipe = client.pipeline(transaction=True)
+        pipe.hincrby(sequence_key(group), "seq", 1)
+        pipe.hsetnx(sequence_key(group), "epoch", new_epoch())
+        return int(pipe.execute()[0])
+    return _memory_next(group)[0]
+
+
 def _memory_next(group: str) -> tuple[int, str]:
     with _memory_lock:
         _memory_seq[group] += 1
