@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from functools import partial
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -54,7 +55,8 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
         self._down_until = 0.0
-        self._pending: dict[str, None] = {}  # raw keys whose write/delete was dropped
+        # (key, version) whose write or delete was dropped, to delete once Redis is back
+        self._pending: dict[tuple[str, int | None], None] = {}
         self._lock = threading.Lock()
 
     # --- outage bookkeeping -----------------------------------------------------------------
@@ -76,83 +78,77 @@ class RedisCache(DjangoRedisCache):
             self._down_until = 0.0
             logger.warning("cache available again")
 
-    def _remember(self, raw_keys) -> None:
+    def _remember(self, keys, version) -> None:
         with self._lock:
-            for raw in raw_keys:
-                self._pending[raw] = None
+            for key in keys:
+                self._pending[(key, version)] = None
             while len(self._pending) > self.PENDING_MAX:
                 self._pending.pop(next(iter(self._pending)))
 
     def _flush_pending(self) -> None:
         with self._lock:
-            raw_keys = list(self._pending)
+            pending = list(self._pending)
+        by_version: dict[int | None, list[str]] = {}
+        for key, version in pending:
+            by_version.setdefault(version, []).append(key)
         try:
-            self._cache.get_client(write=True).delete(*raw_keys)
+            for version, keys in by_version.items():
+                super().delete_many(keys, version=version)
         except UNREACHABLE as exc:
             self._failed("invalidate", exc)
             return
         with self._lock:
-            for raw in raw_keys:
-                self._pending.pop(raw, None)
+            for entry in pending:
+                self._pending.pop(entry, None)
         self._recovered()
 
-    def _call(self, operation: str, default, call, written=()):
-        """Run `call()`; on a Redis outage return `default` and remember `written` keys."""
+    def _call(self, operation: str, default, call, written=(), version=None):
+        """Run `call()`; on a Redis outage return `default` and remember the `written` keys."""
         if not self._available():
-            self._remember(written)
+            self._remember(written, version)
             return default
         try:
             result = call()
         except UNREACHABLE as exc:
             self._failed(operation, exc)
-            self._remember(written)
+            self._remember(written, version)
             return default
         self._recovered()
         return result
 
     # --- the cache API (reads miss, writes are dropped during an outage) --------------------
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        base, raw = super(), self.make_and_validate_key(key, version=version)
-        return self._call("add", False, lambda: base.add(key, value, timeout, version), [raw])
+        call = partial(super().add, key, value, timeout, version)
+        return self._call("add", False, call, [key], version)
 
     def get(self, key, default=None, version=None):
-        base = super()
-        return self._call("get", default, lambda: base.get(key, default, version))
+        return self._call("get", default, partial(super().get, key, default, version))
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        base, raw = super(), self.make_and_validate_key(key, version=version)
-        self._call("set", None, lambda: base.set(key, value, timeout, version), [raw])
+        call = partial(super().set, key, value, timeout, version)
+        self._call("set", None, call, [key], version)
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        base = super()
-        return self._call("touch", False, lambda: base.touch(key, timeout, version))
+        return self._call("touch", False, partial(super().touch, key, timeout, version))
 
     def delete(self, key, version=None):
-        base, raw = super(), self.make_and_validate_key(key, version=version)
-        return self._call("delete", False, lambda: base.delete(key, version), [raw])
+        return self._call("delete", False, partial(super().delete, key, version), [key], version)
 
     def get_many(self, keys, version=None):
-        base = super()
-        return self._call("get_many", {}, lambda: base.get_many(keys, version))
+        return self._call("get_many", {}, partial(super().get_many, keys, version))
 
     def has_key(self, key, version=None):
-        base = super()
-        return self._call("has_key", False, lambda: base.has_key(key, version))
+        return self._call("has_key", False, partial(super().has_key, key, version))
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        base = super()
-        raws = [self.make_and_validate_key(key, version=version) for key in data]
-        return self._call(
-            "set_many", list(data), lambda: base.set_many(data, timeout, version), raws
-        )
+        call = partial(super().set_many, data, timeout, version)
+        return self._call("set_many", list(data), call, list(data), version)
 
     def delete_many(self, keys, version=None):
-        base, keys = super(), list(keys)
-        raws = [self.make_and_validate_key(key, version=version) for key in keys]
-        self._call("delete_many", None, lambda: base.delete_many(keys, version), raws)
+        keys = list(keys)
+        self._call("delete_many", None, partial(super().delete_many, keys, version), keys, version)
 
     def clear(self):
-        base = super()
-        return self._call("clear", False, lambda: base.clear())
+        return self._call("clear", False, super().clear)
 
     # `incr`/`decr` keep raising during an outage: a counter has no safe default.

@@ -11,6 +11,7 @@ import time
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from live.models import ChatMessage, LiveStream
 from shop.tests.factories import ProductFactory, VariantFactory
@@ -103,3 +104,25 @@ def test_ready_answers_503_naming_redis_while_it_is_down(own_redis, client):
 
     own_redis.start()
     assert client.get("/api/v1/health/ready").status_code == 200
+
+
+def test_the_cache_misses_while_redis_is_down_and_forgets_what_changed_meanwhile(own_redis):
+    from django.core.cache import cache
+
+    cache.set("config", "old")
+    cache.set("untouched", "kept")
+    own_redis.stop(keep_data=True)
+
+    # while down: reads miss, writes and deletes are dropped without an error
+    assert cache.get("config", "miss") == "miss"
+    assert cache.get_many(["config", "untouched"]) == {}
+    cache.set("config", "new")
+    assert cache.add("fresh", 1) is False
+    with pytest.raises(RedisConnectionError):  # a counter has no safe default: it raises
+        cache.incr("counter")
+
+    # back with its old data: what changed during the outage is gone, the rest is kept
+    own_redis.start()
+    time.sleep(1.1)
+    assert cache.get("config") is None
+    assert cache.get("untouched") == "kept"
