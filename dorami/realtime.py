@@ -506,6 +506,15 @@ class Hub:
         except Exception:
             await self._discard(pubsub)
             return False
+        joined_meanwhile = [g for g in self.subscribed if g not in groups]
+        try:
+            if joined_meanwhile:
+                await pubsub.subscribe(*[_namespace() + g for g in joined_meanwhile])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await self._discard(pubsub)
+            return False
         self._pubsub = pubsub
         self.degraded = False
         logger.warning("realtime subscription restored groups=%d", len(groups))
