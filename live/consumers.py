@@ -215,6 +215,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         data = frame.get("data") or {}
         if frame.get("event") in STAFF_EVENTS and data.get("stream_id") == self.stream_id:
             frame.pop("seq", None)
+            frame.pop("epoch", None)
             await self.send_json(frame)
 
     async def _control(self, text: str) -> None:
