@@ -111,6 +111,9 @@ class UserAdmin(admin.ModelAdmin):
         ]
         return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
+    def save_model(self, request, obj, form, change):
+        services.user_save_by_admin(user=obj)
+
     @admin.action(description="선택한 회원 이용 정지 (모든 기기에서 로그아웃)")
     def suspend_users(self, request, queryset):
         done = 0

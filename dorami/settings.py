@@ -22,7 +22,10 @@ TESTING = env.bool("DORAMI_TESTING", default="pytest" in sys.modules)
 
 _DEV_SECRET = "dorami-insecure-development-key-do-not-use-in-production"  # noqa: S105
 _DEV_PROFILE_KEY = "00" * 32
+_DEV_WEBHOOK_SECRET = "dorami-dev-webhook-secret"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# The media server's shared secret (SRS/nginx-rtmp callbacks: publish, unpublish, heartbeat).
+MEDIA_WEBHOOK_SECRET = env.str("MEDIA_WEBHOOK_SECRET", default="")
 PROFILE_ENCRYPTION_KEY = env.str("PROFILE_ENCRYPTION_KEY", default="")
 # Older keys stay readable until `manage.py rotate_encryption_key` re-encrypts every row:
 # "2:<hex>,1:<hex>" — the first entry is the current key version.
@@ -36,6 +39,10 @@ if not DEBUG:
             ("SECRET_KEY", SECRET_KEY),
             ("PROFILE_ENCRYPTION_KEY", PROFILE_ENCRYPTION_KEY or PROFILE_ENCRYPTION_KEYS),
             ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+            (
+                "MEDIA_WEBHOOK_SECRET",
+                MEDIA_WEBHOOK_SECRET != _DEV_WEBHOOK_SECRET and MEDIA_WEBHOOK_SECRET,
+            ),
         )
         if not value
     ]
@@ -46,6 +53,7 @@ if not DEBUG:
             + ". Set them in the environment (see .env.example)."
         )
 SECRET_KEY = SECRET_KEY or _DEV_SECRET
+MEDIA_WEBHOOK_SECRET = MEDIA_WEBHOOK_SECRET or _DEV_WEBHOOK_SECRET
 if not PROFILE_ENCRYPTION_KEYS:
     PROFILE_ENCRYPTION_KEYS = f"1:{PROFILE_ENCRYPTION_KEY or _DEV_PROFILE_KEY}"
 if not ALLOWED_HOSTS:
@@ -188,6 +196,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "dorami.errors.csrf_failure"  # the site's Korean 403 page
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -352,7 +361,7 @@ VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:admin@dorami.local")
 
 # --- Live / media server --------------------------------------------------------------------
-MEDIA_WEBHOOK_SECRET = env.str("MEDIA_WEBHOOK_SECRET", default="dorami-dev-webhook-secret")
+# MEDIA_WEBHOOK_SECRET: read with the other secrets at the top (refused when DEBUG is off).
 MEDIA_WEBHOOK_ALLOWED_NETWORKS = env.list(
     "MEDIA_WEBHOOK_ALLOWED_NETWORKS",
     default=["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128"],
