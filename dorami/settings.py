@@ -349,9 +349,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 )
 # Without a broker (embedded default) `manage.py serve` runs the same schedule in-process.
 EMBEDDED_SCHEDULER = env.bool("EMBEDDED_SCHEDULER", default=EMBEDDED)
-# Cart adds (JSON/htmx) answered in batches by the ASGI process (shop/fastlane.py); on with
-# PostgreSQL. Off: every add goes through the full Django stack one by one.
-CART_FAST_LANE = env.bool("CART_FAST_LANE", default=DATABASE_URL.startswith("postgres"))
+# Cart adds run in one transaction per batch of concurrent adds, behind the view (shop/batcher.py);
+# off: one transaction per add.
+CART_ADD_BATCHING = env.bool("CART_ADD_BATCHING", default=True)
 
 # --- Third-party services (base URLs are settings; tests point them at local fakes) ---------
 ALIMTALK_BASE_URL = env.str("ALIMTALK_BASE_URL", default="https://alimtalk.example.invalid")

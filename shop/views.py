@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import profile_required, safe_next, wants_json
 from adminpanel.models import get_config
 from dorami.ratelimit import rate_limited
-from shop import selectors, services
+from shop import batcher, selectors, services
 from shop.services import ShopError
 
 STORE_PAGE_SIZE = 20
@@ -104,18 +104,18 @@ def product_sheet(request, product_id: int):
 @rate_limited("cart_add")
 @profile_required
 def cart_add(request):
+    """One add, checked by Django's middleware and the decorators above, run in this process's
+    batch of concurrent adds (`shop.batcher`: one transaction for the adds that arrive
+    together)."""
     variant_id = request.POST.get("variant_id", "")
     quantity = request.POST.get("quantity", "1")
-    try:
-        result = services.cart_add(user=request.user, variant_id=variant_id, quantity=quantity)
-    except ShopError as error:
-        result = error
+    result = batcher.cart_add(user=request.user, variant_id=variant_id, quantity=quantity)
     return cart_add_answer(request, result, variant_id=variant_id, quantity=quantity)
 
 
 def cart_add_answer(request, result, *, variant_id: str, quantity: str) -> HttpResponse:
     """The answer to an add (`result`: the line or the ShopError) as JSON, the sheet's partial
-    (htmx) or a redirect. Also used by the cart fast lane (`shop.fastlane`)."""
+    (htmx) or a redirect."""
     if isinstance(result, ShopError):
         context = {"variant_id": variant_id, "quantity": quantity}
         context["offer_waitlist"] = result.code == "INSUFFICIENT_STOCK"
