@@ -98,7 +98,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SlidingSessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "dorami.storetime.StoreTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -238,6 +237,8 @@ KAKAO_AUTH_BASE_URL = env.str("KAKAO_AUTH_BASE_URL", default="https://kauth.kaka
 KAKAO_API_BASE_URL = env.str("KAKAO_API_BASE_URL", default="https://kapi.kakao.com")
 
 # --- i18n / time ----------------------------------------------------------------------------
+# One language: no LocaleMiddleware (nothing to negotiate per request); Django translates into
+# LANGUAGE_CODE when no other language is active.
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
