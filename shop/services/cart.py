@@ -158,7 +158,7 @@ def _adds_commit_retrying(cleaned: list) -> list[CartLine | ShopError]:
 
 def cart_add_batch(*, requests: Sequence[AddRequest]) -> list[CartLine | ShopError]:
     """Many shoppers' adds in ONE transaction: one commit and one lock of each hot variant row
-    per batch instead of per add (group commit; the cart fast lane sends what arrived while
+    per batch instead of per add (group commit; `shop.batcher` sends what arrived while
     the previous batch ran). Same rules and SQL as `cart_add`, in arrival order per variant;
     each result is that add's line or its ShopError, in the order of `requests`.
 
