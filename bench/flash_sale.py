@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Flash-sale benchmark: holds under a rush, against the real HTTP server on PostgreSQL.
 
-    .venv/bin/python bench/flash_sale.py                  # defaults below; ~1 minute
+    .venv/bin/python bench/flash_sale.py                  # defaults below; ~2 minutes
     .venv/bin/python bench/flash_sale.py --no-batching    # one transaction per add
     .venv/bin/python bench/flash_sale.py --server uvicorn  # the ASGI process (`serve`)
 

@@ -19,7 +19,7 @@ part of that transaction, which another thread's connection cannot see.
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import queue
 import threading
 import time
@@ -31,8 +31,6 @@ from django.db import DatabaseError, close_old_connections, connection, connecti
 from prometheus_client import Histogram
 
 from shop import services
-
-logger = logging.getLogger(__name__)
 
 MAX_BATCH = 256
 HEALTH_CHECK_EVERY = 1.0  # seconds between the thread's connection checks (see `_run`)
@@ -112,19 +110,22 @@ class AddBatcher:
                 close_old_connections()
             try:
                 results = self._run_batch([add for add, _future in batch])
-            except Exception as error:  # nothing committed: every add gets the error
+                if len(results) != len(batch):
+                    raise RuntimeError(f"{len(results)} results for {len(batch)} adds")
+            except Exception as error:  # nothing committed: each request raises it (500, logged)
                 if isinstance(error, DatabaseError):
                     checked_at = 0.0
                 for _add, future in batch:
                     future.set_exception(error)
                 continue
-            self.batches += 1
-            self.adds += len(batch)
-            BATCH_SIZE.observe(len(batch))
             for (_add, future), result in zip(batch, results, strict=True):
                 if isinstance(result, Exception) and not isinstance(result, services.ShopError):
                     checked_at = 0.0  # its transaction rolled back: check before the next
                 future.set_result(result)
+            self.batches += 1
+            self.adds += len(batch)
+            with contextlib.suppress(Exception):  # metrics never cost an answer
+                BATCH_SIZE.observe(len(batch))
 
 
 def _cart_add_batch(adds: Sequence[services.AddRequest]) -> list:

@@ -288,3 +288,26 @@ def test_an_add_inside_a_transaction_runs_inline(transactional_db):
         line = batcher.cart_add(user=user, variant_id=str(variant.pk), quantity="2")
         assert held(variant) == 2  # visible inside this transaction: not another thread's
     assert line.quantity == 2 and batcher.batcher().batches == 0
+
+
+def test_the_batcher_keeps_running_after_a_broken_batch():
+    calls = []
+
+    def run(adds):
+        calls.append(len(adds))
+        if len(calls) == 1:
+            return []  # a result missing: every add of the batch gets the error
+        return services.cart_add_batch(requests=adds)
+
+    adds = batcher.AddBatcher(run)
+    user = UserFactory(profile_complete=True)
+    variant = VariantFactory(stock=5)
+    try:
+        first = adds.submit(services.AddRequest(user, variant.pk, 1))
+        with pytest.raises(RuntimeError):
+            first.result(timeout=30)
+        second = adds.submit(services.AddRequest(user, variant.pk, 2))
+        assert second.result(timeout=30).quantity == 2
+    finally:
+        adds.close()
+    assert calls == [1, 1] and adds.batches == 1 and held(variant) == 2
