@@ -14,7 +14,8 @@ process's batcher, then waits for its outcome:
   exception that rolled its add back, which the view raises: Django answers 500).
 
 A request already inside a transaction (ATOMIC_REQUESTS, tests) adds inline: its add must be
-part of that transaction, which another thread's connection cannot see.
+part of that transaction, which another thread's connection cannot see. With a connection pool
+(the ASGI process) a waiting request gives its connection back first.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, connections
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    close_old_connections,
+    connection,
+    connections,
+)
 from prometheus_client import Histogram
 
 from shop import services
@@ -140,6 +147,10 @@ def batcher() -> AddBatcher:
     return _batcher
 
 
+def _pooled() -> bool:
+    return bool(settings.DATABASES[DEFAULT_DB_ALIAS].get("OPTIONS", {}).get("pool"))
+
+
 def cart_add(*, user, variant_id, quantity):
     """The add's line, or its ShopError (returned, not raised), through this process's
     batcher; inline when the caller is inside a transaction or batching is off. Any other
@@ -149,6 +160,11 @@ def cart_add(*, user, variant_id, quantity):
             return services.cart_add(user=user, variant_id=variant_id, quantity=quantity)
         except services.ShopError as error:
             return error
+    if _pooled():
+        # The request's pooled connection goes back to the pool while it waits: the batch
+        # thread needs one, and with every connection held by a waiting request it would
+        # wait for ever (the ASGI process runs with a small pool per process).
+        connection.close()
     result = _batcher.submit(services.AddRequest(user, variant_id, quantity)).result()
     if isinstance(result, Exception) and not isinstance(result, services.ShopError):
         raise result
