@@ -121,7 +121,7 @@ def live_alert_set(*, user: User, enabled: bool) -> User:
 def _audit_status(*, actor: User | None, action: str, user: User, before: str) -> None:
     if actor is None or not actor.is_staff:
         return
-    from adminpanel.services import audit_log_record
+    from core.services import audit_log_record
 
     audit_log_record(
         actor=actor,

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.kakao",
+    "core",  # the ground floor: config, notices, audit log (imports no other app)
     "accounts",
     "shop",
     "live",

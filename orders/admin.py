@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.admin import AuditedModelAdmin, money_column
+from core.admin import AuditedModelAdmin, money_column
 from dorami import exports
 from orders import reconciliation, selectors, services
 from orders.forms import CancelForm, ReconcileForm, ShipCsvForm

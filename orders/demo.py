@@ -73,7 +73,7 @@ DEMO_PAYMENT_ACCOUNTS = {
 
 def _demo_payment_accounts() -> None:
     """Fill the payment account fields the order-complete page shows, only where blank."""
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     config = get_config()
     blank = {k: v for k, v in DEMO_PAYMENT_ACCOUNTS.items() if not getattr(config, k)}

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import TruncMinute
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders.models import Order, OrderEvent, OrderItem
 from orders.shipping import ZERO, ShippingQuote, StreamRule, line_total, money, shipping_quote
 from points.services import points_limits

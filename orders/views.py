@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.permissions import profile_required
-from adminpanel.models import get_config
+from core.models import get_config
 from dorami.ratelimit import rate_limited
 from orders import selectors, services
 from orders.forms import CheckoutForm, parse_line_ids, parse_points

@@ -22,8 +22,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from adminpanel.models import get_config
-from adminpanel.services import audit_log_record
+from core.models import get_config
+from core.services import audit_log_record
 from points.models import PointBalance, PointTransaction
 
 Kind = PointTransaction.Kind

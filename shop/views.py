@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import profile_required, safe_next, wants_json
-from adminpanel.models import get_config
+from core.models import get_config
 from dorami.ratelimit import rate_limited
 from shop import selectors, services
 from shop.services import ShopError

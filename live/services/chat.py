@@ -121,7 +121,7 @@ def chat_rate_limit_take(*, user_id: int) -> None:
     """Count one message for `user_id`; raise RateLimitExceeded past the configured limit
     (SystemConfig's numbers, the site's one limiter: `dorami.ratelimit`; refused messages do
     not count)."""
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     config = get_config()
     limits = (("user", config.chat_rate_limit_count, config.chat_rate_limit_seconds),)
@@ -218,7 +218,7 @@ def message_payload(message: ChatMessage) -> dict:
 def seller_display_name() -> str:
     """What the seller's (any staff member's) messages are signed with: the business name from
     SystemConfig, else 판매자."""
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     return (get_config().business_name or "").strip()[:100] or str(_("판매자"))
 

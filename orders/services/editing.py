@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import shipping_for
 from orders.services.errors import InvalidQuantity, LastItemRemoval, OrderError

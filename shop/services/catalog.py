@@ -24,7 +24,7 @@ from shop.services.errors import (
 def _audit(actor, action: str, obj, before=None, after=None) -> None:
     if actor is None:
         return
-    from adminpanel.services import audit_log_record
+    from core.services import audit_log_record
 
     audit_log_record(actor=actor, action=action, obj=obj, before=before, after=after)
 

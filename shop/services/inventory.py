@@ -483,7 +483,7 @@ def config() -> object:
     """`get_config()` memoised in-process for a few seconds: the hot path reads it on every
     add (cap, low-stock threshold), and a cache round trip per read is measurable."""
     global _config_memo
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     now = time.monotonic()
     if _config_memo is None or _config_memo[0] <= now:
