@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts import realtime
 from accounts.models import User
 from accounts.permissions import ACCOUNT_SUSPENDED, SESSION_ENDED, STAFF_REVOKED
+from core.services import audit_log_record
 
 ADDRESS_KEYS = ("full_name", "address1", "address2", "city", "state", "zip")
 
@@ -121,7 +122,6 @@ def live_alert_set(*, user: User, enabled: bool) -> User:
 def _audit_status(*, actor: User | None, action: str, user: User, before: str) -> None:
     if actor is None or not actor.is_staff:
         return
-    from core.services import audit_log_record
 
     audit_log_record(
         actor=actor,

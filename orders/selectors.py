@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import TruncMinute
+from django.urls import reverse
 
 from core.models import get_config
 from orders.models import Order, OrderEvent, OrderItem
@@ -140,9 +141,7 @@ def cart_shipping_quote(*, user) -> dict:
 
 
 def cart_summary_extra(*, user, cart=None) -> dict:
-    """`settings.SHOP_CART_SUMMARY_HOOK`: the shipping row and total on the cart page."""
-    from django.urls import reverse
-
+    """The shipping row and total on the cart page (registered with `shop.cart_summary`)."""
     quote = cart_shipping_quote(user=user)
     label = "배송비" + (f" ({quote['shipping_label']})" if quote["shipping_label"] else "")
     return {

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core.services import audit_log_record
 from shop import realtime
 from shop.models import MAX_STOCK, CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services import inventory
@@ -24,7 +25,6 @@ from shop.services.errors import (
 def _audit(actor, action: str, obj, before=None, after=None) -> None:
     if actor is None:
         return
-    from core.services import audit_log_record
 
     audit_log_record(actor=actor, action=action, obj=obj, before=before, after=after)
 
