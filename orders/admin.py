@@ -14,11 +14,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditedModelAdmin, money_column
+from core.errors import ServiceError
 from dorami import exports
 from orders import reconciliation, selectors, services
 from orders.forms import CancelForm, ReconcileForm, ShipCsvForm
 from orders.models import Order, OrderEvent, OrderItem
-from shop.services import ShopError
 
 ADMIN_TEMPLATES = "orders/admin"
 
@@ -313,7 +313,7 @@ class OrderAdmin(AuditedModelAdmin):
                         order=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
                     )
                     done += 1
-                except (services.OrderError, ShopError) as exc:
+                except ServiceError as exc:
                     self.message_user(request, f"{order.order_id}: {exc.message}", messages.ERROR)
             if done:
                 self.message_user(request, f"주문 취소 {done}건", messages.SUCCESS)
@@ -389,7 +389,7 @@ class OrderAdmin(AuditedModelAdmin):
                 try:
                     services.order_item_update(item=item.pk, quantity=quantity, actor=request.user)
                     changed += 1
-                except (services.OrderError, ShopError) as exc:
+                except ServiceError as exc:
                     errors.append(f"{item.product_name}: {exc.message}")
             if changed and not errors:
                 self.message_user(request, f"상품 {changed}건 수정", messages.SUCCESS)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import profile_required, safe_next, wants_json
+from core.errors import service_error_json
 from core.models import get_config
 from dorami.ratelimit import rate_limited
 from shop import selectors, services
@@ -20,15 +21,11 @@ from shop.services import ShopError
 STORE_PAGE_SIZE = 20
 
 
-def _error_json(error: ShopError) -> JsonResponse:
-    return JsonResponse({"error": error.as_dict()}, status=error.status)
-
-
 def _add_error_response(request, error: ShopError, *, fallback: str, context: dict | None = None):
     """A refused add (cart or waitlist): the JSON error, the sheet's add-result partial, or a
     flash message and a redirect to `fallback`."""
     if wants_json(request):
-        return _error_json(error)
+        return service_error_json(error)
     if request.htmx:
         context = {"error": error, **(context or {})}
         return render(request, "shop/product_detail.html#add-result", context)
@@ -64,6 +61,7 @@ def _product_context(request, product) -> dict:
         "images": list(product.images.all()),
         "sold_out": selectors.product_is_sold_out(product),
         "waitlist_entry": selectors.open_waitlist_entry(user=request.user, product_id=product.pk),
+        "low_stock_threshold": get_config().low_stock_threshold,
     }
 
 
@@ -138,7 +136,7 @@ def cart_summary(request):
 def _cart_response(request, *, error: ShopError | None = None, notice: str = ""):
     if wants_json(request):
         if error:
-            return _error_json(error)
+            return service_error_json(error)
         return JsonResponse({"ok": True})
     if request.htmx:
         context = {**_cart_context(request), "error": error, "notice": notice}
@@ -233,7 +231,7 @@ def waitlist_cancel(request, entry_id: int):
         services.waitlist_cancel(user=request.user, entry_id=entry_id)
     except ShopError as error:
         if wants_json(request):
-            return _error_json(error)
+            return service_error_json(error)
         messages.error(request, error.message)
     else:
         if wants_json(request):
