@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_buy_or_chat, gate_url
+from core.models import get_config
 from live import selectors
 from live.models import LiveStream
 from live.presence import viewer_count
@@ -51,6 +52,8 @@ def watch(request, public_id: str):
         **selectors.player_urls(stream),
         "ws_path": f"/ws/live/{stream.public_id}/",
         "debug": settings.DEBUG,
+        # "N개 남음" shows at 1..threshold (SystemConfig), on the cards and in live.js alike.
+        "low_stock_threshold": get_config().low_stock_threshold,
     }
     return render(request, "live/watch.html", context)
 
