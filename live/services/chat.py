@@ -264,6 +264,7 @@ def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
     changed = account_change(user, state)
     if changed:
         raise AccountChanged(changed)
+    assert state is not None  # a missing account is a change, refused just above
     if state["banned"]:
         raise ChatBanned()
     if state["muted"]:

@@ -307,7 +307,7 @@ def variants_generate(
     colors_list, sizes_list = _split_options(colors) or [""], _split_options(sizes) or [""]
     existing = set(product.variants.values_list("color", "size"))
     order = product.variants.count()
-    created = []
+    created: list[ProductVariant] = []
     for color in colors_list:
         for size in sizes_list:
             if (color[:50], size[:50]) in existing:
