@@ -28,11 +28,14 @@ class StreamFilter(admin.SimpleListFilter):
     parameter_name = "stream"
 
     def lookups(self, request, model_admin):
-        from live.models import LiveStream
-
-        streams = LiveStream.objects.filter(order_items__isnull=False).distinct()
+        streams = (
+            OrderItem.objects.filter(stream__isnull=False)
+            .values_list("stream_id", "stream__title")
+            .distinct()
+            .order_by("-stream_id")[:50]
+        )
         rows = [("store", _("스토어 상품"))]
-        rows += [(str(s.pk), f"#{s.pk} {s.title}") for s in streams.order_by("-pk")[:50]]
+        rows += [(str(pk), f"#{pk} {title}") for pk, title in streams]
         return rows
 
     def queryset(self, request, queryset):
