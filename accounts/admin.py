@@ -9,6 +9,11 @@ from django.utils.html import format_html_join
 from accounts import services
 from accounts.crypto import DecryptionError
 from accounts.models import User
+from adminpanel.admin import AuditedModelAdmin
+
+# Only a superuser grants admin access or permissions (otherwise "change user" would let any
+# staff member make themselves a superuser).
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
 class ProfileCompleteFilter(admin.SimpleListFilter):
@@ -27,7 +32,7 @@ class ProfileCompleteFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(AuditedModelAdmin):
     list_display = (
         "email",
         "instagram_id",
@@ -54,6 +59,7 @@ class UserAdmin(admin.ModelAdmin):
         "updated_at",
     )
     filter_horizontal = ("groups", "user_permissions")
+    audit_exclude_fields = ("shipping_address_encrypted",)
     # The ciphertext and the password hash are never editable here.
     fieldsets = (
         (None, {"fields": ("email", "name", "status")}),
@@ -92,6 +98,12 @@ class UserAdmin(admin.ModelAdmin):
         ),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *PRIVILEGE_FIELDS)
+
     @admin.display(boolean=True, description="프로필 완료", ordering="profile_completed_at")
     def profile_complete(self, obj: User) -> bool:
         return obj.has_complete_profile
@@ -111,7 +123,9 @@ class UserAdmin(admin.ModelAdmin):
         ]
         return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
-    @admin.action(description="선택한 회원 이용 정지 (모든 기기에서 로그아웃)")
+    @admin.action(
+        description="선택한 회원 이용 정지 (모든 기기에서 로그아웃)", permissions=["change"]
+    )
     def suspend_users(self, request, queryset):
         done = 0
         for user in queryset.exclude(pk=request.user.pk).exclude(status=User.Status.SUSPENDED):
@@ -121,7 +135,7 @@ class UserAdmin(admin.ModelAdmin):
             self.message_user(request, "자기 자신은 정지할 수 없습니다.", messages.WARNING)
         self.message_user(request, f"{done}명을 이용 정지했습니다.", messages.SUCCESS)
 
-    @admin.action(description="선택한 회원 정지 해제")
+    @admin.action(description="선택한 회원 정지 해제", permissions=["change"])
     def restore_users(self, request, queryset):
         done = 0
         for user in queryset.filter(status=User.Status.SUSPENDED):

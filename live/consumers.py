@@ -282,6 +282,21 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             }
         )
         try:
-            await database_sync_to_async(service)(by=self.user, **kwargs, **extra)
+            await database_sync_to_async(moderate)(service, by=self.user, **kwargs, **extra)
         except chat_service.ChatError as error:
             await self.send_error(error.code, error.message)
+
+
+# Chat moderation needs staff plus the model permission of what it writes (documented in
+# docs/permissions.md): deleting marks a message changed, mute/ban adds a sanction.
+MODERATION_PERMISSIONS = {
+    chat_service.chat_message_delete: "live.change_chatmessage",
+    chat_service.chat_sanction_add: "live.add_chatsanction",
+}
+
+
+def moderate(service, *, by, **kwargs):
+    """Check the moderator's permission (a database read: runs in the ORM thread), then act."""
+    if by is None or not by.is_staff or not by.has_perm(MODERATION_PERMISSIONS[service]):
+        raise chat_service.NotStaff()
+    return service(by=by, **kwargs)

@@ -9,6 +9,7 @@ import io
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -201,9 +202,21 @@ class OrderAdmin(AuditedModelAdmin):
             *[part for link in links for part in link],
         )
 
+    # --- permissions: money actions have their own (orders.confirm_payment, cancel_order) ---
+
+    def has_confirm_payment_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.confirm_payment")
+
+    def has_cancel_order_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.cancel_order")
+
+    def _require(self, request, allowed: bool) -> None:
+        if not allowed:
+            raise PermissionDenied
+
     # --- actions ---------------------------------------------------------------------------
 
-    @admin.action(description=_("선택한 주문 입금 확인"))
+    @admin.action(description=_("선택한 주문 입금 확인"), permissions=["confirm_payment"])
     def confirm_payment(self, request, queryset):
         result = services.payments_confirm_many(
             order_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
@@ -217,12 +230,12 @@ class OrderAdmin(AuditedModelAdmin):
         for order_id, reason in result["refused"]:
             self.message_user(request, f"{order_id}: {reason}", messages.ERROR)
 
-    @admin.action(description=_("선택한 주문 취소…"))
+    @admin.action(description=_("선택한 주문 취소…"), permissions=["cancel_order"])
     def cancel_orders(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return HttpResponseRedirect(reverse("admin:orders_order_cancel") + f"?ids={ids}")
 
-    @admin.action(description=_("선택한 주문 배송 완료"))
+    @admin.action(description=_("선택한 주문 배송 완료"), permissions=["change"])
     def mark_delivered(self, request, queryset):
         done = 0
         for pk in queryset.values_list("pk", flat=True):
@@ -234,7 +247,7 @@ class OrderAdmin(AuditedModelAdmin):
         if done:
             self.message_user(request, f"배송 완료 {done}건", messages.SUCCESS)
 
-    @admin.action(description=_("CSV 내보내기 (상품별 한 줄)"))
+    @admin.action(description=_("CSV 내보내기 (상품별 한 줄)"), permissions=["view"])
     def export_csv(self, request, queryset):
         buffer = io.StringIO()
         buffer.write("\ufeff")  # Excel opens UTF-8 Korean text correctly with a BOM
@@ -246,7 +259,7 @@ class OrderAdmin(AuditedModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="orders.csv"'
         return response
 
-    @admin.action(description=_("XLSX 내보내기 (상품별 한 줄)"))
+    @admin.action(description=_("XLSX 내보내기 (상품별 한 줄)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
         from openpyxl import Workbook
 
@@ -285,14 +298,8 @@ class OrderAdmin(AuditedModelAdmin):
             **extra,
         }
 
-    def _require_change(self, request):
-        if not self.has_change_permission(request):
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied
-
     def cancel_view(self, request):
-        self._require_change(request)
+        self._require(request, self.has_cancel_order_permission(request))
         raw = request.POST.get("ids") or request.GET.get("ids", "")
         ids = [int(part) for part in raw.split(",") if part.strip().isdigit()][:500]
         orders = list(Order.objects.filter(pk__in=ids).select_related("user"))
@@ -317,7 +324,7 @@ class OrderAdmin(AuditedModelAdmin):
         )
 
     def ship_view(self, request, pk: int):
-        self._require_change(request)
+        self._require(request, self.has_change_permission(request))
         order = get_object_or_404(Order, pk=pk)
         error = None
         if request.method == "POST":
@@ -339,7 +346,7 @@ class OrderAdmin(AuditedModelAdmin):
         )
 
     def items_view(self, request, pk: int):
-        self._require_change(request)
+        self._require(request, self.has_change_permission(request))
         order = get_object_or_404(Order, pk=pk)
         errors: list[str] = []
         if request.method == "POST":
@@ -376,7 +383,7 @@ class OrderAdmin(AuditedModelAdmin):
         )
 
     def ship_csv_view(self, request):
-        self._require_change(request)
+        self._require(request, self.has_change_permission(request))
         form = ShipCsvForm(request.POST or None, request.FILES or None)
         report = error = None
         if request.method == "POST" and form.is_valid():
@@ -395,7 +402,7 @@ class OrderAdmin(AuditedModelAdmin):
         )
 
     def reconcile_view(self, request):
-        self._require_change(request)
+        self._require(request, self.has_confirm_payment_permission(request))
         if request.method == "POST" and request.POST.get("step") == "confirm":
             ids = [int(v) for v in request.POST.getlist("order") if v.isdigit()][:10_000]
             result = services.payments_confirm_many(order_ids=ids, actor=request.user)

@@ -256,7 +256,7 @@ async def test_history_keeps_the_last_100():
 async def test_staff_delete_removes_message_for_everyone():
     stream = await make_stream()
     author = await make_user()
-    staff = await make_user(is_staff=True)
+    staff = await make_user(is_staff=True, is_superuser=True)
     a = await join(stream, user=author)
     s = await join(stream, user=staff)
     await a.send_json_to({"type": "chat", "body": "지워질 메시지"})
@@ -295,7 +295,7 @@ async def test_shopper_cannot_moderate():
 async def test_muted_user_cannot_send():
     stream = await make_stream()
     user = await make_user()
-    staff = await make_user(is_staff=True)
+    staff = await make_user(is_staff=True, is_superuser=True)
     s = await join(stream, user=staff)
     u = await join(stream, user=user)
     await s.send_json_to({"type": "mute", "user_id": user.pk})
@@ -310,7 +310,7 @@ async def test_muted_user_cannot_send():
 async def test_ban_closes_the_socket_and_refuses_rejoin():
     stream = await make_stream()
     user = await make_user()
-    staff = await make_user(is_staff=True)
+    staff = await make_user(is_staff=True, is_superuser=True)
     s = await join(stream, user=staff)
     u = await join(stream, user=user)
     await s.send_json_to({"type": "ban", "user_id": user.pk})
