@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -38,7 +39,17 @@ def audit_snapshot(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[
         if isinstance(value, models.fields.files.FieldFile):
             value = value.name or ""
         data[field.attname if field.is_relation else field.name] = value
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(data, cls=AuditJSONEncoder))
+
+
+class AuditJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, and the text of anything else (time zones, ...)."""
+
+    def default(self, o):
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -274,3 +285,47 @@ class AuditLogAdmin(admin.ModelAdmin):
     @admin.display(description=_("변경 후"))
     def after_json(self, obj: AuditLog) -> str:
         return self._pretty(obj.after)
+
+
+# --- Other packages' admins (auth groups, sites, Celery beat, allauth) ----------------------
+# They are registered before this module runs (their apps come first in INSTALLED_APPS).
+# Re-registered so that their writes are audited like ours and so that their actions, which
+# declare no permission, need "change" (Django would offer them to view-only staff).
+PROJECT_APPS = {"accounts", "shop", "live", "orders", "points", "notifications", "adminpanel"}
+AUDIT_SECRETS = {
+    "socialaccount.socialapp": ("secret", "key"),
+    "socialaccount.socialtoken": ("token", "token_secret"),
+}
+
+
+class GuardedActionsMixin:
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            return actions
+        return {
+            name: action
+            for name, action in actions.items()
+            if getattr(action[0], "allowed_permissions", None)
+        }
+
+
+def guard_other_admins() -> None:
+    for model in apps.get_models():
+        label = model._meta.label_lower
+        if model._meta.app_label in PROJECT_APPS or not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        if isinstance(model_admin, AuditedModelAdmin):
+            continue
+        base = type(model_admin)
+        guarded = type(
+            f"Audited{base.__name__}",
+            (GuardedActionsMixin, AuditedModelAdmin, base),
+            {"audit_exclude_fields": AUDIT_SECRETS.get(label, ())},
+        )
+        admin.site.unregister(model)
+        admin.site.register(model, guarded)
+
+
+guard_other_admins()
