@@ -38,7 +38,7 @@ from live.models import ChatMessage, ChatSanction, LiveStream, RestreamSession, 
 from orders.tests.factories import hold, make_order
 from points.models import PointTransaction
 from points.services import points_adjust
-from shop.models import WaitlistEntry
+from shop.models import CartLine, WaitlistEntry
 from shop.tests.factories import ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -546,3 +546,17 @@ def test_admin_action_is_refused_below_its_role_and_changes_nothing(label, actio
         request = RequestFactory().get(changelist)
         request.user = people[role]
         assert action in model_admin.get_actions(request), f"{role} lacks {label}.{action}"
+
+
+def test_another_shopper_cannot_touch_the_owners_cart_line_or_waitlist_entry():
+    people = make_people()
+    world = make_world(people)
+    values = world["values"]
+    line_id, entry_id = values["line_id"], values["entry_id"]
+    other = client_for(people["other"])
+    other.post(reverse("shop:cart-line-update", args=[line_id]), {"quantity": "3"})
+    other.post(reverse("shop:cart-line-remove", args=[line_id]))
+    other.post(reverse("shop:waitlist-cancel", args=[entry_id]))
+    line = CartLine.objects.get(pk=line_id)
+    assert (line.status, line.quantity) == (CartLine.Status.ACTIVE, 1)
+    assert WaitlistEntry.objects.get(pk=entry_id).status == WaitlistEntry.Status.WAITING

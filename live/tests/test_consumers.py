@@ -292,6 +292,30 @@ async def test_shopper_cannot_moderate():
         await comm.disconnect()
 
 
+async def test_view_only_staff_cannot_moderate():
+    from accounts.tests.factories import staff_with
+
+    stream = await make_stream()
+    author = await make_user()
+    viewer = await database_sync_to_async(staff_with)("*.view")
+    a = await join(stream, user=author)
+    await a.send_json_to({"type": "chat", "body": "hello"})
+    message_id = (await next_frame(a, is_event("chat.message")))["data"]["id"]
+    v = await join(stream, user=viewer)
+    for frame in (
+        {"type": "delete", "message_id": message_id},
+        {"type": "mute", "user_id": author.pk},
+        {"type": "ban", "user_id": author.pk},
+    ):
+        await v.send_json_to(frame)
+        await next_frame(v, is_error("FORBIDDEN"))
+    assert not await database_sync_to_async(ChatSanction.objects.exists)()
+    row = await database_sync_to_async(ChatMessage.objects.get)(pk=message_id)
+    assert not row.is_deleted
+    for comm in (a, v):
+        await comm.disconnect()
+
+
 async def test_muted_user_cannot_send():
     stream = await make_stream()
     user = await make_user()
