@@ -61,7 +61,9 @@ def test_confirm_payment_permission_confirms_and_is_audited(shopper):
         reverse(CHANGELIST), {"action": "confirm_payment", "_selected_action": [order.pk]}
     )
     assert status_of(order) == Order.Status.PAYMENT_CONFIRMED
-    assert AuditLog.objects.filter(actor=cashier, object_id=str(order.pk)).exists()
+    row = AuditLog.objects.get(actor=cashier, object_id=str(order.pk))
+    assert row.before == {"status": "PENDING_PAYMENT"}
+    assert row.after["status"] == "PAYMENT_CONFIRMED"
 
 
 def test_view_only_staff_see_no_money_tools(shopper):
