@@ -213,3 +213,19 @@ def test_each_studio_action_needs_its_own_permission(client, stream, variant):
     variant.refresh_from_db()
     assert variant.stock == 5 and variant.product.status == "AVAILABLE"
     assert not AuditLog.objects.exists()
+
+
+def test_watch_page_offers_chat_delete_only_to_moderators(
+    client, seller, stream, django_capture_on_commit_callbacks
+):
+    author = UserFactory(profile_complete=True)
+    with django_capture_on_commit_callbacks(execute=True):  # the history is written on commit
+        chat_services.chat_message_post(stream_id=stream.pk, user=author, body="안녕하세요")
+    url = reverse("live:watch", args=[stream.stream_key])
+    client.force_login(staff_with("*.view"))
+    viewer_page = client.get(url).content.decode()
+    assert "안녕하세요" in viewer_page and 'class="chat-delete"' not in viewer_page
+    assert 'data-staff="0"' in viewer_page
+    client.force_login(seller)
+    seller_page = client.get(url).content.decode()
+    assert 'class="chat-delete"' in seller_page and 'data-staff="1"' in seller_page
