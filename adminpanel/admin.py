@@ -288,9 +288,9 @@ class AuditLogAdmin(admin.ModelAdmin):
 
 
 # --- Other packages' admins (auth groups, sites, Celery beat, allauth) ----------------------
-# They are registered before this module runs (their apps come first in INSTALLED_APPS).
-# Re-registered so that their writes are audited like ours and so that their actions, which
-# declare no permission, need "change" (Django would offer them to view-only staff).
+# Re-registered (from `AdminpanelConfig.ready`, once every admin module is loaded) so that their
+# writes are audited like ours and so that their actions, which declare no permission, need
+# "change" (Django would offer them to view-only staff).
 PROJECT_APPS = {"accounts", "shop", "live", "orders", "points", "notifications", "adminpanel"}
 AUDIT_SECRETS = {
     "socialaccount.socialapp": ("secret", "key"),
@@ -326,6 +326,3 @@ def guard_other_admins() -> None:
         )
         admin.site.unregister(model)
         admin.site.register(model, guarded)
-
-
-guard_other_admins()

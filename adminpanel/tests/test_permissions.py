@@ -15,3 +15,36 @@ def test_sales_dashboard_needs_order_view_permission():
         client.force_login(staff_with(*perms))
         html = client.get(reverse("admin:index")).content.decode()
         assert ('data-testid="revenue-7d"' in html) is shown, perms
+
+
+def test_other_packages_admin_writes_are_audited_without_secrets(staff_client, staff_user):
+    from allauth.socialaccount.models import SocialApp
+    from django.contrib.auth.models import Group, Permission
+
+    from adminpanel.models import AuditLog
+
+    permission = Permission.objects.get(codename="adjust_points")
+    staff_client.post(
+        reverse("admin:auth_group_add"), {"name": "회계", "permissions": [permission.pk]}
+    )
+    group = Group.objects.get(name="회계")
+    created = AuditLog.objects.get(action="admin.create", object_type="auth.Group")
+    assert created.actor == staff_user and created.after["name"] == "회계"
+    granted = AuditLog.objects.get(action="admin.update", object_id=str(group.pk))
+    assert granted.after == {"permissions": [str(permission.pk)]}
+
+    staff_client.post(
+        reverse("admin:socialaccount_socialapp_add"),
+        {
+            "provider": "kakao",
+            "name": "카카오",
+            "client_id": "client-1",
+            "secret": "very-secret-value",
+            "key": "",
+            "settings": "{}",
+            "sites": [],
+        },
+    )
+    assert SocialApp.objects.filter(name="카카오").exists()
+    row = AuditLog.objects.get(action="admin.create", object_type="socialaccount.SocialApp")
+    assert "very-secret-value" not in str(row.after) and row.after["client_id"] == "client-1"
