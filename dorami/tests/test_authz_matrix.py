@@ -331,7 +331,7 @@ def make_world(people: dict) -> dict:
         "product_id": store_product.pk,
         "line_id": line.pk,
         "entry_id": entry.pk,
-        "stream_key": stream.stream_key,
+        "public_id": stream.public_id,
         "event": "on_publish",
         "filename": "index.m3u8",
         "stream_id": stream.pk,

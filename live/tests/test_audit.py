@@ -60,14 +60,14 @@ def test_studio_stream_writes_are_audited(seller_client, seller):
     assert created.actor == seller and created.object_id == str(stream.pk)
     assert created.after["title"] == "신상 라이브"
     # key refresh: the expiry is recorded, the key itself never
-    old_key = stream.stream_key
+    old_key = stream.publish_key
     seller_client.post(reverse("live:studio-key-refresh", args=[stream.pk]))
     stream.refresh_from_db()
     refreshed = audit("live.stream_key_refresh")
     assert refreshed.actor == seller and refreshed.after["key_replaced"] is True
-    assert old_key not in dumped(refreshed) and stream.stream_key not in dumped(refreshed)
+    assert old_key not in dumped(refreshed) and stream.publish_key not in dumped(refreshed)
     for row in AuditLog.objects.all():
-        assert stream.stream_key not in dumped(row) and old_key not in dumped(row)
+        assert stream.publish_key not in dumped(row) and old_key not in dumped(row)
     # notice
     seller_client.post(reverse("live:studio-notice", args=[stream.pk]), {"notice_text": "공지"})
     notice = audit("live.stream_notice")
@@ -221,7 +221,7 @@ def test_watch_page_offers_chat_delete_only_to_moderators(
     author = UserFactory(profile_complete=True)
     with django_capture_on_commit_callbacks(execute=True):  # the history is written on commit
         chat_services.chat_message_post(stream_id=stream.pk, user=author, body="안녕하세요")
-    url = reverse("live:watch", args=[stream.stream_key])
+    url = reverse("live:watch", args=[stream.public_id])
     client.force_login(staff_with("*.view"))
     viewer_page = client.get(url).content.decode()
     assert "안녕하세요" in viewer_page and 'class="chat-delete"' not in viewer_page
