@@ -13,6 +13,10 @@ Roles, in this order:
   viewer     staff with every ``view_*`` permission and nothing else
   staff      staff with every permission (not superuser)
   superuser
+
+Websocket moderation (delete/mute/ban) is refused to shoppers, guests and view-only staff in
+live/tests/test_consumers.py (`test_shopper_cannot_moderate`,
+`test_view_only_staff_and_guests_cannot_moderate`).
 """
 
 from __future__ import annotations

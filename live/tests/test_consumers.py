@@ -294,7 +294,7 @@ async def test_shopper_cannot_moderate():
         await comm.disconnect()
 
 
-async def test_view_only_staff_cannot_moderate():
+async def test_view_only_staff_and_guests_cannot_moderate():
     from accounts.tests.factories import staff_with
 
     stream = await make_stream()
@@ -304,17 +304,19 @@ async def test_view_only_staff_cannot_moderate():
     await a.send_json_to({"type": "chat", "body": "hello"})
     message_id = (await next_frame(a, is_event("chat.message")))["data"]["id"]
     v = await join(stream, user=viewer)
-    for frame in (
-        {"type": "delete", "message_id": message_id},
-        {"type": "mute", "user_id": author.pk},
-        {"type": "ban", "user_id": author.pk},
-    ):
-        await v.send_json_to(frame)
-        await next_frame(v, is_error("FORBIDDEN"))
+    g = await join(stream, guest="guestkey42")
+    for comm in (v, g):
+        for frame in (
+            {"type": "delete", "message_id": message_id},
+            {"type": "mute", "user_id": author.pk},
+            {"type": "ban", "user_id": author.pk},
+        ):
+            await comm.send_json_to(frame)
+            await next_frame(comm, is_error("FORBIDDEN"))
     assert not await database_sync_to_async(ChatSanction.objects.exists)()
     row = await database_sync_to_async(ChatMessage.objects.get)(pk=message_id)
     assert not row.is_deleted
-    for comm in (a, v):
+    for comm in (a, v, g):
         await comm.disconnect()
 
 
