@@ -31,8 +31,15 @@ class ProfileCompleteFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UserServiceAdminMixin(admin.ModelAdmin):
+    """Placed after AuditedModelAdmin in the bases so the audit wraps the service call."""
+
+    def save_model(self, request, obj, form, change):
+        services.user_save_by_admin(user=obj)
+
+
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin):
+class UserAdmin(AuditedModelAdmin, UserServiceAdminMixin):
     list_display = (
         "email",
         "instagram_id",

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import inapp, services
 from accounts.forms import DevLoginForm, ProfileForm
 from accounts.permissions import after_login_url, safe_next
+from dorami.ratelimit import rate_limited
 
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -54,7 +55,7 @@ def dev_login(request):
         return _render_login(request, dev_form=form, status=400)
     user, _ = services.user_get_or_create_by_email(email=form.cleaned_data["email"])
     if user.is_suspended or not user.is_active:
-        return render(request, "accounts/suspended.html", status=403)
+        return _render_login(request, status=403, error=services.AccountSuspended.message)
     login(request, user, backend=_MODEL_BACKEND)
     return redirect(after_login_url(user, _next_param(request)))
 
@@ -94,6 +95,7 @@ def _profile_form_view(request, *, template: str, success_url: str, success_mess
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("profile_save")
 def profile_register(request):
     return _profile_form_view(
         request,
@@ -105,6 +107,7 @@ def profile_register(request):
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("profile_save")
 def profile_edit(request):
     return _profile_form_view(
         request,

@@ -22,7 +22,10 @@ TESTING = env.bool("DORAMI_TESTING", default="pytest" in sys.modules)
 
 _DEV_SECRET = "dorami-insecure-development-key-do-not-use-in-production"  # noqa: S105
 _DEV_PROFILE_KEY = "00" * 32
+_DEV_WEBHOOK_SECRET = "dorami-dev-webhook-secret"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# The media server's shared secret (SRS/nginx-rtmp callbacks: publish, unpublish, heartbeat).
+MEDIA_WEBHOOK_SECRET = env.str("MEDIA_WEBHOOK_SECRET", default="")
 PROFILE_ENCRYPTION_KEY = env.str("PROFILE_ENCRYPTION_KEY", default="")
 # Older keys stay readable until `manage.py rotate_encryption_key` re-encrypts every row:
 # "2:<hex>,1:<hex>" — the first entry is the current key version.
@@ -36,6 +39,10 @@ if not DEBUG:
             ("SECRET_KEY", SECRET_KEY),
             ("PROFILE_ENCRYPTION_KEY", PROFILE_ENCRYPTION_KEY or PROFILE_ENCRYPTION_KEYS),
             ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+            (
+                "MEDIA_WEBHOOK_SECRET",
+                MEDIA_WEBHOOK_SECRET != _DEV_WEBHOOK_SECRET and MEDIA_WEBHOOK_SECRET,
+            ),
         )
         if not value
     ]
@@ -46,6 +53,7 @@ if not DEBUG:
             + ". Set them in the environment (see .env.example)."
         )
 SECRET_KEY = SECRET_KEY or _DEV_SECRET
+MEDIA_WEBHOOK_SECRET = MEDIA_WEBHOOK_SECRET or _DEV_WEBHOOK_SECRET
 if not PROFILE_ENCRYPTION_KEYS:
     PROFILE_ENCRYPTION_KEYS = f"1:{PROFILE_ENCRYPTION_KEY or _DEV_PROFILE_KEY}"
 if not ALLOWED_HOSTS:
@@ -58,7 +66,7 @@ EMBEDDED = not (DATABASE_URL and REDIS_URL)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "adminpanel.site.AdminConfig",  # django.contrib.admin with a limited login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -185,6 +193,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "dorami.errors.csrf_failure"  # the site's Korean 403 page
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -282,6 +291,46 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Abuse limits (dorami/ratelimit.py) ----------------------------------------------------
+# name: ((scope, requests, seconds), ...); scope "user" (logged-in shopper), "ip" (client
+# address) or "account" (the login name typed). Per-IP numbers are generous: many shoppers on
+# one mobile carrier share an address. nginx's limit_req (nginx/nginx.conf) is the outer layer.
+RATE_LIMITS = {
+    # Failed password logins (admin and any password form); successes do not count.
+    "login_failure": (("ip", 10, 15 * 60), ("account", 10, 15 * 60)),
+    "cart_add": (("user", 30, 60), ("ip", 300, 60)),
+    "cart_update": (("user", 60, 60), ("ip", 600, 60)),
+    "waitlist_join": (("user", 10, 60), ("ip", 100, 60)),
+    "checkout": (("user", 10, 60), ("ip", 100, 60)),
+    "profile_save": (("user", 10, 60), ("ip", 100, 60)),
+    "media_webhook": (("ip", 600, 60),),  # SRS calls on publish/unpublish only
+}
+
+
+def _rate_limits_override(text: str) -> dict:
+    """RATE_LIMITS="cart_add=user:30/60,ip:300/60;checkout=user:5/60" → {name: rules}."""
+    limits = {}
+    for entry in filter(None, (part.strip() for part in text.split(";"))):
+        name, _sep, spec = entry.partition("=")
+        rules = []
+        for rule in filter(None, (part.strip() for part in spec.split(","))):
+            scope, _sep, numbers = rule.partition(":")
+            count, _sep, seconds = numbers.partition("/")
+            if scope not in ("user", "ip", "account") or not count.isdigit():
+                raise ImproperlyConfigured(f"RATE_LIMITS: cannot read {rule!r}")
+            if not seconds.isdigit() or int(seconds) < 1:
+                raise ImproperlyConfigured(f"RATE_LIMITS: cannot read {rule!r}")
+            rules.append((scope, int(count), int(seconds)))
+        limits[name.strip()] = tuple(rules)
+    return limits
+
+
+RATE_LIMITS.update(_rate_limits_override(env.str("RATE_LIMITS", default="")))
+# allauth's own password views (reauthenticate, password change/reset; there is no password
+# login page) keep allauth's limiter, with the same failure numbers; its refusals are answered
+# by dorami.errors.too_many_requests (handler429).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/900s/ip,10/900s/key"}
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
@@ -309,7 +358,7 @@ VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:admin@dorami.local")
 
 # --- Live / media server --------------------------------------------------------------------
-MEDIA_WEBHOOK_SECRET = env.str("MEDIA_WEBHOOK_SECRET", default="dorami-dev-webhook-secret")
+# MEDIA_WEBHOOK_SECRET: read with the other secrets at the top (refused when DEBUG is off).
 MEDIA_WEBHOOK_ALLOWED_NETWORKS = env.list(
     "MEDIA_WEBHOOK_ALLOWED_NETWORKS",
     default=["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128"],

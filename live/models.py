@@ -59,6 +59,16 @@ class LiveStream(models.Model):
         LIVE = "LIVE", _("라이브")
         OFFLINE = "OFFLINE", _("종료")
 
+    class EndReason(models.TextChoices):
+        """Why an OFFLINE stream ended (empty while it has not)."""
+
+        SELLER = "SELLER", _("판매자가 방송을 종료했습니다")
+        PUBLISHER_LEFT = (
+            "PUBLISHER_LEFT",
+            _("송출(OBS)이 끊긴 뒤 다시 연결되지 않아 자동으로 종료되었습니다"),
+        )
+        MEDIA_LOST = "MEDIA_LOST", _("미디어 서버에서 방송이 사라져 자동으로 종료되었습니다")
+
     class FreeShipping(models.TextChoices):
         DISABLED = "DISABLED", _("사용 안 함")
         UNCONDITIONAL = "UNCONDITIONAL", _("무조건 무료")
@@ -86,6 +96,9 @@ class LiveStream(models.Model):
     started_at = models.DateTimeField(_("시작 시각"), null=True, blank=True)
     ended_at = models.DateTimeField(_("종료 시각"), null=True, blank=True)
     total_duration_seconds = models.PositiveIntegerField(_("총 방송 시간(초)"), default=0)
+    end_reason = models.CharField(
+        _("종료 사유"), max_length=16, choices=EndReason.choices, blank=True, default=""
+    )
     peak_viewers = models.PositiveIntegerField(_("최대 시청자"), default=0)
     free_shipping_mode = models.CharField(
         _("무료배송"), max_length=16, choices=FreeShipping.choices, default=FreeShipping.DISABLED
@@ -161,6 +174,8 @@ class ChatMessage(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     display_name = models.CharField(max_length=100)
+    # Sent by staff (the seller): shown with the seller's name and a badge.
+    is_seller = models.BooleanField(default=False)
     body = models.CharField(max_length=500)
     is_deleted = models.BooleanField(default=False)
     deleted_by = models.ForeignKey(

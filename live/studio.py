@@ -30,7 +30,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from live import presence
+from live.charts import stream_chart
 from live.models import LiveStream, RestreamSession, RestreamTarget
+from live.selectors import player_urls
 from live.services import restream as restream_services
 from live.services import stream as stream_services
 from live.services.errors import LiveError
@@ -107,23 +109,29 @@ def _restream_rows(stream: LiveStream | None) -> list[dict]:
 def _stream_context(stream: LiveStream) -> dict:
     return {
         "stream": stream,
+        "store_tz": settings.STORE_TIME_ZONE,
         **_partial_context(stream, "obs"),
         "viewers": viewer_count(stream),
         "sales": stream_sales(stream),
+        "chart": stream_chart(stream),
         "products": _stream_products(stream),
         "restreams": _restream_rows(stream),
         "platforms": RestreamTarget.Platform.choices,
         "ws_path": f"/ws/live/{stream.public_id}/",
+        **player_urls(stream),
     }
 
 
 def _partial_context(stream: LiveStream, partial: str) -> dict:
     """Only what one partial shows: the polled ones refresh every few seconds, and a POST
     answers with the one partial it changed."""
+    store_tz = settings.STORE_TIME_ZONE  # times people read are the store's
     if partial == "status":
-        return {"stream": stream, "viewers": viewer_count(stream)}
+        return {"stream": stream, "viewers": viewer_count(stream), "store_tz": store_tz}
     if partial == "sales":
         return {"stream": stream, "sales": stream_sales(stream)}
+    if partial == "chart":
+        return {"stream": stream, "chart": stream_chart(stream), "store_tz": store_tz}
     if partial == "obs":
         return {
             "stream": stream,
@@ -210,7 +218,7 @@ def studio_stream(request: HttpRequest, stream_id: int) -> HttpResponse:
         target = get_object_or_404(RestreamTarget, pk=_int(request.GET.get("target")))
         row = {"target": target, "session": stream.restreams.filter(target=target).first()}
         return render(request, f"{RESTREAMS}#restream-state", {"stream": stream, "row": row})
-    if request.htmx and partial in {"status", "sales"}:
+    if request.htmx and partial in {"status", "sales", "chart"}:
         return render(request, f"{PAGE}#{partial}", _partial_context(stream, partial))
     return render(request, PAGE, _stream_context(stream))
 

@@ -47,8 +47,7 @@ def watch(request, public_id: str):
         # delete buttons on chat lines: for those the socket lets moderate
         "is_staff": request.user.is_staff and request.user.has_perm("live.change_chatmessage"),
         # Playback and socket paths name the public id: the media server's stream name.
-        "flv_url": f"/live/live/{stream.public_id}.flv",
-        "hls_url": f"/hls/{stream.public_id}.m3u8",
+        **selectors.player_urls(stream),
         "ws_path": f"/ws/live/{stream.public_id}/",
         "debug": settings.DEBUG,
     }

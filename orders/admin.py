@@ -4,19 +4,18 @@ parse input and call one service each."""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from adminpanel.admin import AuditedModelAdmin
+from dorami import exports
 from orders import reconciliation, selectors, services
 from orders.forms import CancelForm, ReconcileForm, ShipCsvForm
 from orders.models import Order, OrderEvent, OrderItem
@@ -249,33 +248,17 @@ class OrderAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("CSV 내보내기 (상품별 한 줄)"), permissions=["view"])
     def export_csv(self, request, queryset):
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel opens UTF-8 Korean text correctly with a BOM
-        writer = csv.writer(buffer)
-        writer.writerow(selectors.EXPORT_HEADER)
-        for row in selectors.order_export_rows(orders=queryset):
-            writer.writerow([str(v) if isinstance(v, Decimal) else v for v in row])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="orders.csv"'
-        return response
+        rows = selectors.order_export_rows(orders=queryset)
+        return exports.csv_response(
+            filename="orders.csv", header=selectors.EXPORT_HEADER, rows=rows
+        )
 
     @admin.action(description=_("XLSX 내보내기 (상품별 한 줄)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("orders")
-        sheet.append(selectors.EXPORT_HEADER)
-        for row in selectors.order_export_rows(orders=queryset):
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        rows = selectors.order_export_rows(orders=queryset)
+        return exports.xlsx_response(
+            filename="orders.xlsx", sheet_name="orders", header=selectors.EXPORT_HEADER, rows=rows
         )
-        response["Content-Disposition"] = 'attachment; filename="orders.xlsx"'
-        return response
 
     # --- extra pages -----------------------------------------------------------------------
 

@@ -197,11 +197,18 @@ class CartLine(models.Model):
         EXPIRED = "EXPIRED", _("시간 만료")
         REMOVED = "REMOVED", _("삭제")
         COMPLETED = "COMPLETED", _("주문 완료")
+        WITHDRAWN = "WITHDRAWN", _("상품 삭제")  # the seller deleted the product or option
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines"
     )
-    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="lines")
+    # NULL once the variant is deleted: a WITHDRAWN line stays to tell the shopper what went.
+    variant = models.ForeignKey(
+        ProductVariant, null=True, on_delete=models.SET_NULL, related_name="lines"
+    )
+    withdrawn_name = models.CharField(
+        _("삭제된 상품명"), max_length=220, blank=True, default="", db_default=""
+    )
     quantity = models.PositiveIntegerField(_("수량"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     expires_at = models.DateTimeField(_("만료 시각"), null=True, blank=True, db_index=True)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import profile_required, safe_next, wants_json
 from adminpanel.models import get_config
+from dorami.ratelimit import rate_limited
 from shop import selectors, services
 from shop.services import ShopError
 
@@ -100,6 +101,7 @@ def product_sheet(request, product_id: int):
 
 
 @require_POST
+@rate_limited("cart_add")
 @profile_required
 def cart_add(request):
     variant_id = request.POST.get("variant_id", "")
@@ -177,6 +179,7 @@ def _cart_response(request, *, error: ShopError | None = None, notice: str = "")
 
 
 @require_POST
+@rate_limited("cart_update")
 @profile_required
 def cart_line_update(request, line_id: int):
     try:
@@ -215,6 +218,7 @@ def cart_badge(request):
 
 
 @require_POST
+@rate_limited("waitlist_join")
 @profile_required
 def waitlist_join(request):
     variant_id = request.POST.get("variant_id", "")

@@ -3,8 +3,8 @@
 History: a Redis list per stream (`rt:chat:<id>`, newest first, 100 entries, 24 h TTL) holds
 the exact payloads that were broadcast, so a joining socket gets the last 100 messages without
 touching the database. Every message is also stored as a `ChatMessage` row.
-Rate limit: a sliding log per user (`rt:chatrl:<user id>`, a sorted set trimmed by a Lua
-script), numbers from `SystemConfig` (20 messages / 10 s by default).
+Rate limit: the site's limiter (`dorami.ratelimit`, a sliding-window counter per user in
+Redis), numbers from `SystemConfig` (20 messages / 10 s by default).
 Without Redis (embedded default) both live in this process.
 """
 
@@ -13,21 +13,22 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
-import uuid
 from collections import deque
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_chat
 from accounts.permissions import MESSAGES as GATE_MESSAGES
-from accounts.permissions import can_buy_or_chat
 from adminpanel.services import audit_log_record
+from dorami import ratelimit
 from dorami.realtime import sync_redis
 from live import realtime
 from live.models import ChatMessage, ChatSanction, LiveStream
+from live.selectors import account_state
 from live.services.errors import LiveError
 
 MAX_LENGTH = 500
@@ -73,6 +74,16 @@ class ChatNotAllowed(ChatError):
         super().__init__(GATE_MESSAGES.get(code))
 
 
+class AccountChanged(ChatError):
+    """The user a socket loaded at its handshake was since suspended, logged out everywhere or
+    lost staff rights: `code` is ACCOUNT_SUSPENDED / SESSION_ENDED / STAFF_REVOKED and the
+    socket must close."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(GATE_MESSAGES.get(code))
+
+
 class NotStaff(ChatError):
     code = "FORBIDDEN"
     default_message = _("권한이 없습니다.")
@@ -107,45 +118,22 @@ def chat_body_clean(body) -> str:
 
 
 # --- Rate limit -----------------------------------------------------------------------------
-_RATE_LUA = """
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
-return 1
-"""
-_rate_memory: dict[int, deque] = {}
-_memory_lock = threading.Lock()
-
-
 def chat_rate_limit_take(*, user_id: int) -> None:
-    """Count one message for `user_id`; raise RateLimitExceeded past the configured limit."""
+    """Count one message for `user_id`; raise RateLimitExceeded past the configured limit
+    (SystemConfig's numbers, the site's one limiter: `dorami.ratelimit`; refused messages do
+    not count)."""
     from adminpanel.models import get_config
 
     config = get_config()
-    limit, window = config.chat_rate_limit_count, config.chat_rate_limit_seconds
-    now = time.time()
-    client = sync_redis()
-    if client is not None:
-        allowed = client.eval(
-            _RATE_LUA, 1, f"rt:chatrl:{user_id}", now, window, limit, uuid.uuid4().hex
-        )
-        if not int(allowed):
-            raise RateLimitExceeded()
-        return
-    with _memory_lock:
-        log = _rate_memory.setdefault(user_id, deque())
-        while log and log[0] <= now - window:
-            log.popleft()
-        if len(log) >= limit:
-            raise RateLimitExceeded()
-        log.append(now)
+    limits = (("user", config.chat_rate_limit_count, config.chat_rate_limit_seconds),)
+    caller = ratelimit.Caller(user_id=user_id)
+    if ratelimit.hit("chat", caller, limits=limits, count_refused=False) is not None:
+        raise RateLimitExceeded()
 
 
 # --- History --------------------------------------------------------------------------------
 _history_memory: dict[int, deque] = {}
+_memory_lock = threading.Lock()
 
 
 def _history_key(stream_id: int) -> str:
@@ -222,30 +210,40 @@ def message_payload(message: ChatMessage) -> dict:
         "id": message.pk,
         "user_id": message.user_id,
         "name": message.display_name,
+        "seller": message.is_seller,
         "body": message.body,
         "created_at": message.created_at.isoformat(),
     }
 
 
+def seller_display_name() -> str:
+    """What the seller's (any staff member's) messages are signed with: the business name from
+    SystemConfig, else 판매자."""
+    from adminpanel.models import get_config
+
+    return (get_config().business_name or "").strip()[:100] or str(_("판매자"))
+
+
 @transaction.atomic
 def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
     """Store and broadcast one message (history push and broadcast after commit)."""
-    code = can_buy_or_chat(user)
+    code = can_chat(user)
     if code:
         raise ChatNotAllowed(code)
     text = chat_body_clean(body)
-    kinds = set(
-        ChatSanction.objects.filter(stream_id=stream_id, user_id=user.pk).values_list(
-            "kind", flat=True
-        )
-    )
-    if ChatSanction.Kind.BAN in kinds:
+    state = account_state(stream_id=stream_id, user_id=user.pk)  # one query: account + sanctions
+    changed = account_change(user, state)
+    if changed:
+        raise AccountChanged(changed)
+    if state["banned"]:
         raise ChatBanned()
-    if ChatSanction.Kind.MUTE in kinds:
+    if state["muted"]:
         raise ChatMuted()
     chat_rate_limit_take(user_id=user.pk)
+    is_seller = bool(state["is_staff"])
+    name = seller_display_name() if is_seller else user.display_name[:100]
     message = ChatMessage.objects.create(
-        stream_id=stream_id, user=user, display_name=user.display_name[:100], body=text
+        stream_id=stream_id, user=user, display_name=name, is_seller=is_seller, body=text
     )
     payload = message_payload(message)
     transaction.on_commit(lambda: history_push(stream_id=stream_id, payload=payload))
@@ -254,8 +252,13 @@ def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
 
 
 def _require_staff(user) -> None:
+    """Staff, as the row says now: a socket's user is loaded once, at its handshake."""
     if not (getattr(user, "is_authenticated", False) and user.is_staff):
         raise NotStaff()
+    state = get_user_model().objects.filter(pk=user.pk).values(*ACCOUNT_STATE_FIELDS).first()
+    changed = account_change(user, state)
+    if changed:
+        raise AccountChanged(changed)
 
 
 @transaction.atomic
@@ -288,8 +291,6 @@ def chat_sanction_add(
     *, stream_id: int, user_id: int, kind: str, by, reason: str = ""
 ) -> ChatSanction:
     """Staff: mute (cannot send) or ban (sockets closed, cannot rejoin) a user for a stream."""
-    from django.contrib.auth import get_user_model
-
     _require_staff(by)
     if kind not in ChatSanction.Kind.values:
         raise ChatError()

@@ -138,6 +138,33 @@ def test_exports_one_row_per_item(staff_client, shopper):
     assert sheet.max_row == 3
 
 
+def test_exports_never_hand_a_spreadsheet_a_formula(staff_client, user_factory):
+    # given text a shopper or seller typed that a spreadsheet would run as a formula
+    shopper = user_factory(
+        profile_complete=True, instagram_id="@jisoo.lee", depositor_name="=HYPERLINK(1)"
+    )
+    variant = make_variant(name="+82 스페셜", price="10.00")
+    order = make_order(user=shopper, items=[(variant, 1)])
+    from orders.models import OrderItem
+
+    OrderItem.objects.filter(order=order).update(option_label="-1+2", product_name="\t=cmd")
+    # when the seller exports the order
+    response = action(staff_client, "export_csv", [order])
+    (csv_row,) = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    from openpyxl import load_workbook
+
+    xlsx = action(staff_client, "export_xlsx", [order])
+    (cells,) = load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(min_row=2)
+    # then CSV cells start with ' and XLSX cells are text typed with a quote prefix
+    assert [csv_row[3], csv_row[5]] == ["'@jisoo.lee", "'=HYPERLINK(1)"]
+    assert csv_row[7:9] == ["'\t=cmd", "'-1+2"]
+    assert csv_row[11] == "10.00"  # money stays a number
+    for cell in (cells[3], cells[5], cells[7], cells[8]):
+        assert cell.data_type == "s" and cell.quotePrefix, (cell.value, cell.data_type)
+    assert cells[3].value == "@jisoo.lee"
+    assert not cells[0].quotePrefix  # the order id is left alone
+
+
 def test_change_view_is_read_only_with_events(staff_client, shopper):
     order = make_order(user=shopper, items=[(make_variant(), 1)])
     html = staff_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()

@@ -28,8 +28,9 @@
   var ended = video.getAttribute("data-player-state") === "ended";
   var room = document.getElementById("live-room");
   // Scheduled but not live yet: say so (not a network error) and retry slowly; the room's
-  // stream.started event starts playback at once.
-  var pending = !ended && !!room && room.getAttribute("data-status") === "PENDING";
+  // stream.started event starts playback at once. (The studio's preview has no room: the
+  // status is on the video.)
+  var pending = !ended && (room || video).getAttribute("data-status") === "PENDING";
   var PENDING_RETRY_MS = 10000;
 
   function setState(state, text) {
