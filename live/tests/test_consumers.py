@@ -320,6 +320,25 @@ async def test_view_only_staff_and_guests_cannot_moderate():
         await comm.disconnect()
 
 
+async def test_a_permission_revoked_after_joining_is_refused():
+    from accounts.tests.factories import staff_with
+
+    stream = await make_stream()
+    author = await make_user()
+    moderator = await database_sync_to_async(staff_with)("live.change_chatmessage")
+    m = await join(stream, user=moderator)
+    a = await join(stream, user=author)
+    await a.send_json_to({"type": "chat", "body": "hello"})
+    message_id = (await next_frame(a, is_event("chat.message")))["data"]["id"]
+    await database_sync_to_async(moderator.user_permissions.clear)()
+    await m.send_json_to({"type": "delete", "message_id": message_id})
+    await next_frame(m, is_error("FORBIDDEN"))
+    row = await database_sync_to_async(ChatMessage.objects.get)(pk=message_id)
+    assert not row.is_deleted
+    for comm in (a, m):
+        await comm.disconnect()
+
+
 async def test_muted_user_cannot_send():
     stream = await make_stream()
     user = await make_user()
