@@ -3,7 +3,11 @@ suspension always ends the user's sessions and lands in the audit log."""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.utils.html import format_html_join
 
 from accounts import services
@@ -14,6 +18,44 @@ from adminpanel.admin import AuditedModelAdmin
 # Only a superuser grants admin access or permissions (otherwise "change user" would let any
 # staff member make themselves a superuser).
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+PERMISSION_ACTIONS = {"add": "추가", "change": "변경", "delete": "삭제", "view": "보기"}
+
+
+def permission_label(permission: Permission) -> str:
+    """'주문 · 주문 변경' instead of Django's English 'orders | order | Can change order'."""
+    model = permission.content_type.model_class()
+    if model is None:
+        return permission.name
+    action, _sep, _rest = permission.codename.partition("_")
+    app = apps.get_app_config(model._meta.app_label).verbose_name
+    what = PERMISSION_ACTIONS.get(action)
+    if what is None or permission.codename != f"{action}_{model._meta.model_name}":
+        return f"{app} · {permission.name}"
+    return f"{app} · {model._meta.verbose_name} {what}"
+
+
+class KoreanPermissionsMixin(admin.ModelAdmin):
+    """Permission pickers list existing models only, labelled in Korean."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in ("permissions", "user_permissions"):
+            current = [ct.pk for ct in ContentType.objects.all() if ct.model_class() is not None]
+            kwargs["queryset"] = Permission.objects.filter(content_type__in=current).select_related(
+                "content_type"
+            )
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("permissions", "user_permissions"):
+            field.label_from_instance = permission_label
+        return field
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(KoreanPermissionsMixin, DjangoGroupAdmin):
+    pass
 
 
 class ProfileCompleteFilter(admin.SimpleListFilter):
@@ -39,7 +81,7 @@ class UserServiceAdminMixin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin, UserServiceAdminMixin):
+class UserAdmin(KoreanPermissionsMixin, AuditedModelAdmin, UserServiceAdminMixin):
     list_display = (
         "email",
         "instagram_id",

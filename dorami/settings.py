@@ -77,7 +77,6 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
-    "django_celery_beat",
     "django_prometheus",
     "allauth",
     "allauth.account",
@@ -100,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "dorami.storetime.StoreTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -129,7 +129,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "dorami.context_processors.site",
             ],
-            "builtins": ["dorami.templatetags.money"],
+            "builtins": ["dorami.templatetags.money", "dorami.templatetags.storetime"],
         },
     }
 ]
@@ -166,6 +166,9 @@ if REDIS_URL:
             "BACKEND": "dorami.cache.RedisCache",  # one redis client per pool, reused
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dorami"),
+            # Fail fast when Redis is unreachable: the cache then answers misses (sessions fall
+            # back to the database) instead of holding every request (dorami/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 3},
         }
     }
     CHANNEL_LAYERS = {
@@ -238,6 +241,7 @@ KAKAO_API_BASE_URL = env.str("KAKAO_API_BASE_URL", default="https://kapi.kakao.c
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["dorami.formats"]  # 오전/오후 and the zone in every admin date
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -365,7 +369,8 @@ MEDIA_WEBHOOK_ALLOWED_NETWORKS = env.list(
 )
 RTMP_PUBLIC_URL = env.str("RTMP_PUBLIC_URL", default="rtmp://localhost:1935/live")
 MEDIA_SERVER_API_URL = env.str("MEDIA_SERVER_API_URL", default="")
-HLS_ROOT = env.str("HLS_ROOT", default="")
+# With DEBUG (`make run`) the app serves HLS written to media/hls (`manage.py demo_live`).
+HLS_ROOT = env.str("HLS_ROOT", default=str(MEDIA_ROOT / "hls") if DEBUG else "")
 UNPUBLISH_GRACE_SECONDS = env.int("UNPUBLISH_GRACE_SECONDS", default=45)
 # A LIVE stream the media server has not reported (heartbeat / SRS API) for this long → OFFLINE.
 MEDIA_RECONCILE_AFTER_SECONDS = env.int("MEDIA_RECONCILE_AFTER_SECONDS", default=120)

@@ -121,15 +121,20 @@ class LiveStream(models.Model):
         related_name="+",
     )
     # Media-server bookkeeping (webhooks, unpublish grace, reconcile).
-    last_publish_at = models.DateTimeField(null=True, blank=True)
-    offline_scheduled_at = models.DateTimeField(null=True, blank=True)
-    media_last_seen_at = models.DateTimeField(null=True, blank=True)
-    live_started_notified_at = models.DateTimeField(null=True, blank=True)
+    last_publish_at = models.DateTimeField(_("마지막 송출 시각"), null=True, blank=True)
+    offline_scheduled_at = models.DateTimeField(_("종료 예정 시각"), null=True, blank=True)
+    media_last_seen_at = models.DateTimeField(_("미디어 서버 마지막 확인"), null=True, blank=True)
+    live_started_notified_at = models.DateTimeField(_("방송 시작 알림 시각"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("만든 사람"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     objects = LiveStreamQuerySet.as_manager()
 
@@ -169,20 +174,31 @@ class LiveStream(models.Model):
 
 
 class ChatMessage(models.Model):
-    stream = models.ForeignKey(LiveStream, on_delete=models.CASCADE, related_name="messages")
+    stream = models.ForeignKey(
+        LiveStream, on_delete=models.CASCADE, related_name="messages", verbose_name=_("라이브 방송")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("회원"),
     )
-    display_name = models.CharField(max_length=100)
+    display_name = models.CharField(_("표시 이름"), max_length=100)
     # Sent by staff (the seller): shown with the seller's name and a badge.
-    is_seller = models.BooleanField(default=False)
-    body = models.CharField(max_length=500)
-    is_deleted = models.BooleanField(default=False)
+    is_seller = models.BooleanField(_("셀러 메시지"), default=False)
+    body = models.CharField(_("내용"), max_length=500)
+    is_deleted = models.BooleanField(_("삭제됨"), default=False)
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("삭제한 사람"),
     )
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deleted_at = models.DateTimeField(_("삭제 시각"), null=True, blank=True)
+    created_at = models.DateTimeField(_("생성 시각"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("채팅 메시지")
@@ -199,16 +215,28 @@ class ChatSanction(models.Model):
         MUTE = "MUTE", _("채팅 금지")
         BAN = "BAN", _("강퇴")
 
-    stream = models.ForeignKey(LiveStream, on_delete=models.CASCADE, related_name="sanctions")
+    stream = models.ForeignKey(
+        LiveStream,
+        on_delete=models.CASCADE,
+        related_name="sanctions",
+        verbose_name=_("라이브 방송"),
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_sanctions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_sanctions",
+        verbose_name=_("회원"),
     )
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    reason = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(_("구분"), max_length=8, choices=Kind.choices)
+    reason = models.CharField(_("사유"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("만든 사람"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("채팅 제재")
@@ -220,7 +248,7 @@ class ChatSanction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.user_id}@{self.stream_id}"
+        return f"{self.get_kind_display()} {self.user_id}@{self.stream_id}"
 
 
 class RestreamTarget(models.Model):
@@ -238,8 +266,8 @@ class RestreamTarget(models.Model):
     stream_key = models.CharField(_("스트림 키"), max_length=500, blank=True)
     enabled = models.BooleanField(_("사용"), default=True)
     mute_audio = models.BooleanField(_("음소거"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("리스트리밍 대상")
@@ -265,15 +293,22 @@ class RestreamSession(models.Model):
         FAILED = "FAILED", _("실패")
         STOPPED = "STOPPED", _("중지")
 
-    stream = models.ForeignKey(LiveStream, on_delete=models.CASCADE, related_name="restreams")
-    target = models.ForeignKey(RestreamTarget, on_delete=models.CASCADE, related_name="sessions")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.IDLE)
-    restart_count = models.PositiveSmallIntegerField(default=0)
-    pid = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    stopped_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    stream = models.ForeignKey(
+        LiveStream,
+        on_delete=models.CASCADE,
+        related_name="restreams",
+        verbose_name=_("라이브 방송"),
+    )
+    target = models.ForeignKey(
+        RestreamTarget, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("대상")
+    )
+    state = models.CharField(_("상태"), max_length=16, choices=State.choices, default=State.IDLE)
+    restart_count = models.PositiveSmallIntegerField(_("재시작 횟수"), default=0)
+    pid = models.PositiveIntegerField(_("프로세스 ID"), null=True, blank=True)
+    last_error = models.TextField(_("마지막 오류"), blank=True)
+    started_at = models.DateTimeField(_("시작 시각"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("중지 시각"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("리스트리밍 세션")
@@ -283,4 +318,4 @@ class RestreamSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.target} ← {self.stream} ({self.state})"
+        return f"{self.target} ← {self.stream} ({self.get_state_display()})"

@@ -25,10 +25,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
-from django.utils.timezone import get_current_timezone, is_naive, make_aware
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from dorami.storetime import store_make_aware
 from live import presence
 from live.charts import stream_chart
 from live.models import LiveStream, RestreamSession, RestreamTarget
@@ -109,7 +109,6 @@ def _restream_rows(stream: LiveStream | None) -> list[dict]:
 def _stream_context(stream: LiveStream) -> dict:
     return {
         "stream": stream,
-        "store_tz": settings.STORE_TIME_ZONE,
         **_partial_context(stream, "obs"),
         "viewers": viewer_count(stream),
         "sales": stream_sales(stream),
@@ -125,13 +124,12 @@ def _stream_context(stream: LiveStream) -> dict:
 def _partial_context(stream: LiveStream, partial: str) -> dict:
     """Only what one partial shows: the polled ones refresh every few seconds, and a POST
     answers with the one partial it changed."""
-    store_tz = settings.STORE_TIME_ZONE  # times people read are the store's
     if partial == "status":
-        return {"stream": stream, "viewers": viewer_count(stream), "store_tz": store_tz}
+        return {"stream": stream, "viewers": viewer_count(stream)}
     if partial == "sales":
         return {"stream": stream, "sales": stream_sales(stream)}
     if partial == "chart":
-        return {"stream": stream, "chart": stream_chart(stream), "store_tz": store_tz}
+        return {"stream": stream, "chart": stream_chart(stream)}
     if partial == "obs":
         return {
             "stream": stream,
@@ -192,8 +190,7 @@ def studio_stream_create(request: HttpRequest) -> HttpResponse:
         if scheduled_at is None:
             messages.error(request, _("예정 시각 형식이 올바르지 않습니다."))
             return redirect("live:studio")
-        if is_naive(scheduled_at):
-            scheduled_at = make_aware(scheduled_at, get_current_timezone())
+        scheduled_at = store_make_aware(scheduled_at)  # the seller types store time
     try:
         stream = stream_services.stream_create(
             title=request.POST.get("title", ""),

@@ -9,7 +9,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_buy_or_chat, gate_url
-from dorami.realtime import current_sequence, room_group
 from live import selectors
 from live.presence import viewer_count
 from live.services.chat import history_read
@@ -39,7 +38,7 @@ def watch(request, public_id: str):
     context = {
         "stream": stream,
         "products": products,
-        "seq": current_sequence(room_group(stream.pk)),
+        **selectors.room_position(stream),
         "viewers": viewer_count(stream.pk),
         "chat_messages": history_read(stream_id=stream.pk),
         "gate": gate,

@@ -17,8 +17,7 @@ def test_sales_dashboard_needs_order_view_permission():
         assert ('data-testid="revenue-7d"' in html) is shown, perms
 
 
-def test_other_packages_admin_writes_are_audited_without_secrets(staff_client, staff_user):
-    from allauth.socialaccount.models import SocialApp
+def test_other_packages_admin_writes_are_audited(staff_client, staff_user):
     from django.contrib.auth.models import Group, Permission
 
     from adminpanel.models import AuditLog
@@ -32,19 +31,3 @@ def test_other_packages_admin_writes_are_audited_without_secrets(staff_client, s
     assert created.actor == staff_user and created.after["name"] == "회계"
     granted = AuditLog.objects.get(action="admin.update", object_id=str(group.pk))
     assert granted.after == {"permissions": [str(permission.pk)]}
-
-    staff_client.post(
-        reverse("admin:socialaccount_socialapp_add"),
-        {
-            "provider": "kakao",
-            "name": "카카오",
-            "client_id": "client-1",
-            "secret": "very-secret-value",
-            "key": "",
-            "settings": "{}",
-            "sites": [],
-        },
-    )
-    assert SocialApp.objects.filter(name="카카오").exists()
-    row = AuditLog.objects.get(action="admin.create", object_type="socialaccount.SocialApp")
-    assert "very-secret-value" not in str(row.after) and row.after["client_id"] == "client-1"

@@ -22,17 +22,14 @@ live/tests/test_consumers.py (`test_shopper_cannot_moderate`,
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sites.models import Site
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from adminpanel.admin import audit_snapshot
@@ -55,6 +52,7 @@ REQUEST_ORDER = ("anon", "other", "viewer", "staff", "superuser", "shopper")
 # who gets in, not about what a valid form does.
 URLS: dict[str, str] = {
     "health-live": "GET 200 200 200 200 200 200",
+    "favicon.ico": "GET 301 301 301 301 301 301",
     "health-ready": "GET 200 200 200 200 200 200",
     # scraped on the private network; nginx answers 404 for /metrics
     "prometheus-django-metrics": "GET 200 200 200 200 200 200",
@@ -156,6 +154,7 @@ ADMIN_URLS: dict[str, str] = {
     "admin:orders_order_reconcile": "GET L L L 403 200 200",
     "admin:orders_order_items": "GET L L L 403 200 200",
     "admin:orders_order_ship": "GET L L L 403 200 200",
+    "admin:orders_order_confirm": "GET L L L 403 200 200",
     "admin:points_pointtransaction_adjust": "GET L L L 403 200 200",
     "admin:app_list": "GET L L L 200 200 200",
     "admin/(?P<url>.*)$": "GET L L L 404 404 404",
@@ -166,16 +165,7 @@ ADMIN_URLS: dict[str, str] = {
 # the one object (SystemConfig).
 ADMIN_MODELS: dict[str, dict] = {
     "auth.group": {"add": True, "delete": True},
-    "sites.site": {"add": True, "delete": True},
-    "django_celery_beat.periodictask": {"add": True, "delete": True},
-    "django_celery_beat.clockedschedule": {"add": True, "delete": True},
-    "django_celery_beat.crontabschedule": {"add": True, "delete": True},
-    "django_celery_beat.solarschedule": {"add": True, "delete": True},
-    "django_celery_beat.intervalschedule": {"add": True, "delete": True},
     "account.emailaddress": {"add": True, "delete": True},
-    "socialaccount.socialapp": {"add": True, "delete": True},
-    "socialaccount.socialtoken": {"add": True, "delete": True},
-    "socialaccount.socialaccount": {"add": True, "delete": True},
     "accounts.user": {"add": True, "delete": True},
     "adminpanel.systemconfig": {"add": False, "delete": False, "changelist": "302"},
     "adminpanel.notice": {"add": True, "delete": True},
@@ -200,15 +190,6 @@ ADMIN_ACTIONS: dict[str, str] = {
     "accounts.user.suspend_users": "staff",
     "adminpanel.notice.delete_selected": "staff",
     "auth.group.delete_selected": "staff",
-    "django_celery_beat.clockedschedule.delete_selected": "staff",
-    "django_celery_beat.crontabschedule.delete_selected": "staff",
-    "django_celery_beat.intervalschedule.delete_selected": "staff",
-    "django_celery_beat.periodictask.delete_selected": "staff",
-    "django_celery_beat.periodictask.disable_tasks": "staff",
-    "django_celery_beat.periodictask.enable_tasks": "staff",
-    "django_celery_beat.periodictask.run_tasks": "staff",
-    "django_celery_beat.periodictask.toggle_tasks": "staff",
-    "django_celery_beat.solarschedule.delete_selected": "staff",
     "live.chatmessage.hide_messages": "staff",
     "live.chatsanction.delete_selected": "staff",
     "live.livestream.delete_not_live": "staff",
@@ -227,10 +208,6 @@ ADMIN_ACTIONS: dict[str, str] = {
     "shop.product.action_reopen": "staff",
     "shop.product.action_show": "staff",
     "shop.waitlistentry.delete_selected": "staff",
-    "sites.site.delete_selected": "staff",
-    "socialaccount.socialaccount.delete_selected": "staff",
-    "socialaccount.socialapp.delete_selected": "staff",
-    "socialaccount.socialtoken.delete_selected": "staff",
 }
 
 
@@ -264,14 +241,6 @@ def client_for(user) -> Client:
 
 def make_world(people: dict) -> dict:
     from allauth.account.models import EmailAddress
-    from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
-    from django_celery_beat.models import (
-        ClockedSchedule,
-        CrontabSchedule,
-        IntervalSchedule,
-        PeriodicTask,
-        SolarSchedule,
-    )
 
     shopper, other, superuser = people["shopper"], people["other"], people["superuser"]
     stream = LiveStream.objects.create(title="금요 라이브", status=LiveStream.Status.LIVE)
@@ -289,30 +258,12 @@ def make_world(people: dict) -> dict:
     target = RestreamTarget.objects.create(
         name="유튜브", rtmp_url="rtmp://a.rtmp.youtube.com/live2", stream_key="yt-secret"
     )
-    interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.SECONDS)
-    app = SocialApp.objects.create(provider="kakao", name="kakao", client_id="id", secret="s")
-    social = SocialAccount.objects.create(user=other, provider="kakao", uid="123")
     group = Group.objects.create(name="판매 보조")
     objects = {
         "auth.group": group,
-        "sites.site": Site.objects.get_current(),
-        "django_celery_beat.periodictask": PeriodicTask.objects.create(
-            name="tick", task="dorami.tasks.tick", interval=interval
-        ),
-        "django_celery_beat.clockedschedule": ClockedSchedule.objects.create(
-            clocked_time=timezone.now() + timedelta(days=1)
-        ),
-        "django_celery_beat.crontabschedule": CrontabSchedule.objects.create(minute="5"),
-        "django_celery_beat.solarschedule": SolarSchedule.objects.create(
-            event="sunrise", latitude=37.5, longitude=127.0
-        ),
-        "django_celery_beat.intervalschedule": interval,
         "account.emailaddress": EmailAddress.objects.create(
             user=other, email=other.email, verified=False, primary=True
         ),
-        "socialaccount.socialapp": app,
-        "socialaccount.socialaccount": social,
-        "socialaccount.socialtoken": SocialToken.objects.create(app=app, account=social, token="t"),
         "accounts.user": UserFactory(profile_complete=True),  # nobody who logs in here
         "adminpanel.systemconfig": get_config(),
         "adminpanel.notice": Notice.objects.create(title="배송 안내"),
