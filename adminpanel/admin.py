@@ -151,6 +151,24 @@ AUDIT_ACTIONS = {
     "product_delete": _("상품 삭제"),
     "product_duplicate": _("상품 복제"),
     "variant_delete": _("옵션 삭제"),
+    "variant_create": _("옵션 추가"),
+    "variant_update": _("옵션 수정"),
+    "variants_generate": _("옵션 일괄 생성"),
+    "product_import": _("상품 가져오기"),
+    "live.stream_create": _("방송 생성"),
+    "live.stream_key_refresh": _("스트림 키 재발급"),
+    "live.stream_end": _("방송 종료"),
+    "live.stream_feature": _("대표 상품 지정"),
+    "live.stream_notice": _("방송 공지 수정"),
+    "live.chat_delete": _("채팅 삭제"),
+    "live.chat_mute": _("채팅 제한"),
+    "live.chat_ban": _("강퇴"),
+    "live.chat_unmute": _("채팅 제한 해제"),
+    "live.chat_unban": _("강퇴 해제"),
+    "live.restream_target_create": _("리스트리밍 대상 추가"),
+    "live.restream_target_update": _("리스트리밍 대상 수정"),
+    "live.restream_target_toggle": _("리스트리밍 대상 켜기/끄기"),
+    "live.restream_target_delete": _("리스트리밍 대상 삭제"),
     # order.<event kind>: written by orders.services.order_event_record
     **{f"order.{kind.lower()}": label for kind, label in OrderEvent.Kind.choices},
 }
@@ -187,6 +205,10 @@ AUDIT_DATA_KEYS = {
     "new_quantity": _("새 수량"),
     "shipping_rule": _("배송비 규칙"),
     "source": _("원본"),
+    "key_replaced": _("스트림 키 교체"),
+    "stream_key_replaced": _("스트림 키 교체"),
+    "has_stream_key": _("스트림 키 있음"),
+    "variants": _("옵션"),
 }
 
 
@@ -297,3 +319,46 @@ class AuditLogAdmin(admin.ModelAdmin):
     @admin.display(description=_("변경 후"))
     def after_json(self, obj: AuditLog) -> str:
         return self._pretty(obj.after, obj)
+
+
+# --- Other packages' admins (auth groups, allauth email addresses) --------------------------
+# Re-registered (from `AdminpanelConfig.ready`, once every admin module is loaded) so that their
+# writes are audited like ours and so that their actions, which declare no permission, need
+# "change" (Django would offer them to view-only staff).
+PROJECT_APPS = {
+    "core",
+    "accounts",
+    "shop",
+    "live",
+    "orders",
+    "points",
+    "notifications",
+    "adminpanel",
+}
+
+
+class GuardedActionsMixin:
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            return actions
+        return {
+            name: action
+            for name, action in actions.items()
+            if getattr(action[0], "allowed_permissions", None)
+        }
+
+
+def guard_other_admins() -> None:
+    for model in apps.get_models():
+        if model._meta.app_label in PROJECT_APPS or not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        if isinstance(model_admin, AuditedModelAdmin):
+            continue
+        base = type(model_admin)
+        guarded = type(
+            f"Audited{base.__name__}", (GuardedActionsMixin, AuditedModelAdmin, base), {}
+        )
+        admin.site.unregister(model)
+        admin.site.register(model, guarded)

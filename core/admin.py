@@ -39,7 +39,17 @@ def audit_snapshot(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[
         if isinstance(value, models.fields.files.FieldFile):
             value = value.name or ""
         data[field.attname if field.is_relation else field.name] = value
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(data, cls=AuditJSONEncoder))
+
+
+class AuditJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, and the text of anything else (time zones, ...)."""
+
+    def default(self, o):
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -48,7 +58,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
     - add: action ``admin.create``, ``after`` = all fields;
     - change: action ``admin.update``, ``before``/``after`` = only the fields that changed
       (``auto_now`` timestamps left out);
-    - delete (single or bulk): action ``admin.delete``, ``before`` = all fields.
+    - delete (single or bulk): action ``admin.delete``, ``before`` = all fields;
+    - many-to-many fields of the form (groups, permissions): their own ``admin.update`` row
+      with the ids before/after, when they changed.
 
     List secrets in ``audit_exclude_fields`` (``password`` is always left out). Inline formsets
     are not audited here; neither are custom admin actions: when those call services, the
@@ -81,6 +93,31 @@ class AuditedModelAdmin(admin.ModelAdmin):
                 before=before if change else None,
                 after=after,
             )
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """Many-to-many fields of the form (a user's groups and permissions, ...) are saved
+        here, after `save_model`: their changes get their own ``admin.update`` row."""
+        obj = form.instance
+        names = [f.name for f in obj._meta.many_to_many if f.name in form.cleaned_data]
+        before = self._audit_relations(obj, names) if change else {name: [] for name in names}
+        super().save_related(request, form, formsets, change)
+        after = self._audit_relations(obj, names)
+        changed = sorted(name for name in names if before[name] != after[name])
+        if changed:
+            audit_log_record(
+                actor=request.user,
+                action="admin.update",
+                obj=obj,
+                before={name: before[name] for name in changed},
+                after={name: after[name] for name in changed},
+            )
+
+    @staticmethod
+    def _audit_relations(obj: models.Model, names: list[str]) -> dict[str, list]:
+        return {
+            name: sorted(str(pk) for pk in getattr(obj, name).values_list("pk", flat=True))
+            for name in names
+        }
 
     def _audit_delete(self, request: HttpRequest, obj) -> None:
         audit_log_record(

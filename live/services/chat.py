@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_chat
 from accounts.permissions import MESSAGES as GATE_MESSAGES
 from core.models import get_config
+from core.services import audit_log_record
 from dorami import ratelimit
 from dorami.realtime import REDIS_DOWN, sync_redis
 from live import realtime
@@ -303,6 +304,13 @@ def chat_message_delete(*, message_id: int, by) -> ChatMessage:
         message.deleted_by = by
         message.deleted_at = timezone.now()
         message.save(update_fields=["is_deleted", "deleted_by", "deleted_at"])
+        audit_log_record(
+            actor=by,
+            action="live.chat_delete",
+            obj=message,
+            before={"is_deleted": False, "body": message.body, "user_id": message.user_id},
+            after={"is_deleted": True},
+        )
     stream_id = message.stream_id
     transaction.on_commit(lambda: history_remove(stream_id=stream_id, message_id=message_id))
     realtime.announce_chat_deleted(stream_id=stream_id, message_id=message_id)
@@ -321,12 +329,19 @@ def chat_sanction_add(
         raise StreamNotFound()
     if not get_user_model().objects.filter(pk=user_id).exists():
         raise UserNotFound()
-    sanction, _created = ChatSanction.objects.get_or_create(
+    sanction, created = ChatSanction.objects.get_or_create(
         stream_id=stream_id,
         user_id=user_id,
         kind=kind,
         defaults={"created_by": by, "reason": reason[:200]},
     )
+    if created:
+        audit_log_record(
+            actor=by,
+            action=f"live.chat_{kind.lower()}",
+            obj=sanction,
+            after=_sanction_fields(sanction),
+        )
     if kind == ChatSanction.Kind.BAN:
         realtime.announce_chat_ban(stream_id=stream_id, user_id=user_id)
     return sanction
@@ -335,7 +350,26 @@ def chat_sanction_add(
 @transaction.atomic
 def chat_sanction_remove(*, stream_id: int, user_id: int, kind: str, by) -> int:
     _require_staff(by)
-    deleted, _detail = ChatSanction.objects.filter(
-        stream_id=stream_id, user_id=user_id, kind=kind
-    ).delete()
+    sanctions = list(
+        ChatSanction.objects.select_for_update().filter(
+            stream_id=stream_id, user_id=user_id, kind=kind
+        )
+    )
+    for sanction in sanctions:
+        audit_log_record(
+            actor=by,
+            action=f"live.chat_un{kind.lower()}",
+            obj=sanction,
+            before=_sanction_fields(sanction),
+        )
+    deleted, _detail = ChatSanction.objects.filter(pk__in=[s.pk for s in sanctions]).delete()
     return deleted
+
+
+def _sanction_fields(sanction: ChatSanction) -> dict:
+    return {
+        "stream_id": sanction.stream_id,
+        "user_id": sanction.user_id,
+        "kind": sanction.kind,
+        "reason": sanction.reason,
+    }

@@ -111,5 +111,6 @@ def order_item_update(*, item: OrderItem | int, quantity: int, actor=None) -> Or
             "shipping_fee": str(order.shipping_fee),
             "total": str(order.total),
         },
+        before={"quantity": old, "total": str(old_total)},
     )
     return order
