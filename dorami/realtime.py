@@ -138,6 +138,30 @@ def async_redis():
     return client
 
 
+def _subscriber_client():
+    """The client of the hub's subscription: like `async_redis` but **without** the retry.
+    redis-py's PubSub reconnects and resubscribes by itself on a retry, silently: the events
+    published in between would be lost with no one told to refetch. Without it a broken
+    connection reaches the hub, which marks the rooms degraded and, once resubscribed, tells
+    every socket to resynchronise."""
+    import redis.asyncio as aredis
+    from redis.backoff import NoBackoff
+
+    url = settings.REDIS_URL
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    key = f"subscriber:{url}"
+    client = clients.get(key)
+    if client is None:
+        pool = aredis.ConnectionPool.from_url(
+            url,
+            socket_timeout=30,
+            socket_connect_timeout=2,
+            retry=aredis.retry.Retry(NoBackoff(), 0),
+        )
+        client = clients[key] = aredis.Redis(connection_pool=pool)
+    return client
+
+
 async def _close_async_clients(loop) -> None:
     for client in (_async_clients.pop(loop, None) or {}).values():
         with contextlib.suppress(Exception):
@@ -462,7 +486,7 @@ class Hub:
             try:
                 if not self.degraded:
                     if self._pubsub is None:
-                        self._pubsub = async_redis().pubsub(ignore_subscribe_messages=True)
+                        self._pubsub = _subscriber_client().pubsub(ignore_subscribe_messages=True)
                     await self._pubsub.subscribe(_namespace() + group)
             except Exception as exc:  # the reader loop subscribes it when Redis is back
                 self._lost(exc)
@@ -526,7 +550,7 @@ class Hub:
     async def _reconnect(self) -> bool:
         """Subscribe every wanted group on a fresh connection; True when Redis answered."""
         groups = list(self.subscribed)
-        pubsub = async_redis().pubsub(ignore_subscribe_messages=True)
+        pubsub = _subscriber_client().pubsub(ignore_subscribe_messages=True)
         try:
             if groups:
                 await pubsub.subscribe(*[_namespace() + g for g in groups])
