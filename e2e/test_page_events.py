@@ -46,9 +46,7 @@ def test_the_waitlist_promotion_shows_a_toast_on_the_page_the_shopper_is_reading
     context.close()
 
 
-def test_the_store_page_marks_a_product_sold_out_when_its_last_unit_goes(
-    browser, asgi_live_server
-):
+def test_the_store_page_marks_a_product_sold_out_when_its_last_unit_goes(browser, asgi_live_server):
     base = asgi_live_server.url
     scarf = VariantFactory(product=ProductFactory(name="한정 스카프"), stock=1)
     context = browser.new_context(viewport={"width": 390, "height": 844})
