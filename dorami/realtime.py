@@ -8,7 +8,8 @@ Fan-out (see docs/realtime.md): an event is rendered to JSON text **once** in `p
 PUBLISHed on one Redis channel per group. Every server process holds at most one Redis
 subscription per group (the `Hub`, one per event loop) and hands the same text to each local
 socket's sink in a plain loop — no per-viewer channel-layer message, no msgpack decode, no
-thread hop. Without Redis (embedded default) the hub delivers in-process.
+thread hop; a socket that stops reading gets a bounded backlog, then is dropped and closed.
+Without Redis (embedded default) the hub delivers in-process.
 
 Every event carries a per-group sequence number (`seq`) and the group's `epoch` (a random token
 kept with the number in Redis) so clients notice gaps and resets and refetch: when Redis loses
