@@ -1,29 +1,21 @@
-"""Admin site (Korean): site titles, the audit mixin, SystemConfig, notices and the audit log.
-
-`AuditedModelAdmin` is the one way admin writes get audited: inherit it in any app's admin and
-every add/change/delete through that admin (forms, list_editable, the bulk delete action)
-records an `AuditLog` row with before/after JSON in the same transaction as the write.
-"""
+"""Admin site (Korean): site titles, and the admin pages of core's SystemConfig, notices and
+audit log (their audited base, `core.admin.AuditedModelAdmin`, lives in core)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.sites.models import Site
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.models import AuditLog, Notice, SystemConfig, get_config
-from adminpanel.services import audit_log_record
-from dorami.templatetags.money import usd
+from core.admin import AuditedModelAdmin
+from core.models import AuditLog, Notice, SystemConfig, get_config
 from orders.models import OrderEvent
 
 admin.site.site_header = _("도라미 관리자")
@@ -38,89 +30,6 @@ admin.site.index_template = "admin/dorami_index.html"
 for _model in (SocialApp, SocialToken, SocialAccount, Site):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
-
-
-def money_column(field: str, description):
-    """An admin column (list or read-only field) showing a Decimal field as "$1,234.50"."""
-
-    @admin.display(description=description, ordering=field)
-    def column(model_admin, obj) -> str:
-        return usd(getattr(obj, field)) or "-"
-
-    return column
-
-
-def audit_snapshot(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The concrete field values of `obj` as JSON-safe data (FKs as ids, Decimals as text)."""
-    data = {}
-    for field in obj._meta.concrete_fields:
-        if field.name in exclude or field.attname in exclude:
-            continue
-        value = field.value_from_object(obj)
-        if isinstance(value, models.fields.files.FieldFile):
-            value = value.name or ""
-        data[field.attname if field.is_relation else field.name] = value
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
-class AuditedModelAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose every write leaves an AuditLog row (actor, action, before/after).
-
-    - add: action ``admin.create``, ``after`` = all fields;
-    - change: action ``admin.update``, ``before``/``after`` = only the fields that changed
-      (``auto_now`` timestamps left out);
-    - delete (single or bulk): action ``admin.delete``, ``before`` = all fields.
-
-    List secrets in ``audit_exclude_fields`` (``password`` is always left out). Inline formsets
-    are not audited here; neither are custom admin actions: when those call services, the
-    services audit (``audit_log_record``) with the request's user as actor.
-    """
-
-    audit_exclude_fields: tuple[str, ...] = ()
-
-    def _audit_exclude(self) -> tuple[str, ...]:
-        return ("password", *self.audit_exclude_fields)
-
-    def _audit_stored(self, obj: models.Model) -> dict[str, Any]:
-        stored = type(obj)._default_manager.filter(pk=obj.pk).first()
-        return audit_snapshot(stored, exclude=self._audit_exclude()) if stored else {}
-
-    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
-        with transaction.atomic():
-            before = self._audit_stored(obj) if change and obj.pk is not None else {}
-            super().save_model(request, obj, form, change)
-            after = audit_snapshot(obj, exclude=self._audit_exclude())
-            if change:
-                stamps = {f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", 0)}
-                changed = sorted(k for k in after if k not in stamps and before.get(k) != after[k])
-                before = {k: before.get(k) for k in changed}
-                after = {k: after[k] for k in changed}
-            audit_log_record(
-                actor=request.user,
-                action="admin.update" if change else "admin.create",
-                obj=obj,
-                before=before if change else None,
-                after=after,
-            )
-
-    def _audit_delete(self, request: HttpRequest, obj) -> None:
-        audit_log_record(
-            actor=request.user,
-            action="admin.delete",
-            obj=obj,
-            before=audit_snapshot(obj, exclude=self._audit_exclude()),
-        )
-
-    def delete_model(self, request: HttpRequest, obj) -> None:
-        with transaction.atomic():
-            self._audit_delete(request, obj)
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset) -> None:
-        with transaction.atomic():
-            for obj in queryset:
-                self._audit_delete(request, obj)
-            super().delete_queryset(request, queryset)
 
 
 @admin.register(SystemConfig)
@@ -211,9 +120,7 @@ class SystemConfigAdmin(AuditedModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         config = get_config()
-        return HttpResponseRedirect(
-            reverse("admin:adminpanel_systemconfig_change", args=[config.pk])
-        )
+        return HttpResponseRedirect(reverse("admin:core_systemconfig_change", args=[config.pk]))
 
 
 @admin.register(Notice)
@@ -253,9 +160,15 @@ def audit_action_label(code: str) -> str:
     return str(AUDIT_ACTIONS.get(code, code))
 
 
+# Rows written before SystemConfig, Notice and AuditLog moved to core name the old app.
+MOVED_LABELS = {
+    f"adminpanel.{name}": f"core.{name}" for name in ("SystemConfig", "Notice", "AuditLog")
+}
+
+
 def audit_object_type_label(label: str) -> str:
     try:
-        return str(apps.get_model(label)._meta.verbose_name)
+        return str(apps.get_model(MOVED_LABELS.get(label, label))._meta.verbose_name)
     except (LookupError, ValueError):
         return label
 
@@ -281,7 +194,8 @@ def audit_data_labels(data: dict, *, object_type: str) -> dict:
     """Before/after data as people read it: field names → Korean labels, codes → labels."""
     try:
         fields = {}
-        for field in apps.get_model(object_type)._meta.concrete_fields:
+        model = apps.get_model(MOVED_LABELS.get(object_type, object_type))
+        for field in model._meta.concrete_fields:
             fields[field.name] = fields[field.attname] = field
     except (LookupError, ValueError):
         fields = {}

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from adminpanel.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
 from live.models import ChatMessage, ChatSanction, LiveStream, RestreamSession, RestreamTarget
 from live.services import stream as stream_services
 from live.services.errors import LiveError

@@ -13,12 +13,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.admin import AuditedModelAdmin, money_column
+from core.admin import AuditedModelAdmin, money_column
+from core.errors import ServiceError
 from dorami import exports
 from orders import reconciliation, selectors, services
 from orders.forms import CancelForm, ReconcileForm, ShipCsvForm
 from orders.models import Order, OrderEvent, OrderItem
-from shop.services import ShopError
 
 ADMIN_TEMPLATES = "orders/admin"
 
@@ -28,11 +28,14 @@ class StreamFilter(admin.SimpleListFilter):
     parameter_name = "stream"
 
     def lookups(self, request, model_admin):
-        from live.models import LiveStream
-
-        streams = LiveStream.objects.filter(order_items__isnull=False).distinct()
+        streams = (
+            OrderItem.objects.filter(stream__isnull=False)
+            .values_list("stream_id", "stream__title")
+            .distinct()
+            .order_by("-stream_id")[:50]
+        )
         rows = [("store", _("스토어 상품"))]
-        rows += [(str(s.pk), f"#{s.pk} {s.title}") for s in streams.order_by("-pk")[:50]]
+        rows += [(str(pk), f"#{pk} {title}") for pk, title in streams]
         return rows
 
     def queryset(self, request, queryset):
@@ -313,7 +316,7 @@ class OrderAdmin(AuditedModelAdmin):
                         order=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
                     )
                     done += 1
-                except (services.OrderError, ShopError) as exc:
+                except ServiceError as exc:
                     self.message_user(request, f"{order.order_id}: {exc.message}", messages.ERROR)
             if done:
                 self.message_user(request, f"주문 취소 {done}건", messages.SUCCESS)
@@ -389,7 +392,7 @@ class OrderAdmin(AuditedModelAdmin):
                 try:
                     services.order_item_update(item=item.pk, quantity=quantity, actor=request.user)
                     changed += 1
-                except (services.OrderError, ShopError) as exc:
+                except ServiceError as exc:
                     errors.append(f"{item.product_name}: {exc.message}")
             if changed and not errors:
                 self.message_user(request, f"상품 {changed}건 수정", messages.SUCCESS)

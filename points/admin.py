@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
 from points import services
 from points.forms import PointsAdjustForm
 from points.models import PointTransaction

@@ -15,7 +15,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
+from core.models import get_config
 from dorami.templatetags.money import usd
 from shop import services
 from shop.models import MAX_STOCK, Product, ProductImage, ProductVariant, WaitlistEntry
@@ -196,7 +197,6 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
         )
 
     def get_changeform_initial_data(self, request):
-        from adminpanel.models import get_config
 
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("timer_minutes", get_config().default_cart_timer_minutes)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_chat
 from accounts.permissions import MESSAGES as GATE_MESSAGES
+from core.models import get_config
 from dorami import ratelimit
 from dorami.realtime import REDIS_DOWN, sync_redis
 from live import realtime
@@ -132,7 +133,6 @@ def chat_rate_limit_take(*, user_id: int) -> None:
     """Count one message for `user_id`; raise RateLimitExceeded past the configured limit
     (SystemConfig's numbers, the site's one limiter: `dorami.ratelimit`; refused messages do
     not count)."""
-    from adminpanel.models import get_config
 
     config = get_config()
     limits = (("user", config.chat_rate_limit_count, config.chat_rate_limit_seconds),)
@@ -249,7 +249,6 @@ def message_payload(message: ChatMessage) -> dict:
 def seller_display_name() -> str:
     """What the seller's (any staff member's) messages are signed with: the business name from
     SystemConfig, else 판매자."""
-    from adminpanel.models import get_config
 
     return (get_config().business_name or "").strip()[:100] or str(_("판매자"))
 
@@ -265,6 +264,7 @@ def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
     changed = account_change(user, state)
     if changed:
         raise AccountChanged(changed)
+    assert state is not None  # a missing account is a change, refused just above
     if state["banned"]:
         raise ChatBanned()
     if state["muted"]:

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from core.services import audit_log_record
 from live import realtime
 from live.models import (
     LiveStream,
@@ -413,7 +414,6 @@ def _reconcile_one(*, stream_id: int, cutoff: datetime, now: datetime) -> bool:
 @transaction.atomic
 def streams_delete(*, stream_ids: list[int], actor=None) -> tuple[int, int]:
     """Admin bulk delete: LIVE streams are never deleted. Returns (deleted, skipped live)."""
-    from adminpanel.services import audit_log_record
 
     streams = list(LiveStream.objects.select_for_update().filter(pk__in=stream_ids))
     deletable = [s for s in streams if s.status != LiveStream.Status.LIVE]

@@ -221,7 +221,7 @@ async def test_500_characters_is_allowed():
 
 
 async def test_rate_limit_from_system_config():
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     def configure():
         config = get_config()

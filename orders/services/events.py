@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adminpanel.services import audit_log_record
+from core.services import audit_log_record
 from orders.models import Order, OrderEvent
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders import realtime
 from orders.models import Order, OrderEvent
 from orders.services.errors import (

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core.services import audit_log_record
 from shop import realtime
 from shop.models import MAX_STOCK, CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services import inventory
@@ -24,7 +25,6 @@ from shop.services.errors import (
 def _audit(actor, action: str, obj, before=None, after=None) -> None:
     if actor is None:
         return
-    from adminpanel.services import audit_log_record
 
     audit_log_record(actor=actor, action=action, obj=obj, before=before, after=after)
 
@@ -307,7 +307,7 @@ def variants_generate(
     colors_list, sizes_list = _split_options(colors) or [""], _split_options(sizes) or [""]
     existing = set(product.variants.values_list("color", "size"))
     order = product.variants.count()
-    created = []
+    created: list[ProductVariant] = []
     for color in colors_list:
         for size in sizes_list:
             if (color[:50], size[:50]) in existing:
