@@ -94,7 +94,7 @@ def seed(*, buyers: int, rush_stock: int, csrf: str) -> dict:
     from django.utils import timezone
 
     from accounts.models import User
-    from adminpanel.models import CONFIG_CACHE_KEY, SystemConfig
+    from core.models import CONFIG_CACHE_KEY, SystemConfig
     from shop.models import Product, ProductVariant
 
     # The throughput phase has each buyer add again and again: a per-shopper cap far above

@@ -28,6 +28,7 @@ import uuid
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import (
@@ -54,6 +55,7 @@ CLOSE_BANNED = 4003
 CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4008
 CLOSE_TOO_LARGE = 1009
+CLOSE_TOO_SLOW = 4429  # the socket fell `Hub.MAX_BACKLOG` events behind: reconnect and refetch
 # The account behind the socket changed (`accounts.realtime`): the page says why, in Korean
 # (the close reason carries the message), and does not reconnect as that user.
 CLOSE_FOR_ACCOUNT = {ACCOUNT_SUSPENDED: 4001, STAFF_REVOKED: 4002, SESSION_ENDED: 4401}
@@ -140,7 +142,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         # Subscribe before reading the sequence: every later event reaches this socket. While
         # Redis is down the hub keeps the sinks and subscribes them once it is back.
         transport.watch_status(self._status)
-        await transport.subscribe(self.group, self._deliver)
+        await transport.subscribe(self.group, self._deliver, self._too_slow)
         await transport.subscribe(control_group(self.stream_id), self._control)
         if self.user is not None and self.user.is_staff:
             await transport.subscribe(transport.STAFF_GROUP, self._staff_deliver)
@@ -229,6 +231,13 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     # --- delivery (hot path) --------------------------------------------------------------
     async def _deliver(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _too_slow(self) -> None:
+        """The hub dropped this socket's room subscription (it stopped reading): close it; the
+        page reconnects and refetches the room."""
+        if not self.closing:
+            self.closing = True
+            await self.close(code=CLOSE_TOO_SLOW)
 
     async def _status(self, state: str) -> None:
         """The process lost / regained Redis: the page shows 재연결 중 / refetches the room."""
@@ -375,8 +384,32 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             }
         )
         try:
-            await database_sync_to_async(service)(by=self.user, **kwargs, **extra)
+            await database_sync_to_async(moderate)(service, by=self.user, **kwargs, **extra)
         except chat_service.AccountChanged as error:
             await self._close_for_account(error.code)
         except chat_service.ChatError as error:
             await self.send_error(error.code, error.message)
+
+
+# Chat moderation needs staff plus the model permission of what it writes (documented in
+# docs/permissions.md): deleting marks a message changed, mute/ban adds a sanction.
+MODERATION_PERMISSIONS = {
+    chat_service.chat_message_delete: "live.change_chatmessage",
+    chat_service.chat_sanction_add: "live.add_chatsanction",
+}
+
+
+def moderate(service, *, by, **kwargs):
+    """Check the moderator's permission as the database says now (the socket's user was loaded
+    at its handshake), then act. Runs in the ORM thread. Someone who is no longer active staff
+    is left to the service, which closes the socket for the account change."""
+    if by is not None and by.is_staff:
+        current = get_user_model().objects.filter(pk=by.pk).first()
+        if (
+            current is not None
+            and current.is_active
+            and current.is_staff
+            and not current.has_perm(MODERATION_PERMISSIONS[service])
+        ):
+            raise chat_service.NotStaff()
+    return service(by=by, **kwargs)
