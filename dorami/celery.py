@@ -1,6 +1,14 @@
-"""Celery application and the one place the periodic schedule is declared."""
+"""Celery application and the one place the periodic schedule is declared.
+
+Scheduler: Celery's default file scheduler (`celery.beat:PersistentScheduler`) reading
+`BEAT_SCHEDULE` below. There is no database scheduler (django-celery-beat is not installed):
+job times change in this file, in review, and the same table drives `celery beat`, the embedded
+scheduler of `manage.py serve` and `manage.py run_job`.
+"""
 
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from celery import Celery
 from celery.schedules import crontab
@@ -10,6 +18,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dorami.settings")
 app = Celery("dorami")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def store_now() -> datetime:
+    """Now in the store's time zone: a crontab with `nowfun=store_now` reads hours as the seller
+    does (a module-level function, so beat can pickle the schedule)."""
+    from django.conf import settings
+
+    return datetime.now(ZoneInfo(settings.STORE_TIME_ZONE))
+
+
+def store_crontab(*, hour: int, minute: int) -> crontab:
+    """Daily at hour:minute of the store's wall clock (follows daylight saving time)."""
+    return crontab(hour=hour, minute=minute, nowfun=store_now)
+
 
 # Every periodic job of the product, in one table. Celery beat runs it in production; without a
 # broker (the embedded default) `manage.py serve` runs the same table in-process, so cart timers
@@ -25,8 +47,24 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "points.tasks.points_expire",
         "schedule": crontab(hour=10, minute=15),  # 02:15 in California (UTC schedule)
     },
+    "database-backup-daily": {
+        "task": "dorami.tasks.backup_daily",
+        "schedule": store_crontab(hour=4, minute=30),  # quiet hours, before the seller's day
+    },
 }
 
 app.conf.beat_schedule = BEAT_SCHEDULE
 
-__all__ = ["BEAT_SCHEDULE", "app", "crontab"]
+
+def schedule_text(schedule) -> str:
+    """How `manage.py run_job --list` shows a schedule."""
+    if isinstance(schedule, int | float):
+        return f"every {schedule:g} s"
+    if isinstance(schedule, crontab):
+        zone = "store time" if schedule.nowfun is store_now else "UTC"
+        fields = repr(schedule).removeprefix("<crontab: ").split(" (")[0]
+        return f"cron {fields} ({zone})"
+    return str(schedule)
+
+
+__all__ = ["BEAT_SCHEDULE", "app", "crontab", "schedule_text", "store_crontab"]
