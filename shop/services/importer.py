@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -184,8 +185,12 @@ def _row_clean(values: dict[str, str], reasons: list[str]) -> dict:
     return cleaned
 
 
-def products_import(*, filename: str, data: bytes) -> ImportReport:
-    """Import products; returns what was created and, per rejected row, why."""
+def products_import(
+    *, filename: str, data: bytes, progress: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Import products; returns what was created and, per rejected row, why.
+
+    `progress(n)` is called after each product with the number of its rows (a progress bar)."""
     rows = rows_read(filename=filename, data=data)
     rows = [row for row in rows if any((cell or "").strip() for cell in row)]
     if not rows:
@@ -212,8 +217,12 @@ def products_import(*, filename: str, data: bytes) -> ImportReport:
             groups[-1][1].append((result, cleaned))
         else:
             groups.append((cleaned["name"], [(result, cleaned)]))
+    if progress:
+        progress(len(report.rejected))
     for _name, members in groups:
         _product_create(members, report)
+        if progress:
+            progress(len(members))
     return report
 
 
