@@ -7,7 +7,6 @@ scheduler of `manage.py serve` and `manage.py run_job`.
 """
 
 import os
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from celery import Celery
@@ -20,17 +19,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def store_now() -> datetime:
-    """Now in the store's time zone: a crontab with `nowfun=store_now` reads hours as the seller
-    does (a module-level function, so beat can pickle the schedule)."""
-    from django.conf import settings
+class store_crontab(crontab):
+    """A crontab on the store's wall clock (`STORE_TIME_ZONE`, daylight saving time included):
+    `store_crontab(hour=4, minute=30)` runs at 04:30 where the seller is, whatever
+    `CELERY_TIMEZONE` (UTC) says. Module-level, so beat can pickle it."""
 
-    return datetime.now(ZoneInfo(settings.STORE_TIME_ZONE))
+    @property
+    def tz(self):
+        from django.conf import settings
 
-
-def store_crontab(*, hour: int, minute: int) -> crontab:
-    """Daily at hour:minute of the store's wall clock (follows daylight saving time)."""
-    return crontab(hour=hour, minute=minute, nowfun=store_now)
+        return ZoneInfo(settings.STORE_TIME_ZONE)
 
 
 # Every periodic job of the product, in one table. Celery beat runs it in production; without a
@@ -45,7 +43,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "orders-unpaid-auto-cancel": {"task": "orders.tasks.unpaid_auto_cancel", "schedule": 300.0},
     "points-expire-daily": {
         "task": "points.tasks.points_expire",
-        "schedule": crontab(hour=10, minute=15),  # 02:15 in California (UTC schedule)
+        "schedule": store_crontab(hour=2, minute=15),
     },
     "database-backup-daily": {
         "task": "dorami.tasks.backup_daily",
@@ -61,7 +59,7 @@ def schedule_text(schedule) -> str:
     if isinstance(schedule, int | float):
         return f"every {schedule:g} s"
     if isinstance(schedule, crontab):
-        zone = "store time" if schedule.nowfun is store_now else "UTC"
+        zone = "store time" if isinstance(schedule, store_crontab) else "UTC"
         fields = repr(schedule).removeprefix("<crontab: ").split(" (")[0]
         return f"cron {fields} ({zone})"
     return str(schedule)
