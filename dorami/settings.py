@@ -140,6 +140,11 @@ if DATABASE_URL:
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode: `.iterator()` (exports) must not use server-side
+    # cursors, which need one session for the whole loop.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
     if _pool_max := env.int("DB_POOL_MAX_SIZE", default=0):
         # Under ASGI each request's sync code runs in its own thread, and each thread would open
         # its own connection: a rush of requests then exhausts max_connections. A bounded pool
