@@ -411,8 +411,11 @@ LOGGING = {
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Backups (dorami/backups.py; `manage.py backup`, beat job database-backup-daily) ---------
-# A directory or s3://bucket/prefix; empty: the daily job fails loudly (and alerts) until set.
-BACKUP_DESTINATION = env.str("BACKUP_DESTINATION", default="")
+# A directory or s3://bucket/prefix. Embedded default: ./backups; otherwise empty, and the daily
+# job fails loudly (Sentry, the BackupMissing alert) until it is set.
+BACKUP_DESTINATION = env.str(
+    "BACKUP_DESTINATION", default=str(BASE_DIR / "backups") if EMBEDDED else ""
+)
 BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
 BACKUP_S3_ENDPOINT_URL = env.str("BACKUP_S3_ENDPOINT_URL", default="")
 BACKUP_S3_REGION = env.str("BACKUP_S3_REGION", default="")
