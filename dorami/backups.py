@@ -43,7 +43,9 @@ Progress = Callable[[int], None]  # called with bytes done since the last call
 
 
 class BackupError(Exception):
-    """A backup or restore step failed; the message says which and why."""
+    """A backup or restore step failed; the message says which and why (for operators)."""
+
+    code = "BACKUP_FAILED"
 
 
 @dataclass
@@ -128,7 +130,7 @@ def backup_name(*, now: datetime | None = None) -> str:
     return f"dorami-{name}-{stamp}{suffix}"
 
 
-def dump_to(path: Path) -> None:
+def backup_dump(*, path: Path) -> None:
     """Write the configured database to `path` (PostgreSQL custom format or a SQLite copy)."""
     kind = vendor()
     if kind == "postgresql":
@@ -148,7 +150,7 @@ def dump_to(path: Path) -> None:
         raise BackupError(f"backup supports PostgreSQL and SQLite, not {kind}.")
 
 
-def verify(path: Path) -> str:
+def backup_verify(*, path: Path) -> str:
     """Check a backup file can be read back; returns a one-line summary."""
     kind = file_kind(path)
     if kind == "postgresql":
@@ -222,7 +224,7 @@ def _expired(name: str, *, cutoff: datetime) -> bool:
     return stamp < cutoff
 
 
-def prune(destination: str, *, keep_days: int, now: datetime | None = None) -> list[str]:
+def backups_prune(*, destination: str, keep_days: int, now: datetime | None = None) -> list[str]:
     """Delete this site's backups older than `keep_days` (0 keeps everything)."""
     if keep_days <= 0:
         return []
@@ -265,11 +267,11 @@ def backup_run(
     keep_days = settings.BACKUP_KEEP_DAYS if keep_days is None else keep_days
     with tempfile.TemporaryDirectory(prefix="dorami-backup-") as workdir:
         path = Path(workdir) / backup_name()
-        dump_to(path)
-        summary = verify(path)
+        backup_dump(path=path)
+        summary = backup_verify(path=path)
         size = path.stat().st_size
         location = _store(path, destination, progress=progress)
-    pruned = prune(destination, keep_days=keep_days)
+    pruned = backups_prune(destination=destination, keep_days=keep_days)
     cache.set(LAST_SUCCESS_KEY, timezone.now().timestamp(), timeout=None)
     logger.info(
         "backup stored location=%s bytes=%d verified=%r pruned=%d",

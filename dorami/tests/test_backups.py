@@ -55,7 +55,7 @@ def test_backup_to_a_directory_is_verified_and_prunes_only_old_own_files(db, tmp
     (new,) = [n for n in names if n.startswith(f"dorami-{connection.settings_dict['NAME']}-")]
     assert (tmp_path / new).read_bytes().startswith(b"PGDMP")
     assert "pg_restore --list:" in out.getvalue() and "1 old backups pruned" in out.getvalue()
-    assert backups.verify(tmp_path / new).startswith("pg_restore --list")
+    assert backups.backup_verify(path=tmp_path / new).startswith("pg_restore --list")
 
 
 def test_verify_refuses_a_truncated_dump(db, tmp_path):
@@ -64,10 +64,10 @@ def test_verify_refuses_a_truncated_dump(db, tmp_path):
     cut = tmp_path / "cut.dump"
     cut.write_bytes(whole.read_bytes()[:200])
     with pytest.raises(backups.BackupError, match="pg_restore --list failed"):
-        backups.verify(cut)
+        backups.backup_verify(path=cut)
     (tmp_path / "x.dump").write_text("hello")
     with pytest.raises(backups.BackupError, match="not a backup"):
-        backups.verify(tmp_path / "x.dump")
+        backups.backup_verify(path=tmp_path / "x.dump")
 
 
 def test_daily_job_uploads_to_s3_and_keeps_n_days(db, settings, fake_s3):

@@ -62,8 +62,8 @@ class Command(BaseCommand):
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as workdir:
             partial = Path(workdir) / target.name
-            backups.dump_to(partial)
-            summary = backups.verify(partial)
+            backups.backup_dump(path=partial)
+            summary = backups.backup_verify(path=partial)
             partial.replace(target)
         size = target.stat().st_size
         done = f"backup written: {target} ({size:,} bytes; {summary})"
