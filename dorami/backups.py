@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,7 +98,7 @@ def pg_env(db: dict | None = None) -> dict[str, str]:
 
 def sqlite_copy(source: Path | str, target: Path | str) -> None:
     """A consistent copy of a live SQLite database (the online backup API)."""
-    with sqlite3.connect(str(source)) as src, sqlite3.connect(str(target)) as dst:
+    with closing(sqlite3.connect(str(source))) as src, closing(sqlite3.connect(str(target))) as dst:
         src.backup(dst)
 
 
@@ -161,10 +162,11 @@ def backup_verify(*, path: Path) -> str:
             raise BackupError(f"{path.name}: pg_restore --list shows no table data.")
         return f"pg_restore --list: {len(entries)} entries, {tables} tables with data"
     if kind == "sqlite":
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             status = conn.execute("PRAGMA quick_check").fetchone()[0]
-            tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table'")
-            count = tables.fetchone()[0]
+            count = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'"
+            ).fetchone()[0]
         if status != "ok":
             raise BackupError(f"{path.name}: SQLite quick_check says {status}.")
         return f"sqlite quick_check ok, {count} tables"

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
+from core.services import audit_log_record
 from shop.models import MAX_STOCK, MIN_PRICE, Product, ProductVariant
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -186,11 +187,11 @@ def _row_clean(values: dict[str, str], reasons: list[str]) -> dict:
 
 
 def products_import(
-    *, filename: str, data: bytes, progress: Callable[[int], None] | None = None
+    *, filename: str, data: bytes, actor=None, progress: Callable[[int], None] | None = None
 ) -> ImportReport:
-    """Import products; returns what was created and, per rejected row, why.
-
-    `progress(n)` is called after each product with the number of its rows (a progress bar)."""
+    """Import products; returns what was created and, per rejected row, why. Each created
+    product is audited with `actor`. `progress(n)` is called after each product with the
+    number of its rows (a progress bar)."""
     rows = rows_read(filename=filename, data=data)
     rows = [row for row in rows if any((cell or "").strip() for cell in row)]
     if not rows:
@@ -220,14 +221,16 @@ def products_import(
     if progress:
         progress(len(report.rejected))
     for _name, members in groups:
-        _product_create(members, report)
+        _product_create(members, report, actor=actor)
         if progress:
             progress(len(members))
     return report
 
 
 @transaction.atomic
-def _product_create(members: list[tuple[RowResult, dict]], report: ImportReport) -> None:
+def _product_create(
+    members: list[tuple[RowResult, dict]], report: ImportReport, *, actor=None
+) -> None:
     first = members[0][1]
     seen: set[tuple[str, str]] = set()
     variants = []
@@ -262,6 +265,24 @@ def _product_create(members: list[tuple[RowResult, dict]], report: ImportReport)
     )
     if not any(v["stock"] for v in variants):
         Product.objects.filter(pk=product.pk).update(status=Product.Status.SOLD_OUT)
+    if actor is not None:
+        audit_log_record(
+            actor=actor,
+            action="product_import",
+            obj=product,
+            after={
+                "name": product.name,
+                "variants": [
+                    {
+                        "color": v["color"],
+                        "size": v["size"],
+                        "price": str(v["price"]),
+                        "stock": v["stock"],
+                    }
+                    for v in variants
+                ],
+            },
+        )
     from shop import realtime
 
     realtime.announce_product_added(product=product)
