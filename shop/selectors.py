@@ -10,9 +10,9 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from shop.forms import id_clean
 from shop.models import CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services.errors import CartEmpty, CartItemsExpired, CartItemsRemoved
-from shop.services.inventory import id_clean
 
 CENT = Decimal("0.01")
 RECENT_RELEASED = timedelta(hours=24)
