@@ -181,7 +181,9 @@ class ProductVariant(models.Model):
 
     @property
     def available(self) -> int:
-        return max(self.stock - self.held, 0)
+        """stock − held; a row read with `overdue_units` (units of lines past their expiry
+        that are not released yet, `selectors.product_detail`) counts those as free."""
+        return max(self.stock - self.held + getattr(self, "overdue_units", 0), 0)
 
     @property
     def option_label(self) -> str:

@@ -38,8 +38,8 @@ def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
     variant, on_sale = holds.variant_locked(variant_id=variant_id, now=now)
     if variant is None or not on_sale:
         return []
-    variant.held -= holds.overdue_release(variant_id=variant_id, now=now)
-    available = variant.stock - variant.held
+    released = holds.overdue_release(variant_id=variant_id, now=now)
+    available = variant.stock - variant.held + released
     if available <= 0:
         return []
     entries = list(
