@@ -85,24 +85,24 @@ def max_per_user() -> int | None:
 # --- "on sale" ------------------------------------------------------------------------------
 
 _NOW = datetime(2000, 1, 1, tzinfo=UTC)  # stands for `now` in the compiled fragment
-_on_sale_compiled: dict[str, tuple[str, list]] = {}
+_on_sale_compiled: dict[str, tuple[str, dict, tuple[str, ...]]] = {}
 
 
-def on_sale_sql(*, now: datetime, prefix: str = "on_sale") -> tuple[str, dict]:
+def on_sale_sql(*, now: datetime) -> tuple[str, dict]:
     """`ProductVariant.objects.on_sale(now=now)` as a WHERE fragment on `shop_productvariant`
-    with named parameters (`%(prefix_i)s`), for the hold statements. Compiled once per vendor."""
+    with named parameters (`%(on_sale_i)s`), for the hold statements. Compiled once per
+    database vendor; only `now` changes between calls."""
     compiled = _on_sale_compiled.get(connection.vendor)
     if compiled is None:
         query = ProductVariant.objects.on_sale(now=_NOW).query
         sql, params = query.where.as_sql(query.get_compiler(connection=connection), connection)
-        compiled = _on_sale_compiled[connection.vendor] = (sql, list(params))
-    sql, params = compiled
-    names = [f"{prefix}_{index}" for index in range(len(params))]
-    sql = sql.replace("%s", "%({})s").format(*names)
-    values = {
-        name: now if param == _NOW else param for name, param in zip(names, params, strict=True)
-    }
-    return sql, values
+        names = [f"on_sale_{index}" for index in range(len(params))]
+        fixed = {name: p for name, p in zip(names, params, strict=True) if p != _NOW}
+        moving = tuple(name for name, p in zip(names, params, strict=True) if p == _NOW)
+        compiled = (sql.replace("%s", "%({})s").format(*names), fixed, moving)
+        _on_sale_compiled[connection.vendor] = compiled
+    sql, fixed, moving = compiled
+    return sql, {**fixed, **dict.fromkeys(moving, now)}
 
 
 def variant_on_sale(*, variant_id: int, now: datetime) -> bool:
