@@ -6,11 +6,15 @@ touching the database. Every message is also stored as a `ChatMessage` row.
 Rate limit: the site's limiter (`dorami.ratelimit`, a sliding-window counter per user in
 Redis), numbers from `SystemConfig` (20 messages / 10 s by default).
 Without Redis (embedded default) both live in this process.
+Redis outage: the live room refuses sending with `REALTIME_UNAVAILABLE` while its hub has lost
+Redis (`live/consumers.py`: nothing stored, the sender keeps the text, nothing is posted that
+nobody would see; the limiter itself fails open), and the history is read from the database.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections import deque
@@ -23,12 +27,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_chat
 from accounts.permissions import MESSAGES as GATE_MESSAGES
+from core.models import get_config
+from core.services import audit_log_record
 from dorami import ratelimit
-from dorami.realtime import sync_redis
+from dorami.realtime import REDIS_DOWN, sync_redis
 from live import realtime
 from live.models import ChatMessage, ChatSanction, LiveStream
 from live.selectors import account_state
 from live.services.errors import LiveError
+
+logger = logging.getLogger(__name__)
 
 MAX_LENGTH = 500
 HISTORY_SIZE = 100
@@ -63,6 +71,11 @@ class ChatBanned(ChatError):
 class RateLimitExceeded(ChatError):
     code = "RATE_LIMIT_EXCEEDED"
     default_message = _("메시지를 너무 빨리 보내고 있습니다. 잠시 후 다시 시도해 주세요.")
+
+
+class RealtimeUnavailable(ChatError):
+    code = "REALTIME_UNAVAILABLE"
+    default_message = _("실시간 연결이 끊겨 메시지를 보내지 못했습니다. 잠시 후 다시 보내 주세요.")
 
 
 class ChatNotAllowed(ChatError):
@@ -121,7 +134,6 @@ def chat_rate_limit_take(*, user_id: int) -> None:
     """Count one message for `user_id`; raise RateLimitExceeded past the configured limit
     (SystemConfig's numbers, the site's one limiter: `dorami.ratelimit`; refused messages do
     not count)."""
-    from adminpanel.models import get_config
 
     config = get_config()
     limits = (("user", config.chat_rate_limit_count, config.chat_rate_limit_seconds),)
@@ -150,7 +162,10 @@ def history_push(*, stream_id: int, payload: dict) -> None:
     pipe.lpush(_history_key(stream_id), text)
     pipe.ltrim(_history_key(stream_id), 0, HISTORY_SIZE - 1)
     pipe.expire(_history_key(stream_id), HISTORY_TTL)
-    pipe.execute()
+    try:
+        pipe.execute()
+    except REDIS_DOWN:  # runs after commit: the row is stored; the page reads it from the DB
+        logger.warning("chat history push skipped stream_id=%s redis down", stream_id)
 
 
 def history_remove(*, stream_id: int, message_id: int) -> None:
@@ -162,9 +177,12 @@ def history_remove(*, stream_id: int, message_id: int) -> None:
                 if json.loads(text).get("id") == message_id:
                     entries.remove(text)
         return
-    for raw in client.lrange(_history_key(stream_id), 0, -1):
-        if json.loads(raw).get("id") == message_id:
-            client.lrem(_history_key(stream_id), 0, raw)
+    try:
+        for raw in client.lrange(_history_key(stream_id), 0, -1):
+            if json.loads(raw).get("id") == message_id:
+                client.lrem(_history_key(stream_id), 0, raw)
+    except REDIS_DOWN:  # runs after commit: the row is marked deleted either way
+        logger.warning("chat history remove skipped stream_id=%s redis down", stream_id)
 
 
 def history_queue_read(pipe, *, stream_id: int) -> None:
@@ -190,12 +208,26 @@ def history_frame(raw_entries) -> str:
 
 
 def history_raw(*, stream_id: int) -> list:
-    """Stored entries, newest first (in-process store without Redis)."""
+    """Stored entries, newest first (in-process store without Redis; from the database while
+    Redis is down)."""
     client = sync_redis()
     if client is None:
         with _memory_lock:
             return list(_history_memory.get(stream_id, ()))
-    return client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1)
+    try:
+        return client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1)
+    except REDIS_DOWN:
+        logger.warning("chat history read from the database stream_id=%s redis down", stream_id)
+        return history_from_database(stream_id=stream_id)
+
+
+def history_from_database(*, stream_id: int) -> list[str]:
+    """The last 100 visible messages as stored entries (newest first), from `ChatMessage`."""
+    rows = ChatMessage.objects.filter(stream_id=stream_id, is_deleted=False).order_by("-id")
+    return [
+        json.dumps(message_payload(message), ensure_ascii=False, separators=(",", ":"))
+        for message in rows[:HISTORY_SIZE]
+    ]
 
 
 def history_read(*, stream_id: int) -> list[dict]:
@@ -218,7 +250,6 @@ def message_payload(message: ChatMessage) -> dict:
 def seller_display_name() -> str:
     """What the seller's (any staff member's) messages are signed with: the business name from
     SystemConfig, else 판매자."""
-    from adminpanel.models import get_config
 
     return (get_config().business_name or "").strip()[:100] or str(_("판매자"))
 
@@ -234,6 +265,7 @@ def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
     changed = account_change(user, state)
     if changed:
         raise AccountChanged(changed)
+    assert state is not None  # a missing account is a change, refused just above
     if state["banned"]:
         raise ChatBanned()
     if state["muted"]:
@@ -272,6 +304,13 @@ def chat_message_delete(*, message_id: int, by) -> ChatMessage:
         message.deleted_by = by
         message.deleted_at = timezone.now()
         message.save(update_fields=["is_deleted", "deleted_by", "deleted_at"])
+        audit_log_record(
+            actor=by,
+            action="live.chat_delete",
+            obj=message,
+            before={"is_deleted": False, "body": message.body, "user_id": message.user_id},
+            after={"is_deleted": True},
+        )
     stream_id = message.stream_id
     transaction.on_commit(lambda: history_remove(stream_id=stream_id, message_id=message_id))
     realtime.announce_chat_deleted(stream_id=stream_id, message_id=message_id)
@@ -290,12 +329,19 @@ def chat_sanction_add(
         raise StreamNotFound()
     if not get_user_model().objects.filter(pk=user_id).exists():
         raise UserNotFound()
-    sanction, _created = ChatSanction.objects.get_or_create(
+    sanction, created = ChatSanction.objects.get_or_create(
         stream_id=stream_id,
         user_id=user_id,
         kind=kind,
         defaults={"created_by": by, "reason": reason[:200]},
     )
+    if created:
+        audit_log_record(
+            actor=by,
+            action=f"live.chat_{kind.lower()}",
+            obj=sanction,
+            after=_sanction_fields(sanction),
+        )
     if kind == ChatSanction.Kind.BAN:
         realtime.announce_chat_ban(stream_id=stream_id, user_id=user_id)
     return sanction
@@ -304,7 +350,26 @@ def chat_sanction_add(
 @transaction.atomic
 def chat_sanction_remove(*, stream_id: int, user_id: int, kind: str, by) -> int:
     _require_staff(by)
-    deleted, _detail = ChatSanction.objects.filter(
-        stream_id=stream_id, user_id=user_id, kind=kind
-    ).delete()
+    sanctions = list(
+        ChatSanction.objects.select_for_update().filter(
+            stream_id=stream_id, user_id=user_id, kind=kind
+        )
+    )
+    for sanction in sanctions:
+        audit_log_record(
+            actor=by,
+            action=f"live.chat_un{kind.lower()}",
+            obj=sanction,
+            before=_sanction_fields(sanction),
+        )
+    deleted, _detail = ChatSanction.objects.filter(pk__in=[s.pk for s in sanctions]).delete()
     return deleted
+
+
+def _sanction_fields(sanction: ChatSanction) -> dict:
+    return {
+        "stream_id": sanction.stream_id,
+        "user_id": sanction.user_id,
+        "kind": sanction.kind,
+        "reason": sanction.reason,
+    }

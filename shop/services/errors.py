@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
+
 
 def int_within(value, *, low: int, high: int) -> bool:
     """Whether a service argument is an int in [low, high] (services take typed values;
@@ -11,15 +13,14 @@ def int_within(value, *, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-class ShopError(Exception):
+class ShopError(ServiceError):
     code = "SHOP_ERROR"
     default_message = "요청을 처리할 수 없습니다"
     status = 400
 
     def __init__(self, message: str | None = None, **extra):
-        self.message = message or _(self.default_message)
         self.extra = extra
-        super().__init__(self.message)
+        super().__init__(message or _(self.default_message))
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": str(self.message), **self.extra}

@@ -35,6 +35,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from core.models import get_config
 from shop import realtime
 from shop.models import CartLine, Product, ProductVariant, WaitlistEntry
 from shop.services import waitlist
@@ -65,8 +66,6 @@ def config() -> object:
     """`get_config()` memoised in-process for a few seconds: the hot path reads it on every
     add (cap, low-stock threshold), and a cache round trip per read is measurable."""
     global _config_memo
-    from adminpanel.models import get_config
-
     now = time.monotonic()
     if _config_memo is None or _config_memo[0] <= now:
         _config_memo = (now + CONFIG_MEMO_SECONDS, get_config())
