@@ -78,6 +78,7 @@ from accounts.permissions import can_buy_or_chat, wants_json
 from dorami import ratelimit
 from dorami.csp_headers import CSPMiddleware
 from shop import services
+from shop.forms import CartAddForm
 from shop.services import ShopError
 
 logger = logging.getLogger(__name__)
@@ -357,9 +358,8 @@ def _batch_answers(items) -> list:
         if session_needs_slide(request.session):
             continue
         request.user = user
-        variant_id = request.POST.get("variant_id", "")
-        quantity = request.POST.get("quantity", "1")
-        adds.append((index, request, services.AddRequest(user, variant_id, quantity)))
+        add = CartAddForm.from_post(request.POST).add_request(user)
+        adds.append((index, request, add))
     adds = _adds_within_limits(chain, adds, answers)
     if not adds:
         return answers
@@ -444,9 +444,7 @@ class _Chain:
         from shop.views import cart_add_answer
 
         try:
-            response = cart_add_answer(
-                request, result, variant_id=str(add.variant_id), quantity=str(add.quantity)
-            )
+            response = cart_add_answer(request, result)
         except Exception as error:
             response = response_for_exception(request, error)
         return self.reply(request, response)
