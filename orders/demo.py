@@ -26,6 +26,7 @@ DEMO_EMAILS = ("minji@dorami.local", "jisoo@dorami.local")
 
 def _variant_with_stock(offset: int):
     from shop.models import Product, ProductVariant
+    from shop.services import stock_adjust
 
     variants = list(
         ProductVariant.objects.filter(
@@ -42,7 +43,7 @@ def _variant_with_stock(offset: int):
             product=product, color="", size="", defaults={"price": Decimal("20.00"), "stock": 50}
         )
         if variant.stock - variant.held < 1:
-            ProductVariant.objects.filter(pk=variant.pk).update(stock=F("held") + 50)
+            variant = stock_adjust(variant_id=variant.pk, stock=variant.held + 50)
         return variant
     return variants[offset % len(variants)]
 

@@ -11,12 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 MIN_PRICE = Decimal("0.01")
 MAX_STOCK = 9999
+MAX_ID = 2**63 - 1  # bigint primary keys
 
 
 class ProductQuerySet(models.QuerySet):
-    def visible(self):
+    def visible(self, *, now=None):
         """Not hidden from the store and not past its expiry."""
-        now = timezone.now()
+        now = now or timezone.now()
         return self.filter(hidden_from_store=False).filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now)
         )
@@ -24,6 +25,11 @@ class ProductQuerySet(models.QuerySet):
     def in_store(self):
         """Store page: products of ended broadcasts and stream-less products."""
         return self.visible().filter(Q(stream__isnull=True) | Q(stream__status="OFFLINE"))
+
+    def on_sale(self, *, now=None):
+        """What a shopper can buy from right now: available, not hidden, not past its expiry.
+        The one definition; the hold SQL is built from `ProductVariant.objects.on_sale()`."""
+        return self.visible(now=now).filter(status=Product.Status.AVAILABLE)
 
     def with_display_price(self):
         return self.annotate(
@@ -118,8 +124,10 @@ class ProductVariantQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=ProductVariant.Status.ACTIVE)
 
-    def purchasable(self):
-        return self.active().filter(product__status=Product.Status.AVAILABLE, stock__gt=F("held"))
+    def on_sale(self, *, now=None):
+        """Options a shopper can hold right now: ACTIVE, of a product on sale
+        (`Product.objects.on_sale`). `shop.services.holds` builds its SQL fragment from this."""
+        return self.active().filter(product__in=Product.objects.on_sale(now=now))
 
 
 class ProductVariant(models.Model):
@@ -173,7 +181,9 @@ class ProductVariant(models.Model):
 
     @property
     def available(self) -> int:
-        return max(self.stock - self.held, 0)
+        """stock − held; a row read with `overdue_units` (units of lines past their expiry
+        that are not released yet, `selectors.product_detail`) counts those as free."""
+        return max(self.stock - self.held + getattr(self, "overdue_units", 0), 0)
 
     @property
     def option_label(self) -> str:

@@ -23,7 +23,7 @@ def product_group(product) -> str:
 
 
 def _low_stock_threshold() -> int:
-    from shop.services.inventory import config
+    from shop.services.holds import config
 
     return config().low_stock_threshold
 

@@ -10,9 +10,9 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from shop.forms import id_clean
 from shop.models import CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services.errors import CartEmpty, CartItemsExpired, CartItemsRemoved
-from shop.services.inventory import id_clean
 
 CENT = Decimal("0.01")
 RECENT_RELEASED = timedelta(hours=24)
@@ -195,7 +195,9 @@ def stream_products(*, stream_id: int):
 
 
 def product_detail(*, product_id) -> Product | None:
-    """Product with images and its visible variants (available = stock − held)."""
+    """Product with images and its visible variants. Overdue lines the periodic job has not
+    released yet are not holds (SPEC §4): each variant's `available` counts them as free
+    (`overdue_units`), so the page shows what an add would get."""
     product_id = id_clean(product_id)
     if product_id is None:
         return None
@@ -216,11 +218,6 @@ def product_detail(*, product_id) -> Product | None:
         .prefetch_related(Prefetch("variants", queryset=variants), "images")
         .first()
     )
-    if product is not None:
-        # Overdue lines the periodic job has not released yet are not holds (SPEC §4): the page
-        # shows what an add would get. (Read model only; nothing is saved.)
-        for variant in product.variants.all():
-            variant.held = max(variant.held - variant.overdue_units, 0)
     return product
 
 

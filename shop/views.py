@@ -16,6 +16,7 @@ from core.models import get_config
 from dorami.ratelimit import rate_limited
 from shop import batcher, selectors, services
 from shop.cart_summary import cart_summary_extra
+from shop.forms import CartAddForm, LineQuantityForm, WaitlistJoinForm
 from shop.services import ShopError
 
 STORE_PAGE_SIZE = 20
@@ -88,17 +89,19 @@ def cart_add(request):
     """One add, checked by Django's middleware and the decorators above, run in this process's
     batch of concurrent adds (`shop.batcher`: one transaction for the adds that arrive
     together)."""
-    variant_id = request.POST.get("variant_id", "")
-    quantity = request.POST.get("quantity", "1")
-    result = batcher.cart_add(user=request.user, variant_id=variant_id, quantity=quantity)
-    return cart_add_answer(request, result, variant_id=variant_id, quantity=quantity)
+    try:
+        add = CartAddForm.from_post(request.POST).parsed()
+    except ShopError as error:
+        return cart_add_answer(request, error)
+    return cart_add_answer(request, batcher.cart_add(user=request.user, **add))
 
 
-def cart_add_answer(request, result, *, variant_id: str, quantity: str) -> HttpResponse:
+def cart_add_answer(request, result) -> HttpResponse:
     """The answer to an add (`result`: the line or the ShopError) as JSON, the sheet's partial
     (htmx) or a redirect."""
     if isinstance(result, ShopError):
-        context = {"variant_id": variant_id, "quantity": quantity}
+        post = request.POST
+        context = {"variant_id": post.get("variant_id", ""), "quantity": post.get("quantity", "1")}
         context["offer_waitlist"] = result.code == "INSUFFICIENT_STOCK"
         fallback = safe_next(request, request.POST.get("next"), reverse("shop:cart"))
         return _add_error_response(request, result, context=context, fallback=fallback)
@@ -155,9 +158,8 @@ def _cart_response(request, *, error: ShopError | None = None, notice: str = "")
 @profile_required
 def cart_line_update(request, line_id: int):
     try:
-        services.cart_line_update(
-            user=request.user, line_id=line_id, quantity=request.POST.get("quantity", "")
-        )
+        quantity = LineQuantityForm.from_post(request.POST).parsed()["quantity"]
+        services.cart_line_update(user=request.user, line_id=line_id, quantity=quantity)
     except ShopError as error:
         return _cart_response(request, error=error)
     return _cart_response(request, notice=_("수량을 변경했습니다"))
@@ -193,10 +195,9 @@ def cart_badge(request):
 @rate_limited("waitlist_join")
 @profile_required
 def waitlist_join(request):
-    variant_id = request.POST.get("variant_id", "")
-    quantity = request.POST.get("quantity", "1")
     try:
-        entry = services.waitlist_join(user=request.user, variant_id=variant_id, quantity=quantity)
+        join = WaitlistJoinForm.from_post(request.POST).parsed()
+        entry = services.waitlist_join(user=request.user, **join)
     except ShopError as error:
         return _add_error_response(request, error, fallback=reverse("shop:waitlist"))
     position = selectors.waitlist_position(entry=entry)

@@ -7,9 +7,6 @@ from shop.services.cart import (
     cart_clear,
     cart_line_remove,
     cart_line_update,
-    holds_convert_to_sale,
-    holds_expire,
-    quantity_clean,
 )
 from shop.services.catalog import (
     product_default_variant_ensure,
@@ -19,8 +16,6 @@ from shop.services.catalog import (
     product_mark_sold_out,
     product_save,
     stock_adjust,
-    stock_restore,
-    stock_take,
     variant_delete,
     variant_save,
     variants_generate,
@@ -44,6 +39,12 @@ from shop.services.errors import (
     WaitlistExists,
     WaitlistNotFound,
     WaitlistNotNeeded,
+)
+from shop.services.holds import (
+    holds_convert_to_sale,
+    holds_expire,
+    stock_restore,
+    stock_take,
 )
 from shop.services.waitlist import waitlist_cancel, waitlist_join, waitlist_promote
 
@@ -80,7 +81,6 @@ __all__ = [
     "product_hide",
     "product_mark_sold_out",
     "product_save",
-    "quantity_clean",
     "stock_adjust",
     "stock_restore",
     "stock_take",

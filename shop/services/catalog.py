@@ -11,14 +11,11 @@ from django.utils import timezone
 from core.services import audit_log_record
 from shop import realtime
 from shop.models import MAX_STOCK, CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
-from shop.services import inventory
+from shop.services import holds, waitlist
 from shop.services.errors import (
-    InsufficientStock,
-    InvalidQuantity,
     InvalidStock,
     ProductNotFound,
-    StockBelowHeld,
-    VariantUnavailable,
+    int_within,
 )
 
 
@@ -29,83 +26,18 @@ def _audit(actor, action: str, obj, before=None, after=None) -> None:
 
 
 def _stock_clean(value) -> int:
-    stock = inventory.int_in_range(value, low=0, high=MAX_STOCK)
-    if stock is None:
+    if not int_within(value, low=0, high=MAX_STOCK):
         raise InvalidStock()
-    return stock
+    return value
 
 
 @transaction.atomic
 def stock_adjust(*, variant_id: int, stock: int, actor=None) -> ProductVariant:
-    """Admin sets the stock. Below the held units → refused; an increase promotes the waitlist.
-    Locks the variant."""
-    stock = _stock_clean(stock)
-    now = timezone.now()
-    variant = inventory.variant_locked(variant_id=variant_id)
-    if variant is None:
-        raise VariantUnavailable()
-    released = inventory.overdue_release(variant_id=variant.pk, now=now)
-    variant.held -= released
-    if stock < variant.held:
-        raise StockBelowHeld(held=variant.held)
-    before = variant.stock
-    ProductVariant.objects.filter(pk=variant.pk).update(stock=stock, updated_at=now)
-    variant.stock = stock
-    _audit(actor, "stock_adjust", variant, {"stock": before}, {"stock": stock})
-    if (before == 0) != (stock == 0):
-        inventory.product_status_refresh(product_ids=[variant.product_id])
-    if stock > before or released:
-        inventory.promote(variant_id=variant.pk, now=now)
-    inventory.variants_announce(variant_ids=[variant.pk])
-    variant.refresh_from_db()
+    """Admin sets the stock (`holds.stock_set`: refused below the held units, an increase
+    promotes the waitlist), audited."""
+    variant, before = holds.stock_set(variant_id=variant_id, stock=_stock_clean(stock))
+    _audit(actor, "stock_adjust", variant, {"stock": before}, {"stock": variant.stock})
     return variant
-
-
-@transaction.atomic
-def stock_restore(*, items: list[tuple[int, int]]) -> None:
-    """Put units back (order cancelled / item decreased): stock +n exactly, then promote."""
-    per_variant: dict[int, int] = {}
-    for variant_id, quantity in items:
-        if quantity < 0:
-            raise InvalidQuantity()
-        if quantity:
-            per_variant[int(variant_id)] = per_variant.get(int(variant_id), 0) + quantity
-    now = timezone.now()
-    restocked_from_zero = []
-    for variant_id in sorted(per_variant):
-        row = inventory.variant_restock(variant_id=variant_id, quantity=per_variant[variant_id])
-        if row is not None and row.stock == per_variant[variant_id]:
-            restocked_from_zero.append(variant_id)
-    if restocked_from_zero:
-        inventory.product_status_refresh(
-            product_ids=ProductVariant.objects.filter(pk__in=restocked_from_zero).values_list(
-                "product_id", flat=True
-            )
-        )
-    for variant_id in sorted(per_variant):
-        inventory.promote(variant_id=variant_id, now=now)
-    inventory.variants_announce(variant_ids=per_variant)
-
-
-@transaction.atomic
-def stock_take(*, variant_id: int, quantity: int) -> None:
-    """Sell units straight from available stock (admin raises an order item's quantity)."""
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise InvalidQuantity()
-    inventory.overdue_expire(variant_id=variant_id, now=timezone.now())
-    row = inventory.variant_take(variant_id=variant_id, quantity=quantity)
-    if row is None:
-        current = inventory.variant_row(variant_id=variant_id)
-        if current is None:
-            raise VariantUnavailable()
-        raise InsufficientStock(available=current.available)
-    if row.stock == 0:
-        inventory.product_status_refresh(
-            product_ids=ProductVariant.objects.filter(pk=variant_id).values_list(
-                "product_id", flat=True
-            )
-        )
-    inventory.variants_announce(variant_ids=[variant_id])
 
 
 def _product_locked(product_id) -> Product:
@@ -115,32 +47,29 @@ def _product_locked(product_id) -> Product:
     return product
 
 
-def _product_holds_release(*, product: Product, now) -> dict[int, int]:
-    rows = list(
-        CartLine.objects.select_for_update()
-        .filter(variant__product=product, status=CartLine.Status.ACTIVE)
-        .order_by("pk")
-        .values_list(*inventory.LINE_ROW_FIELDS)
+def _product_holds_release(*, product: Product, now) -> None:
+    holds.holds_release(
+        lines=CartLine.objects.filter(variant__product=product),
+        reason=CartLine.Status.EXPIRED,
+        now=now,
     )
-    return inventory.lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
 
 
-def _lines_withdraw(*, lines, name: str, now) -> dict[int, int]:
-    """The seller deleted what `lines` (a CartLine queryset) hold: release the active ones and
+def _lines_withdraw(*, lines, name: str, now) -> None:
+    """The seller deletes what `lines` (a CartLine queryset) hold: release the active ones and
     mark them, and the expired ones still shown in carts, WITHDRAWN with the product's name,
-    so the cart says what was removed. Returns {variant_id: units released}."""
-    rows = list(
-        lines.filter(status=CartLine.Status.ACTIVE)
-        .select_for_update()
-        .order_by("pk")
-        .values_list(*inventory.LINE_ROW_FIELDS)
-    )
-    released = inventory.lines_release(rows=rows, status=CartLine.Status.WITHDRAWN, now=now)
+    so the cart says what was removed. (The caller closed the waitlist first, so nothing is
+    promoted onto what is being deleted.)"""
+    holds.holds_release(lines=lines, reason=CartLine.Status.WITHDRAWN, now=now)
     # An expired line keeps its updated_at: it leaves the cart when it would have anyway.
     lines.filter(status__in=[CartLine.Status.WITHDRAWN, CartLine.Status.EXPIRED]).update(
         status=CartLine.Status.WITHDRAWN, withdrawn_name=name[:220]
     )
-    return released
+
+
+def _product_reopened(*, product: Product, now) -> None:
+    """The product is back on sale (reopened, shown again): its waitlist moves up."""
+    holds.variants_announce(variant_ids=waitlist.product_promote(product_id=product.pk, now=now))
 
 
 @transaction.atomic
@@ -154,17 +83,13 @@ def product_mark_sold_out(*, product_id: int, sold_out: bool, actor=None) -> Pro
     if sold_out:
         product.status = Product.Status.SOLD_OUT
         product.save(update_fields=["manually_sold_out", "status", "updated_at"])
-        released = _product_holds_release(product=product, now=now)
-        inventory.variants_announce(variant_ids=released)
+        _product_holds_release(product=product, now=now)
         realtime.announce_product_sold_out(product=product)
     else:
         product.save(update_fields=["manually_sold_out", "updated_at"])
-        inventory.product_status_refresh(product_ids=[product.pk])
+        holds.product_status_refresh(product_ids=[product.pk])
         product.refresh_from_db()
-        variant_ids = list(product.variants.values_list("pk", flat=True))
-        for variant_id in sorted(variant_ids):
-            inventory.promote(variant_id=variant_id, now=now)
-        inventory.variants_announce(variant_ids=variant_ids)
+        _product_reopened(product=product, now=now)
     realtime.announce_product_updated(product=product)
     _audit(
         actor,
@@ -184,10 +109,10 @@ def product_hide(*, product_id: int, hidden: bool, actor=None) -> Product:
     product.hidden_from_store = hidden
     product.save(update_fields=["hidden_from_store", "updated_at"])
     if hidden:
-        released = _product_holds_release(product=product, now=now)
-        inventory.variants_announce(variant_ids=released)
+        _product_holds_release(product=product, now=now)
         realtime.announce_product_deleted(product_id=product.pk, stream_id=product.stream_id)
     else:
+        _product_reopened(product=product, now=now)
         realtime.announce_product_updated(product=product)
     _audit(actor, "product_hide" if hidden else "product_show", product)
     return product
@@ -199,11 +124,11 @@ def product_delete(*, product_id: int, actor=None) -> bool:
     orders still point at it and it was hidden instead."""
     now = timezone.now()
     product = _product_locked(product_id)
-    lines = CartLine.objects.filter(variant__product=product)
-    _lines_withdraw(lines=lines, name=product.name, now=now)
     WaitlistEntry.objects.filter(
         product=product, status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.PROMOTED]
     ).update(status=WaitlistEntry.Status.CANCELLED, updated_at=now)
+    lines = CartLine.objects.filter(variant__product=product)
+    _lines_withdraw(lines=lines, name=product.name, now=now)
     stream_id, pk = product.stream_id, product.pk
     _audit(actor, "product_delete", product)
     try:
@@ -237,21 +162,20 @@ def product_save(*, product: Product) -> Product:
         product.status = Product.Status.SOLD_OUT
     product.save()
     if created or before is None:
-        inventory.product_status_refresh(product_ids=[product.pk])
+        holds.product_status_refresh(product_ids=[product.pk])
         realtime.announce_product_added(product=product)
         return product
-    released: dict[int, int] = {}
     closing = (product.hidden_from_store and not before["hidden_from_store"]) or (
         product.manually_sold_out and not before["manually_sold_out"]
     )
     if closing:
-        released = _product_holds_release(product=product, now=now)
-    if before["manually_sold_out"] and not product.manually_sold_out:
-        inventory.product_status_refresh(product_ids=[product.pk])
+        _product_holds_release(product=product, now=now)
+    reopened = before["manually_sold_out"] and not product.manually_sold_out
+    if reopened:
+        holds.product_status_refresh(product_ids=[product.pk])
         product.refresh_from_db()
-        for variant_id in sorted(product.variants.values_list("pk", flat=True)):
-            inventory.promote(variant_id=variant_id, now=now)
-    inventory.variants_announce(variant_ids=released)
+    if reopened or (before["hidden_from_store"] and not product.hidden_from_store):
+        _product_reopened(product=product, now=now)
     if product.manually_sold_out and not before["manually_sold_out"]:
         realtime.announce_product_sold_out(product=product)
     realtime.announce_product_updated(product=product)
@@ -342,7 +266,7 @@ def variants_generate(
                 ]
             },
         )
-        inventory.product_status_refresh(product_ids=[product.pk])
+        holds.product_status_refresh(product_ids=[product.pk])
         realtime.announce_product_updated(product=product)
     return created
 
@@ -369,8 +293,8 @@ def variant_save(
             product_id=product_id, stock=_stock_clean(stock or 0), held=0, **fields
         )
         _audit(actor, "variant_create", variant, None, _variant_fields(variant))
-        inventory.product_status_refresh(product_ids=[product_id])
-        inventory.variants_announce(variant_ids=[variant.pk])
+        holds.product_status_refresh(product_ids=[product_id])
+        holds.variants_announce(variant_ids=[variant.pk])
         return variant
     before = None
     if fields:
@@ -380,7 +304,7 @@ def variant_save(
     if stock is not None:
         stock_adjust(variant_id=variant_id, stock=stock, actor=actor)
     elif "status" in fields:
-        inventory.variants_announce(variant_ids=[variant_id])
+        holds.variants_announce(variant_ids=[variant_id])
     variant = ProductVariant.objects.get(pk=variant_id)
     if before is not None:
         _audit(actor, "variant_update", variant, _json_safe(before), _json_safe(fields))
@@ -400,10 +324,10 @@ def product_default_variant_ensure(*, product_id: int) -> None:
     """Every product has at least one option: a plain product gets one default option."""
     product = Product.objects.filter(pk=product_id).first()
     if product is None or product.variants.exists():
-        inventory.product_status_refresh(product_ids=[product_id])
+        holds.product_status_refresh(product_ids=[product_id])
         return
     ProductVariant.objects.create(product=product, price=product.price, stock=0)
-    inventory.product_status_refresh(product_ids=[product_id])
+    holds.product_status_refresh(product_ids=[product_id])
 
 
 @transaction.atomic
@@ -414,10 +338,10 @@ def variant_delete(*, variant_id: int, actor=None) -> None:
     if variant is None:
         return
     name = " / ".join(part for part in (variant.product.name, variant.option_label) if part)
-    _lines_withdraw(lines=CartLine.objects.filter(variant_id=variant_id), name=name, now=now)
     WaitlistEntry.objects.filter(variant_id=variant_id).delete()
+    _lines_withdraw(lines=CartLine.objects.filter(variant_id=variant_id), name=name, now=now)
     _audit(actor, "variant_delete", variant)
     product = variant.product
     variant.delete()
-    inventory.product_status_refresh(product_ids=[product.pk])
+    holds.product_status_refresh(product_ids=[product.pk])
     realtime.announce_product_updated(product=product)

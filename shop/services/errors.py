@@ -7,6 +7,12 @@ from django.utils.translation import gettext as _
 from core.errors import ServiceError
 
 
+def int_within(value, *, low: int, high: int) -> bool:
+    """Whether a service argument is an int in [low, high] (services take typed values;
+    `shop.forms` parses strings): a wrong type is refused like a wrong number."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 class ShopError(ServiceError):
     code = "SHOP_ERROR"
     default_message = "요청을 처리할 수 없습니다"

@@ -1,13 +1,19 @@
-"""예비번호 (waitlist): join when short, cancel, promote as units free up (SPEC §4)."""
+"""예비번호 (waitlist): join when short, cancel, promote as units free up (SPEC §4).
+
+The promotion algorithm lives here (`promote`); the hold it takes for a promoted entry is
+`holds.hold_for_entry`, and `holds.holds_release` calls `promote` after every release."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from shop.models import CartLine, ProductVariant, WaitlistEntry
-from shop.services import inventory
+from shop import realtime
+from shop.models import MAX_ID, CartLine, Product, ProductVariant, WaitlistEntry
+from shop.services import holds
 from shop.services.errors import (
     InvalidQuantity,
     QuantityLimit,
@@ -15,17 +21,62 @@ from shop.services.errors import (
     WaitlistExists,
     WaitlistNotFound,
     WaitlistNotNeeded,
+    int_within,
 )
 
 WAITLIST_MAX_QUANTITY = 10
 OPEN = (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.PROMOTED)
 
 
-def _waitlist_quantity(value) -> int:
-    quantity = inventory.int_in_range(value, low=1, high=WAITLIST_MAX_QUANTITY)
-    if quantity is None:
-        raise InvalidQuantity(f"예비번호 수량은 1~{WAITLIST_MAX_QUANTITY}개 사이여야 합니다")
-    return quantity
+def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
+    """Promote the first WAITING entries that fit the available units (runs in the caller's
+    transaction; announces each promotion, the caller announces the stock). Locks the variant.
+
+    Overdue lines are released first; entries are walked in number order and every entry
+    whose quantity fits what is available right now gets its units held in the shopper's
+    cart; an entry that does not fit keeps its number and place."""
+    variant, on_sale = holds.variant_locked(variant_id=variant_id, now=now)
+    if variant is None or not on_sale:
+        return []
+    released = holds.overdue_release(variant_id=variant_id, now=now)
+    available = variant.stock - variant.held + released
+    if available <= 0:
+        return []
+    entries = list(
+        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        .filter(variant_id=variant_id, status=WaitlistEntry.Status.WAITING)
+        .order_by("number")
+    )
+    if not entries:
+        return []
+    expires_at = now + timedelta(minutes=holds.config().waitlist_promotion_minutes)
+    promoted: list[WaitlistEntry] = []
+    for entry in entries:
+        if available <= 0:
+            break
+        if entry.quantity > available:
+            continue  # the first entries that fit the freed units; this one keeps its number
+        if not holds.hold_for_entry(entry=entry, expires_at=expires_at, now=now):
+            continue
+        entry.status = WaitlistEntry.Status.PROMOTED
+        entry.promoted_at = now
+        entry.promotion_expires_at = expires_at
+        entry.save(update_fields=["status", "promoted_at", "promotion_expires_at", "updated_at"])
+        available -= entry.quantity
+        promoted.append(entry)
+        realtime.announce_waitlist_promoted(entry=entry, product=variant.product)
+    return promoted
+
+
+def product_promote(*, product_id: int, now: datetime) -> list[int]:
+    """Promote on every option of a product that has just come back on sale (reopened after a
+    manual sold-out, shown again). Returns the product's variant ids (the caller announces)."""
+    variant_ids = sorted(
+        ProductVariant.objects.filter(product_id=product_id).values_list("pk", flat=True)
+    )
+    for variant_id in variant_ids:
+        promote(variant_id=variant_id, now=now)
+    return variant_ids
 
 
 def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
@@ -33,35 +84,37 @@ def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
     Numbers are unique per product: max + 1, retried on a concurrent collision. With the
     per-user cap (`max_per_user`), what the shopper holds of the variant plus `quantity` must
     fit in it (a promotion puts the units in the cart)."""
-    quantity = _waitlist_quantity(quantity)
-    limit = inventory.config().max_per_user
+    if not int_within(quantity, low=1, high=WAITLIST_MAX_QUANTITY):
+        raise InvalidQuantity(f"예비번호 수량은 1~{WAITLIST_MAX_QUANTITY}개 사이여야 합니다")
+    limit = holds.max_per_user()
     if limit and quantity > limit:
         raise QuantityLimit(limit=limit)
-    variant_id = inventory.id_clean(variant_id)
-    if variant_id is None:
+    if not int_within(variant_id, low=1, high=MAX_ID):
         raise VariantUnavailable()
     now = timezone.now()
     variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
     if variant is None or variant.status != ProductVariant.Status.ACTIVE:
         raise VariantUnavailable()
     product = variant.product
-    if product.manually_sold_out or product.hidden_from_store:
-        raise VariantUnavailable()
-    if product.expires_at is not None and product.expires_at <= now:
+    # Joinable: on sale, or sold out automatically (not by the seller's hand).
+    joinable = Product.objects.visible(now=now).filter(pk=product.pk, manually_sold_out=False)
+    if not joinable.exists():
         raise VariantUnavailable()
     for _attempt in range(10):
         try:
             with transaction.atomic():
-                inventory.overdue_expire(variant_id=variant_id, now=now)
-                row = inventory.variant_row(variant_id=variant_id)
-                if row.available >= quantity and product.status == product.Status.AVAILABLE:
+                holds.overdue_expire(variant_id=variant_id, now=now)
+                row = holds.variant_row(variant_id=variant_id)
+                if row.available >= quantity and holds.variant_on_sale(
+                    variant_id=variant_id, now=now
+                ):
                     raise WaitlistNotNeeded()
                 if WaitlistEntry.objects.filter(
                     user=user, product=product, status__in=OPEN
                 ).exists():
                     raise WaitlistExists()
                 if limit:
-                    owned = inventory.line_quantities(
+                    owned = holds.line_quantities(
                         variant_id=variant_id, user_ids=[user.pk], now=now
                     ).get(user.pk, 0)
                     if owned + quantity > limit:
@@ -84,19 +137,15 @@ def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
 @transaction.atomic
 def waitlist_cancel(*, user, entry_id: int) -> WaitlistEntry:
     """WAITING → CANCELLED (nobody moves up). PROMOTED → CANCELLED: its cart hold is released and
-    the next entry is promoted. Locks the promoted line first, then the entry."""
-    entry_id = inventory.id_clean(entry_id)
-    if entry_id is None:
-        raise WaitlistNotFound()
-    now = timezone.now()
-    line_ids = list(
-        CartLine.objects.filter(
-            waitlist_entry_id=entry_id, user=user, status=CartLine.Status.ACTIVE
-        )
-        .select_for_update()
-        .order_by("pk")
-        .values_list(*inventory.LINE_ROW_FIELDS)
+    the next entry is promoted. Locks the variant, then the entry, then its line."""
+    variant_id = (
+        WaitlistEntry.objects.filter(pk=entry_id, user=user)
+        .values_list("variant_id", flat=True)
+        .first()
     )
+    if variant_id is None:
+        raise WaitlistNotFound()
+    holds.variants_lock(variant_ids=[variant_id])
     entry = WaitlistEntry.objects.select_for_update().filter(pk=entry_id, user=user).first()
     if entry is None or entry.status not in OPEN:
         raise WaitlistNotFound()
@@ -104,19 +153,18 @@ def waitlist_cancel(*, user, entry_id: int) -> WaitlistEntry:
     entry.status = WaitlistEntry.Status.CANCELLED
     entry.save(update_fields=["status", "updated_at"])
     if was_promoted:
-        rows = [r for r in line_ids if r[3] == entry.pk]
         # The promoted line goes (with any units merged into it when it was promoted).
-        released = inventory.lines_release(rows=rows, status=CartLine.Status.REMOVED, now=now)
-        if released:
-            inventory.promote(variant_id=entry.variant_id, now=now)
-            inventory.variants_announce(variant_ids=[entry.variant_id])
+        holds.holds_release(
+            lines=CartLine.objects.filter(waitlist_entry_id=entry.pk, user=user),
+            reason=CartLine.Status.REMOVED,
+        )
     return entry
 
 
 @transaction.atomic
 def waitlist_promote(*, variant_id: int) -> list[WaitlistEntry]:
     """Promote the first WAITING entries that fit the available units. Locks the variant."""
-    promoted = inventory.promote(variant_id=variant_id, now=timezone.now())
+    promoted = promote(variant_id=variant_id, now=timezone.now())
     if promoted:
-        inventory.variants_announce(variant_ids=[variant_id])
+        holds.variants_announce(variant_ids=[variant_id])
     return promoted

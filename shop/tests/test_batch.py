@@ -8,7 +8,7 @@ from django.db import DatabaseError, connections
 
 from shop import services
 from shop.models import CartLine, ProductVariant
-from shop.services import AddRequest, InsufficientStock, ShopError, inventory
+from shop.services import AddRequest, InsufficientStock, ShopError, holds
 from shop.tests.checks import stock_held_lines
 from shop.tests.factories import ProductFactory, VariantFactory
 from shop.tests.test_realtime import _events, listen  # noqa: F401 (fixture)
@@ -50,7 +50,7 @@ def no_retries(monkeypatch):
     def retried(cleaned):
         raise AssertionError("the batch failed and was retried add by add")
 
-    return lambda: monkeypatch.setattr(cart, "_adds_commit_retrying", retried)
+    return lambda: monkeypatch.setattr(cart, "_take_retrying", retried)
 
 
 def test_a_group_on_an_untimed_product_holds_without_a_timer(shoppers, no_retries):
@@ -118,14 +118,14 @@ def test_an_own_overdue_line_skipped_by_the_lazy_release_is_replaced(shoppers, m
     CartLine.objects.filter(user=a).update(
         expires_at=timezone.now() - timezone.timedelta(seconds=1)
     )
-    real = inventory.overdue_expire
+    real = holds.overdue_expire
     calls = []
 
     def skipped_once(**kwargs):  # as if another transaction held the line (SKIP LOCKED)
         calls.append(kwargs)
         return 0 if len(calls) == 1 else real(**kwargs)
 
-    monkeypatch.setattr(inventory, "overdue_expire", skipped_once)
+    monkeypatch.setattr(holds, "overdue_expire", skipped_once)
     results = services.cart_add_batch(
         requests=[AddRequest(a, variant.pk, 1), AddRequest(b, variant.pk, 1)]
     )
@@ -176,7 +176,7 @@ def test_a_commit_that_may_have_happened_is_never_retried(shoppers, monkeypatch)
 
 def test_a_failed_batch_is_retried_add_by_add(shoppers, monkeypatch):
     variant = VariantFactory(stock=2)
-    real = inventory.variant_hold_with_lines
+    real = holds._variant_hold_with_lines
     calls = []
 
     def fails_first(**kwargs):
@@ -185,7 +185,7 @@ def test_a_failed_batch_is_retried_add_by_add(shoppers, monkeypatch):
             raise DatabaseError("deadlock detected")
         return real(**kwargs)
 
-    monkeypatch.setattr(inventory, "variant_hold_with_lines", fails_first)
+    monkeypatch.setattr(holds, "_variant_hold_with_lines", fails_first)
     results = services.cart_add_batch(
         requests=[AddRequest(user, variant.pk, 1) for user in shoppers[:3]]
     )
@@ -243,31 +243,29 @@ def test_concurrent_batches_never_oversell(user_factory):
 def test_an_add_aborted_to_break_a_deadlock_runs_once_more(shoppers, monkeypatch):
     from django.db import OperationalError
 
-    from shop.services import cart
-
     variant = VariantFactory(stock=5)
-    real = cart._adds_run
+    real = holds.holds_take
     calls = []
 
     class Deadlock(Exception):
         sqlstate = "40P01"
 
-    def aborted_once(*args):
+    def aborted_once(**kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise OperationalError("deadlock detected") from Deadlock()
-        return real(*args)
+        return real(**kwargs)
 
-    monkeypatch.setattr(cart, "_adds_run", aborted_once)
+    monkeypatch.setattr(holds, "holds_take", aborted_once)
     line = services.cart_add(user=shoppers[0], variant_id=variant.pk, quantity=2)
     assert line.quantity == 2 and len(calls) == 2
 
-    def broken(*args):
+    def broken(**kwargs):
         calls.append(1)
         raise OperationalError("server closed the connection")
 
     calls.clear()
-    monkeypatch.setattr(cart, "_adds_run", broken)
+    monkeypatch.setattr(holds, "holds_take", broken)
     with pytest.raises(OperationalError):  # any other database error is not retried
         services.cart_add(user=shoppers[1], variant_id=variant.pk, quantity=1)
     assert len(calls) == 1

@@ -279,7 +279,7 @@ def test_held_never_exceeds_stock_in_sql(shopper, variant):
 def test_hold_with_own_overdue_line_not_yet_released_is_never_topped_up(shopper, variant):
     # given the shopper's own line is overdue and the lazy release did not run (a concurrent
     # transaction held its lock at that moment)
-    from shop.services.cart import _hold_and_line
+    from shop.services.holds import _hold_and_line
 
     line = services.cart_add(user=shopper, variant_id=variant.pk, quantity=3)
     _age(line)

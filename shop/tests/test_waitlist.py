@@ -214,3 +214,27 @@ def test_a_lazily_expired_hold_goes_to_the_waitlist_before_a_quantity_increase(
     assert CartLine.objects.get(pk=mine.pk).quantity == 1
     services.holds_expire()
     assert _status(entry) == "PROMOTED"
+
+
+@pytest.mark.parametrize("show", ["product_hide", "product_save"])
+def test_showing_a_hidden_product_again_promotes_its_waitlist(shopper, last_unit, show):
+    # given a shopper waits for the last unit, and the seller hides the product (its hold goes)
+    variant, _holder, line = last_unit
+    entry = services.waitlist_join(user=shopper, variant_id=variant.pk, quantity=1)
+    services.product_hide(product_id=variant.product_id, hidden=True)
+    assert CartLine.objects.get(pk=line.pk).status == "EXPIRED"
+    assert _status(entry) == "WAITING"  # not on sale: nobody is promoted onto it
+    # when the seller shows it again (the hide toggle, or the admin form)
+    if show == "product_hide":
+        services.product_hide(product_id=variant.product_id, hidden=False)
+    else:
+        product = variant.product
+        product.refresh_from_db()
+        product.hidden_from_store = False
+        services.product_save(product=product)
+    # then the freed unit goes to the waitlist at once, not to the next adder
+    assert _status(entry) == "PROMOTED"
+    promoted = CartLine.objects.get(waitlist_entry=entry)
+    assert (promoted.user_id, promoted.quantity, promoted.status) == (shopper.pk, 1, "ACTIVE")
+    variant.refresh_from_db()
+    assert variant.held == 1
