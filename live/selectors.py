@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from dorami.realtime import current_sequence, room_group
 from live.models import ChatSanction, LiveStream
@@ -22,6 +23,17 @@ def current_stream() -> LiveStream | None:
     """The LIVE stream, else the next scheduled one."""
     live = LiveStream.objects.live().order_by("-started_at").first()
     return live or LiveStream.objects.upcoming().first()
+
+
+def next_stream(*, after: LiveStream) -> LiveStream | None:
+    """The next scheduled show after `after` (the ended page points to it)."""
+    return (
+        LiveStream.objects.upcoming()
+        .exclude(pk=after.pk)
+        .filter(scheduled_at__gt=timezone.now())
+        .order_by("scheduled_at")
+        .first()
+    )
 
 
 def stream_products(stream: LiveStream) -> list:

@@ -36,9 +36,13 @@ def watch(request, stream_key: str):
     stream = _stream_or_404(stream_key)
     products = selectors.stream_products(stream)
     gate = can_buy_or_chat(request.user)
+    ended = stream.status == stream.Status.OFFLINE
     context = {
         "stream": stream,
         "products": products,
+        "featured": next((p for p in products if p.pk == stream.featured_product_id), None),
+        # The ended panel's next show (a page open when the show ends reloads the panel).
+        "next_stream": selectors.next_stream(after=stream) if ended else None,
         "seq": current_sequence(room_group(stream.pk)),
         "viewers": viewer_count(stream.pk),
         "chat_messages": history_read(stream_id=stream.pk),

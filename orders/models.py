@@ -224,3 +224,16 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
+
+    @property
+    def detail(self) -> str:
+        """The message without the kind's own words in front, for a timeline that shows the
+        kind beside it: "주문 생성 (결제 금액 $108.00)" → "결제 금액 $108.00", "배송 완료" → "",
+        "주문 취소: 단순 변심" → "단순 변심"; a message that does not start with them is kept."""
+        label = str(self.get_kind_display())
+        if not self.message.startswith(label):
+            return self.message
+        rest = self.message[len(label) :].strip().lstrip(":·-").strip()
+        if rest.startswith("(") and rest.endswith(")"):
+            rest = rest[1:-1].strip()
+        return rest.lstrip(",").strip()

@@ -7,7 +7,8 @@
     if (!button) return;
     var text = button.getAttribute("data-copy");
     var done = function () {
-      var label = button.textContent;
+      var label = button.getAttribute("data-copy-label") || button.textContent;
+      button.setAttribute("data-copy-label", label);
       button.textContent = "복사됨";
       setTimeout(function () { button.textContent = label; }, 1500);
     };
@@ -19,5 +20,40 @@
       try { document.execCommand("copy"); } catch (e) { /* ignore */ }
       document.body.removeChild(area); done();
     }
+  });
+
+  // Plain (non-htmx) forms that post: the first submit disables the form's submit buttons, so a
+  // double tap sends one request. htmx forms use hx-disabled-elt / hx-sync instead.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+    if (form.hasAttribute("hx-post") || form.hasAttribute("data-hx-post")) return;
+    if (form.getAttribute("data-submitting") === "1") { event.preventDefault(); return; }
+    form.setAttribute("data-submitting", "1");
+    var buttons = form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]");
+    // Disable after this event: a disabled submitter would drop its name/value from the post.
+    setTimeout(function () {
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; b.classList.add("is-busy"); });
+    }, 0);
+  }, true);
+  // Back/forward cache: a page restored after a submit must be usable again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      form.removeAttribute("data-submitting");
+      form.querySelectorAll(".is-busy").forEach(function (b) { b.disabled = false; b.classList.remove("is-busy"); });
+    });
+  });
+
+  // Flash messages float over the page and fade away (errors stay longer); a tap dismisses.
+  function dismissFlash(box) {
+    box.classList.add("flash-gone");
+    setTimeout(function () { if (box.parentNode) box.parentNode.removeChild(box); }, 350);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.querySelector("[data-flash]");
+    if (!box) return;
+    box.addEventListener("click", function () { dismissFlash(box); });
+    setTimeout(function () { dismissFlash(box); }, box.querySelector(".flash-error") ? 8000 : 4000);
   });
 })();

@@ -13,7 +13,8 @@
     connecting: "연결 중",
     reconnecting: "네트워크 오류. 재연결 중...",
     ended: "방송이 종료되었습니다",
-    pending: "방송 시작 전입니다"
+    pending: "방송 시작 전입니다",
+    starting: "곧 방송이 시작됩니다"
   };
   var STALL_MS = 5000;
   var MAX_BACKOFF_MS = 15000;
@@ -31,6 +32,9 @@
   // stream.started event starts playback at once.
   var pending = !ended && !!room && room.getAttribute("data-status") === "PENDING";
   var PENDING_RETRY_MS = 10000;
+  // LIVE but no frame has arrived yet (the encoder is still connecting): that is not a network
+  // error either; say the show is about to start until the first frame plays.
+  var played = false;
 
   function setState(state, text) {
     video.setAttribute("data-player-state", state);
@@ -64,6 +68,8 @@
     if (pending) {
       delay = PENDING_RETRY_MS;
       setState("connecting", TEXT.pending);
+    } else if (!played) {
+      setState("connecting", TEXT.starting);
     } else {
       setState("reconnecting");
     }
@@ -114,6 +120,7 @@
     lastTime = -1;
     lastProgress = Date.now();
     if (pending) setState("connecting", TEXT.pending);
+    else if (!played && attempt > 0) setState("connecting", TEXT.starting);
     else if (video.getAttribute("data-player-state") !== "reconnecting") setState("connecting");
     var ok;
     if (isAppleNative()) ok = startNative();
@@ -125,6 +132,7 @@
 
   video.addEventListener("playing", function () {
     attempt = 0;
+    played = true;
     lastProgress = Date.now();
     setState("playing");
   });

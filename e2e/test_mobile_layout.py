@@ -1,0 +1,100 @@
+"""Every shopper page at 390×844: no horizontal overflow, no two fixed elements on top of each
+other. Screenshots go to $DORAMI_SCREENSHOT_DIR when it is set (for looking at them)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth > width) {
+    problems.push(`horizontal overflow: ${document.documentElement.scrollWidth} > ${width}`);
+  }
+  const visible = (el) => {
+    const style = getComputedStyle(el);
+    if (style.display === "none" || style.visibility === "hidden") return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const fixed = Array.from(document.querySelectorAll("body *")).filter((el) => {
+    const position = getComputedStyle(el).position;
+    return (position === "fixed" || position === "sticky") && visible(el);
+  });
+  // Only the outermost fixed boxes count (a fixed child inside a fixed parent is layout).
+  const roots = fixed.filter((el) => !fixed.some((other) => other !== el && other.contains(el)));
+  const name = (el) => el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "");
+  for (let i = 0; i < roots.length; i++) {
+    for (let j = i + 1; j < roots.length; j++) {
+      const a = roots[i].getBoundingClientRect();
+      const b = roots[j].getBoundingClientRect();
+      const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+        Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+      if (overlap) problems.push(`${name(roots[i])} overlaps ${name(roots[j])}`);
+    }
+  }
+  return problems;
+}"""
+
+
+def layout_problems(page) -> list[str]:
+    return page.evaluate(LAYOUT_PROBLEMS)
+
+
+def shoot(page, name: str) -> None:
+    folder = os.environ.get("DORAMI_SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+@pytest.fixture
+def shop_world(user_factory):
+    from orders.tests.factories import hold, make_stream, make_variant
+    from shop.models import ProductVariant
+
+    shopper = user_factory(profile_complete=True)
+    stream = make_stream(title="금요 신상 라이브", status="LIVE", started_at=timezone.now())
+    featured = make_variant(price="39.00", stock=3, stream=stream, name="캐시미어 라운드 니트")
+    ProductVariant.objects.create(
+        product=featured.product, price=featured.price, stock=1, color="블랙", size="M"
+    )
+    make_variant(price="25.00", stock=9, stream=stream, name="울 머플러")
+    stream.featured_product = featured.product
+    stream.notice_text = "오늘 밤 9시까지 주문하시면 내일 발송됩니다"
+    stream.save()
+    store_item = make_variant(price="59.00", stock=5, name="데일리 코트")
+    hold(user=shopper, variant=store_item, quantity=1)
+    return {"shopper": shopper, "stream": stream, "store_item": store_item}
+
+
+PAGES = [
+    ("home", "/"),
+    ("store", "/store/"),
+    ("product", "/products/{product}/"),
+    ("cart", "/cart/"),
+    ("checkout", "/checkout/"),
+    ("live", "/live/{stream_key}/"),
+]
+
+
+@pytest.mark.parametrize(("name", "path"), PAGES, ids=[name for name, _ in PAGES])
+def test_page_fits_the_phone(page, asgi_live_server, login, shop_world, name, path):
+    # given a logged-in shopper with something in the cart and a live show on air
+    login(shop_world["shopper"])
+    url = asgi_live_server.url + path.format(
+        product=shop_world["store_item"].product_id, stream_key=shop_world["stream"].stream_key
+    )
+
+    # when the page is open on a phone
+    page.goto(url)
+    page.wait_for_load_state("networkidle") if name != "live" else page.wait_for_timeout(1500)
+    shoot(page, name)
+
+    # then nothing sticks out sideways and no fixed element covers another
+    assert layout_problems(page) == []
