@@ -4,7 +4,6 @@ other. Screenshots go to $DORAMI_SCREENSHOT_DIR when it is set (for looking at t
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ LAYOUT_PROBLEMS = """() => {
   });
   // Only the outermost fixed boxes count (a fixed child inside a fixed parent is layout).
   const roots = fixed.filter((el) => !fixed.some((other) => other !== el && other.contains(el)));
-  const name = (el) => el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "");
+  const name = (el) => el.tagName.toLowerCase() + "." + String(el.className).split(" ").join(".");
   for (let i = 0; i < roots.length; i++) {
     for (let j = i + 1; j < roots.length; j++) {
       const a = roots[i].getBoundingClientRect();

@@ -505,25 +505,6 @@
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") closeSheet(); });
   // Gate redirects inside a sheet (HX-Redirect) are followed by htmx itself.
 
-  // --- before the show: countdown to the scheduled start ------------------------------------
-  var countdownTimer = null;
-  function startCountdown() {
-    var el = $("[data-countdown-to]");
-    var target = el && Date.parse(el.getAttribute("data-countdown-to"));
-    if (!el || isNaN(target)) return;
-    var pad = function (n) { return String(n).padStart(2, "0"); };
-    var tick = function () {
-      if (room.getAttribute("data-status") !== "PENDING") { clearInterval(countdownTimer); return; }
-      var left = Math.floor((target - Date.now()) / 1000);
-      if (left <= 0) { el.textContent = "곧 시작합니다"; return; }
-      var days = Math.floor(left / 86400);
-      var rest = left % 86400;
-      el.textContent = (days > 0 ? days + "일 " : "") + pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor((rest % 3600) / 60)) + ":" + pad(rest % 60);
-    };
-    tick();
-    countdownTimer = setInterval(tick, 1000);
-  }
-
   // --- elapsed time -------------------------------------------------------------------------
   var clock = null;
   function startClock(startedAt) {
@@ -543,7 +524,6 @@
 
   if (chatList) chatList.scrollTop = chatList.scrollHeight;
   startClock();
-  startCountdown();
   openSheetFromQuery();
   connect();
 })();
