@@ -23,7 +23,7 @@
   });
 
   // Plain (non-htmx) forms that post: the first submit disables the form's submit buttons, so a
-  // double tap sends one request. htmx forms use hx-disabled-elt / hx-sync instead.
+  // double tap sends one request. htmx posts get the same guard below.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
@@ -36,6 +36,31 @@
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; b.classList.add("is-busy"); });
     }, 0);
   }, true);
+  // htmx posts (every shopper and studio form): the submit buttons are disabled and dimmed while
+  // the request runs, so a double tap sends one request, and usable again when the answer lands.
+  function guardedButtons(elt) {
+    if (elt.tagName === "BUTTON") return [elt];
+    if (elt.tagName !== "FORM") return [];
+    return Array.prototype.slice.call(elt.querySelectorAll("button[type=submit], button:not([type])"));
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || (config.verb || "get").toLowerCase() === "get") return;
+    guardedButtons(event.detail.elt).forEach(function (b) {
+      if (b.disabled) return;
+      b.disabled = true;
+      b.classList.add("is-busy");
+      b.setAttribute("data-busy-guard", "");
+    });
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    guardedButtons(event.detail.elt).forEach(function (b) {
+      if (!b.hasAttribute("data-busy-guard")) return;
+      b.disabled = false;
+      b.classList.remove("is-busy");
+      b.removeAttribute("data-busy-guard");
+    });
+  });
   // Back/forward cache: a page restored after a submit must be usable again.
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
