@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 LAYOUT_PROBLEMS = """() => {
   const problems = [];
@@ -96,4 +97,36 @@ def test_page_fits_the_phone(page, asgi_live_server, login, shop_world, name, pa
     shoot(page, name)
 
     # then nothing sticks out sideways and no fixed element covers another
+    assert layout_problems(page) == []
+
+
+BOX = "(el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+
+
+def _overlap(a, b) -> bool:
+    return min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+
+
+def test_live_overlays_leave_each_other_and_the_input_alone(
+    page, context, asgi_live_server, login, shop_world
+):
+    # given a live show with a notice, watched by a logged-in shopper
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    login(shop_world["shopper"])
+    page.goto(f"{asgi_live_server.url}/live/{shop_world['stream'].stream_key}/")
+    sound = page.locator("[data-unmute]").evaluate(BOX)
+    notice = page.locator("[data-notice-box]").evaluate(BOX)
+
+    # when the shopper shares the show (the link is copied and a toast says so)
+    page.evaluate("() => { Object.defineProperty(navigator, 'share', { value: undefined }); }")
+    page.locator("[data-share]").click()
+    toast = page.locator("[data-toast]")
+    expect(toast).to_have_text("링크를 복사했습니다")
+
+    # then the sound chip, the notice, the toast and the chat input do not cover each other,
+    # and the room fills the screen to its bottom edge (no black band under the input)
+    actions = page.locator(".live-actions").evaluate(BOX)
+    assert not _overlap(sound, notice)
+    assert not _overlap(toast.evaluate(BOX), actions)
+    assert abs(actions[3] - page.viewport_size["height"]) <= 1
     assert layout_problems(page) == []
