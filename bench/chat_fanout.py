@@ -141,7 +141,7 @@ def project_fixtures(publishers: int) -> tuple[str, list[str]]:
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.save()
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={store.session_key}")
-    return stream.stream_key, cookies
+    return stream.public_id, cookies
 
 
 def server_env() -> dict:
@@ -411,7 +411,7 @@ def established(pid: int, port: int) -> int:
     )
 
 
-async def nginx_check(stream_key: str, cookies: list[str], viewers: int = 40) -> dict:
+async def nginx_check(public_id: str, cookies: list[str], viewers: int = 40) -> dict:
     """Two `manage.py serve` processes behind nginx: a message sent to one reaches all."""
     p1, p2, port = free_port(), free_port(), free_port()
     servers = [start_project_server(p1, None), start_project_server(p2, None)]
@@ -426,7 +426,7 @@ async def nginx_check(stream_key: str, cookies: list[str], viewers: int = 40) ->
         wait_http(f"http://127.0.0.1:{port}/api/v1/health/live", nginx)
         origin = f"http://127.0.0.1:{port}"
         audience = [
-            Viewer(f"ws://127.0.0.1:{port}/ws/live/{stream_key}/?g=nginx{i:04d}", origin)
+            Viewer(f"ws://127.0.0.1:{port}/ws/live/{public_id}/?g=nginx{i:04d}", origin)
             for i in range(viewers)
         ]
         _s, failures = await open_all(audience, per_second=200)
@@ -434,7 +434,7 @@ async def nginx_check(stream_key: str, cookies: list[str], viewers: int = 40) ->
             viewer.task = asyncio.ensure_future(viewer.listen())
         per_backend = [established(servers[0].pid, p1), established(servers[1].pid, p2)]
         sender = Viewer(
-            f"ws://127.0.0.1:{p1}/ws/live/{stream_key}/",
+            f"ws://127.0.0.1:{p1}/ws/live/{public_id}/",
             f"http://127.0.0.1:{p1}",
             cookie=cookies[0],
         )
@@ -465,7 +465,7 @@ async def main_async(args) -> dict:
     django_setup()
     from asgiref.sync import sync_to_async
 
-    stream_key, cookies = await sync_to_async(project_fixtures)(max(args.rate, 1))
+    public_id, cookies = await sync_to_async(project_fixtures)(max(args.rate, 1))
     server_cpu = 0 if args.pin else None
     result: dict = {}
 
@@ -494,7 +494,7 @@ async def main_async(args) -> dict:
     port = free_port()
     server = start_project_server(port, server_cpu)
     try:
-        ws_url = f"ws://127.0.0.1:{port}/ws/live/{stream_key}/"
+        ws_url = f"ws://127.0.0.1:{port}/ws/live/{public_id}/"
         origin = f"http://127.0.0.1:{port}"
         project_result = await fanout(
             ws_url=ws_url,
@@ -522,7 +522,7 @@ async def main_async(args) -> dict:
 
     if args.nginx:
         log("== two server processes behind nginx")
-        nginx_result = await nginx_check(stream_key, cookies)
+        nginx_result = await nginx_check(public_id, cookies)
         log("  ", json.dumps(nginx_result))
         result.update(nginx_result)
 

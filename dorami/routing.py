@@ -9,7 +9,7 @@ from django.urls import path
 from live.consumers import LiveRoomConsumer
 
 websocket_urlpatterns: list = [
-    path("ws/live/<str:stream_key>/", LiveRoomConsumer.as_asgi()),
+    path("ws/live/<str:public_id>/", LiveRoomConsumer.as_asgi()),
 ]
 
 

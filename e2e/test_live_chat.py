@@ -28,7 +28,7 @@ def test_two_viewers_chat_delete_and_sold_out(asgi_live_server, browser, browser
     VariantFactory(product=product, stock=1, size="FREE")
     shopper = UserFactory(profile_complete=True, instagram_id="@buyer_a")
     staff = UserFactory(profile_complete=True, is_staff=True, instagram_id="@seller_b")
-    url = f"{asgi_live_server.url}/live/{stream.stream_key}/"
+    url = f"{asgi_live_server.url}/live/{stream.public_id}/"
 
     context_a = browser.new_context(**browser_context_args)
     context_b = browser.new_context(**browser_context_args)
@@ -90,10 +90,10 @@ def test_guest_is_asked_to_log_in_and_returns_to_the_show(asgi_live_server, page
     from live.models import LiveStream
 
     stream = LiveStream.objects.create(title="게스트", status=LiveStream.Status.LIVE)
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
     expect(page.locator("#live-room")).to_have_attribute("data-ws-state", "open")
     link = page.get_by_test_id("chat-login")
-    assert link.get_attribute("href") == f"/login/?next=%2Flive%2F{stream.stream_key}%2F"
+    assert link.get_attribute("href") == f"/login/?next=%2Flive%2F{stream.public_id}%2F"
 
 
 def test_a_sequence_gap_makes_the_page_refetch_the_room_state(asgi_live_server, page):
@@ -103,13 +103,13 @@ def test_a_sequence_gap_makes_the_page_refetch_the_room_state(asgi_live_server, 
     stream = LiveStream.objects.create(
         title="갭", status=LiveStream.Status.LIVE, notice_text="처음 공지"
     )
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
     expect(page.locator("#live-room")).to_have_attribute("data-ws-state", "open")
     group = realtime.room_group(stream.pk)
     # an event the page never receives (a lost message), then the stored state changes
     realtime.next_sequence(group)
     LiveStream.objects.filter(pk=stream.pk).update(notice_text="바뀐 공지")
-    with page.expect_response(lambda r: r.url.endswith(f"/live/{stream.stream_key}/state/")):
+    with page.expect_response(lambda r: r.url.endswith(f"/live/{stream.public_id}/state/")):
         realtime.publish(group=group, event="viewers", data={"viewers": 1})
     expect(page.locator("[data-notice]")).to_have_text("바뀐 공지")
 
@@ -125,7 +125,7 @@ def test_a_product_is_sold_out_only_when_every_option_is(asgi_live_server, page)
     black = VariantFactory(product=product, color="블랙", stock=1)
     white = VariantFactory(product=product, color="화이트", stock=1)
     buyer = UserFactory(profile_complete=True)
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
     expect(page.locator("#live-room")).to_have_attribute("data-ws-state", "open")
     card = page.locator(f'[data-product-id="{product.pk}"]')
 

@@ -106,7 +106,7 @@ def test_message_through_one_process_reaches_viewers_on_the_other(two_servers_be
     front, servers = two_servers_behind_nginx
     stream = LiveStream.objects.create(title="멀티", status=LiveStream.Status.LIVE)
     cookie = _session_cookie(UserFactory(profile_complete=True))
-    path = f"/ws/live/{stream.stream_key}/"
+    path = f"/ws/live/{stream.public_id}/"
     ws_front = front.replace("http", "ws") + path
 
     async def scenario():

@@ -8,7 +8,7 @@ def test_scheduled_show_says_not_started_instead_of_a_network_error(page, asgi_l
     stream = LiveStream.objects.create(title="금요 신상 라이브")
 
     # when a viewer opens it and the player's first attempts fail (nothing is published)
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
     page.wait_for_timeout(4000)
 
     # then the page says the show has not started, never "network error"

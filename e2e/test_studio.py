@@ -18,7 +18,8 @@ def test_studio_follows_the_room_and_moderates_chat(asgi_live_server, page, cont
     from live.models import ChatMessage
     from live.services.stream import stream_create, stream_publish
 
-    stream = stream_publish(stream_key=stream_create(title="스튜디오 테스트").stream_key)
+    created = stream_create(title="스튜디오 테스트")
+    stream = stream_publish(public_id=created.public_id, publish_key=created.publish_key)
     login_browser(context, seller, asgi_live_server.url)
     page.goto(f"{asgi_live_server.url}/studio/{stream.pk}/")
     page.wait_for_selector("[data-chat-state]:has-text('연결됨')", timeout=10_000)
@@ -51,3 +52,37 @@ def test_studio_follows_the_room_and_moderates_chat(asgi_live_server, page, cont
     row.wait_for(state="detached", timeout=5_000)
     message.refresh_from_db()
     assert message.is_deleted
+
+
+def test_studio_shows_obs_settings_and_a_new_key_replaces_the_old_one(
+    asgi_live_server, page, context, seller
+):
+    from live.models import LiveStream
+    from live.services.stream import stream_create
+
+    stream = stream_create(title="OBS 설정 테스트")
+    old_key = stream.publish_key
+    login_browser(context, seller, asgi_live_server.url)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{asgi_live_server.url}/studio/{stream.pk}/")
+
+    # OBS "Stream Key": the public id as stream name, the secret as ?key=
+    key_field = page.locator("[data-testid=stream-key]")
+    assert key_field.input_value() == f"{stream.public_id}?key={old_key}"
+    assert page.locator("#obs-server").input_value().endswith(":1935/live")
+    watch_link = page.locator("a", has_text="시청 페이지 열기")
+    assert watch_link.get_attribute("href") == f"/live/{stream.public_id}/"
+
+    # when: the seller issues a new key
+    page.click("text=새 스트림 키 발급")
+    page.wait_for_function(
+        "old => !document.querySelector('[data-testid=stream-key]').value.includes(old)",
+        arg=old_key,
+        timeout=10_000,
+    )
+
+    # then: the field holds the new key, the public id is unchanged
+    new_key = LiveStream.objects.get(pk=stream.pk).publish_key
+    assert new_key != old_key
+    assert key_field.input_value() == f"{stream.public_id}?key={new_key}"
+    assert old_key not in page.content()

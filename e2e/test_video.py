@@ -1,7 +1,8 @@
 """Real video end to end: nginx + Debian's RTMP module calls the webhooks and writes HLS, ffmpeg
-publishes a test pattern with the stream key, the app serves HLS, a browser on the live page
-plays it, the restream worker copies the stream to a second RTMP application, and stopping
-ffmpeg ends the show after the grace.
+publishes a test pattern the way OBS does (`live/<public id>?key=<publish key>`), the app serves
+HLS named after the public id, a browser on the live page plays it, the restream worker copies
+the stream to a second RTMP application, and stopping ffmpeg ends the show after the grace.
+Publishing without the key, or with the key as the stream name, is refused.
 
 Run: `pytest -m browser e2e/test_video.py` (needs nginx, libnginx-mod-rtmp, ffmpeg).
 """
@@ -166,7 +167,10 @@ def start_restream_worker(*, tmp: Path, rtmp_port: int) -> subprocess.Popen:
     )
 
 
-def publish_test_pattern(*, tmp: Path, rtmp_port: int, stream_key: str) -> subprocess.Popen:
+def publish_test_pattern(
+    *, tmp: Path, rtmp_port: int, stream_name: str, log: str = "publisher.log"
+) -> subprocess.Popen:
+    """ffmpeg as OBS: server `rtmp://…/live`, "Stream Key" `stream_name`."""
     return subprocess.Popen(
         [
             "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning",
@@ -175,10 +179,10 @@ def publish_test_pattern(*, tmp: Path, rtmp_port: int, stream_key: str) -> subpr
             "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
             "-pix_fmt", "yuv420p", "-g", "30",
             "-c:a", "aac", "-f", "flv",
-            f"rtmp://127.0.0.1:{rtmp_port}/live/{stream_key}",
+            f"rtmp://127.0.0.1:{rtmp_port}/live/{stream_name}",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=(tmp / "logs" / "publisher.log").open("w"),
+        stderr=(tmp / "logs" / log).open("w"),
     )  # fmt: skip
 
 
@@ -189,17 +193,35 @@ def test_publish_hls_player_restream_and_offline_after_grace(media_stack, page):
     began = time.monotonic()
     server, rtmp_port, tmp = media_stack["server"], media_stack["rtmp_port"], media_stack["tmp"]
     stream = stream_create(title="비디오 테스트 방송")
-    key = stream.stream_key
+    public_id, key = stream.public_id, stream.publish_key
+    target_key = f"copy-{public_id}"
     RestreamTarget.objects.create(
         name="로컬 대상",
         rtmp_url=f"rtmp://127.0.0.1:{rtmp_port}/restream_target",
-        stream_key=key,
+        stream_key=target_key,
     )
     worker = start_restream_worker(tmp=tmp, rtmp_port=rtmp_port)
     publisher = None
     try:
-        # when: OBS (here ffmpeg) publishes with the stream key
-        publisher = publish_test_pattern(tmp=tmp, rtmp_port=rtmp_port, stream_key=key)
+        # given: someone who knows only the public id, or the key used as the stream name
+        # (the old scheme), cannot go live: nginx-rtmp drops them after on_publish refuses
+        for i, name in enumerate([public_id, key, f"{public_id}?key={'0' * 32}"]):
+            intruder = publish_test_pattern(
+                tmp=tmp, rtmp_port=rtmp_port, stream_name=name, log=f"intruder-{i}.log"
+            )
+            try:
+                intruder.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"publishing {name[:14]}… was not refused") from None
+            finally:
+                terminate(intruder)
+            assert intruder.returncode != 0
+            assert status_of(stream.pk) == "PENDING"
+
+        # when: OBS (here ffmpeg) publishes `<public id>?key=<publish key>`
+        publisher = publish_test_pattern(
+            tmp=tmp, rtmp_port=rtmp_port, stream_name=stream.obs_stream_key
+        )
 
         # then: the on_publish webhook turned it LIVE
         wait_for(lambda: status_of(stream.pk) == "LIVE", timeout=15, what="LIVE")
@@ -207,13 +229,15 @@ def test_publish_hls_player_restream_and_offline_after_grace(media_stack, page):
 
         # and the HLS playlist + a segment are served through the app's /hls/ path
         def playlist():
-            code, ctype, body = get(f"{server.url}/hls/{key}.m3u8")
+            code, ctype, body = get(f"{server.url}/hls/{public_id}.m3u8")
             return (ctype, body.decode()) if code == 200 and b".ts" in body else None
 
         ctype, text = wait_for(playlist, timeout=20, what="HLS playlist")
         assert ctype == "application/vnd.apple.mpegurl"
         assert text.startswith("#EXTM3U")
         segment = re.findall(r"^(\S+\.ts)$", text, re.M)[0]
+        assert segment.startswith(f"{public_id}-") and key not in text
+        assert not [p.name for p in media_stack["hls"].iterdir() if key in p.name]
         code, seg_type, body = get(f"{server.url}/hls/{segment}")
         assert (code, seg_type) == (200, "video/mp2t")
         assert body[:1] == b"\x47"  # MPEG-TS sync byte
@@ -225,7 +249,7 @@ def test_publish_hls_player_restream_and_offline_after_grace(media_stack, page):
             [
                 "ffprobe", "-v", "error", "-rw_timeout", "8000000", "-show_entries",
                 "stream=codec_type", "-of", "csv=p=0",
-                f"rtmp://127.0.0.1:{rtmp_port}/restream_target/{key}",
+                f"rtmp://127.0.0.1:{rtmp_port}/restream_target/{target_key}",
             ],
             capture_output=True, text=True, timeout=20,
         )  # fmt: skip
@@ -234,8 +258,9 @@ def test_publish_hls_player_restream_and_offline_after_grace(media_stack, page):
 
         # and a browser on the live page reaches the playing state (nginx-rtmp has no
         # HTTP-FLV, so the player falls back to HLS through /hls/)
-        page.goto(f"{server.url}/live/{key}/")
+        page.goto(f"{server.url}/live/{public_id}/")
         page.wait_for_selector('[data-player-state="playing"]', timeout=20_000)
+        assert key not in page.content()
 
         # when: the publisher stops
         terminate(publisher)
@@ -253,7 +278,12 @@ def test_publish_hls_player_restream_and_offline_after_grace(media_stack, page):
         # and the restream stopped with the stream
         wait_for(lambda: session_state(stream.pk) == "STOPPED", timeout=10, what="STOPPED")
     except AssertionError:
-        for name in ("logs/restream.log", "logs/publisher.log", "nginx-error.log"):
+        for name in (
+            "logs/restream.log",
+            "logs/publisher.log",
+            "nginx-error.log",
+            "logs/intruder-0.log",
+        ):
             path = tmp / name
             if path.exists():
                 print(f"--- {name}\n{path.read_text(errors='replace')[-3000:]}")

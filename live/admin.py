@@ -33,12 +33,13 @@ class LiveStreamAdmin(AuditedModelAdmin):
         "created_at",
     )
     list_filter = ("status", "free_shipping_mode")
-    search_fields = ("title",)
+    search_fields = ("title", "public_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ("delete_not_live", "end_streams")
     readonly_fields = (
-        "stream_key",
+        "public_id",
+        "publish_key",
         "status",
         "started_at",
         "ended_at",
@@ -59,7 +60,8 @@ class LiveStreamAdmin(AuditedModelAdmin):
             {
                 "fields": (
                     "status",
-                    "stream_key",
+                    "public_id",
+                    "publish_key",
                     "key_expires_at",
                     "started_at",
                     "ended_at",
@@ -82,7 +84,7 @@ class LiveStreamAdmin(AuditedModelAdmin):
             },
         ),
     )
-    audit_exclude_fields = ("stream_key",)
+    audit_exclude_fields = ("publish_key",)
 
     @admin.display(description=_("방송 시간"), ordering="total_duration_seconds")
     def duration(self, obj: LiveStream) -> str:

@@ -72,14 +72,14 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
 
     # --- lifecycle ------------------------------------------------------------------------
     async def connect(self):
-        stream_key = self.scope["url_route"]["kwargs"]["stream_key"]
+        public_id = self.scope["url_route"]["kwargs"]["public_id"]
         user = self.scope.get("user")
         self.user = user if getattr(user, "is_authenticated", False) else None
         self.user_id = self.user.pk if self.user else None
-        context = cached_join_context(stream_key) if self.user is None else False
+        context = cached_join_context(public_id) if self.user is None else False
         if context is False:
             context = await database_sync_to_async(join_context)(
-                stream_key=stream_key, user_id=self.user_id
+                public_id=public_id, user_id=self.user_id
             )
         if context is None:
             await self.close(code=CLOSE_NOT_FOUND)

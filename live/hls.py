@@ -2,6 +2,9 @@
 
 In production nginx serves `/hls/` straight from the media server's HLS directory; this view is
 a fallback that answers 404 unless HLS_ROOT is set.
+
+Files are named after the media server's stream name, which is the stream's public id
+(`<public id>.m3u8`, `<public id>-<n>.ts`); any other name, a publish key among them, is 404.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
-HLS_NAME = re.compile(r"^[A-Za-z0-9_]+(?:-[0-9]+)?\.(m3u8|ts)$")
+from live.models import PUBLIC_ID_REGEX
+
+HLS_NAME = re.compile(rf"^{PUBLIC_ID_REGEX}(?:-[0-9]+)?\.(m3u8|ts)$")
 CONTENT_TYPES = {"m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t"}
 
 

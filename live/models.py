@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from decimal import Decimal
@@ -12,9 +13,27 @@ from django.utils.translation import gettext_lazy as _
 
 STREAM_KEY_TTL = timedelta(hours=24)
 
+# The public identifier: lowercase letters and digits without look-alikes (0/o, 1/l), 12 long
+# (60 random bits). Never 32 hex, so no public id can be mistaken for a publish key.
+PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+PUBLIC_ID_LENGTH = 12
+PUBLIC_ID_REGEX = r"[a-z2-9]{12}"  # also in nginx/nginx.conf (FLV/HLS locations)
+PUBLIC_ID_PATTERN = rf"^{PUBLIC_ID_REGEX}$"
 
-def new_stream_key() -> str:
+
+def new_publish_key() -> str:
     return secrets.token_hex(16)
+
+
+def new_public_id() -> str:
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+_PUBLIC_ID_RE = re.compile(PUBLIC_ID_PATTERN)
+
+
+def public_id_valid(value) -> bool:
+    return isinstance(value, str) and _PUBLIC_ID_RE.fullmatch(value) is not None
 
 
 def default_key_expiry():
@@ -45,8 +64,17 @@ class LiveStream(models.Model):
         UNCONDITIONAL = "UNCONDITIONAL", _("무조건 무료")
         THRESHOLD = "THRESHOLD", _("금액 이상 무료")
 
-    stream_key = models.CharField(
-        _("스트림 키"), max_length=32, unique=True, default=new_stream_key
+    # Secret: OBS and staff only. Never in a URL, page, playlist or frame a shopper can fetch.
+    publish_key = models.CharField(
+        _("스트림 키"), max_length=32, unique=True, default=new_publish_key
+    )
+    # Public: every shopper URL, socket path, player URL and media-server stream name.
+    public_id = models.CharField(
+        _("공개 식별자"),
+        max_length=PUBLIC_ID_LENGTH,
+        unique=True,
+        default=new_public_id,
+        editable=False,
     )
     title = models.CharField(_("제목"), max_length=200)
     description = models.TextField(_("설명"), blank=True)
@@ -98,8 +126,12 @@ class LiveStream(models.Model):
         ordering = ["-scheduled_at", "-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(stream_key__regex=r"^[0-9a-f]{32}$"),
+                condition=models.Q(publish_key__regex=r"^[0-9a-f]{32}$"),
                 name="livestream_key_32_hex",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(public_id__regex=PUBLIC_ID_PATTERN),
+                name="livestream_public_id_format",
             ),
             models.CheckConstraint(
                 condition=models.Q(free_shipping_threshold__gte=0),
@@ -110,6 +142,12 @@ class LiveStream(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def obs_stream_key(self) -> str:
+        """What the seller pastes into OBS's "Stream Key" field (server: RTMP_PUBLIC_URL): the
+        media server's stream name is the public id, the secret travels as `?key=`."""
+        return f"{self.public_id}?key={self.publish_key}"
 
     def key_usable(self, now=None) -> bool:
         """The key may publish: always while LIVE, otherwise until `key_expires_at` (24 h after

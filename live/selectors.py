@@ -8,15 +8,16 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from dorami.realtime import current_sequence, room_group
-from live.models import ChatSanction, LiveStream
+from live.models import ChatSanction, LiveStream, public_id_valid
 from live.presence import viewer_count
 from live.realtime import stream_payload
 
 
-def stream_by_key(stream_key: str) -> LiveStream | None:
-    if not isinstance(stream_key, str) or len(stream_key) != 32:
+def stream_by_public_id(public_id: str) -> LiveStream | None:
+    """The stream a shopper URL or socket path names. Only the public id finds a stream."""
+    if not public_id_valid(public_id):
         return None
-    return LiveStream.objects.filter(stream_key=stream_key).first()
+    return LiveStream.objects.filter(public_id=public_id).first()
 
 
 def current_stream() -> LiveStream | None:
@@ -105,18 +106,18 @@ _join_cache: dict[str, tuple[float, dict | None]] = {}
 JOIN_CACHE_SECONDS = 2.0
 
 
-def join_context(*, stream_key: str, user_id: int | None) -> dict | None:
+def join_context(*, public_id: str, user_id: int | None) -> dict | None:
     """What a socket needs to join: the stream and, for a user, whether they are banned.
 
     Guests' lookups are cached in-process for 2 s so a reconnect storm costs no queries.
     """
-    context = cached_join_context(stream_key)
+    context = cached_join_context(public_id)
     if context is False:
-        stream = stream_by_key(stream_key)
+        stream = stream_by_public_id(public_id)
         context = None if stream is None else {"stream_id": stream.pk, "status": stream.status}
         if len(_join_cache) > 1000:
             _join_cache.clear()
-        _join_cache[stream_key] = (time.monotonic() + JOIN_CACHE_SECONDS, context)
+        _join_cache[public_id] = (time.monotonic() + JOIN_CACHE_SECONDS, context)
     if context is None or not user_id:
         return context
     banned = ChatSanction.objects.filter(
@@ -125,9 +126,9 @@ def join_context(*, stream_key: str, user_id: int | None) -> dict | None:
     return {**context, "banned": banned}
 
 
-def cached_join_context(stream_key: str) -> dict | bool | None:
+def cached_join_context(public_id: str) -> dict | bool | None:
     """The cached guest context, or False when a database lookup is needed."""
-    cached = _join_cache.get(stream_key)
+    cached = _join_cache.get(public_id)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     return False

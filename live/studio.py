@@ -107,7 +107,7 @@ def _stream_context(stream: LiveStream) -> dict:
         "products": _stream_products(stream),
         "restreams": _restream_rows(stream),
         "platforms": RestreamTarget.Platform.choices,
-        "ws_path": f"/ws/live/{stream.stream_key}/",
+        "ws_path": f"/ws/live/{stream.public_id}/",
     }
 
 
@@ -222,7 +222,7 @@ def studio_key_refresh(request: HttpRequest, stream_id: int) -> HttpResponse:
     except LiveError as exc:
         return _answer(request, stream, "obs", error=exc.message)
     if request.htmx:
-        # the websocket path and every copy button carry the key: reload the whole page
+        # the OBS field and its copy button carry the key: reload the whole page
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         messages.success(request, _("새 스트림 키를 발급했습니다. OBS에 다시 입력하세요."))

@@ -7,9 +7,10 @@ app_name = "live"
 urlpatterns: list = [
     # Shopper live room.
     path("live/", views.live_index, name="index"),
-    path("live/<str:stream_key>/", views.watch, name="watch"),
-    path("live/<str:stream_key>/viewers/", views.viewer_badge, name="viewer-badge"),
-    path("live/<str:stream_key>/state/", views.room_state, name="room-state"),
+    # `<public_id>` is the stream's public identifier, never its publish key.
+    path("live/<str:public_id>/", views.watch, name="watch"),
+    path("live/<str:public_id>/viewers/", views.viewer_badge, name="viewer-badge"),
+    path("live/<str:public_id>/state/", views.room_state, name="room-state"),
     # Media server (SRS JSON callbacks / nginx-rtmp form notifications).
     path("api/v1/media/srs/<slug:event>", webhooks.srs_hook, name="media-srs"),
     path("api/v1/media/rtmp/<slug:event>", webhooks.rtmp_hook, name="media-rtmp"),

@@ -15,8 +15,8 @@ from live.presence import viewer_count
 from live.services.chat import history_read
 
 
-def _stream_or_404(stream_key: str):
-    stream = selectors.stream_by_key(stream_key)
+def _stream_or_404(public_id: str):
+    stream = selectors.stream_by_public_id(public_id)
     if stream is None:
         raise Http404
     return stream
@@ -27,13 +27,13 @@ def live_index(request):
     """`/live/`: the LIVE stream, else the next scheduled one, else an empty state."""
     stream = selectors.current_stream()
     if stream is not None:
-        return redirect("live:watch", stream_key=stream.stream_key)
+        return redirect("live:watch", public_id=stream.public_id)
     return render(request, "live/empty.html")
 
 
 @require_GET
-def watch(request, stream_key: str):
-    stream = _stream_or_404(stream_key)
+def watch(request, public_id: str):
+    stream = _stream_or_404(public_id)
     products = selectors.stream_products(stream)
     gate = can_buy_or_chat(request.user)
     ended = stream.status == stream.Status.OFFLINE
@@ -49,25 +49,26 @@ def watch(request, stream_key: str):
         "gate": gate,
         "gate_url": gate_url(request, gate) if gate else "",
         "is_staff": request.user.is_authenticated and request.user.is_staff,
-        "flv_url": f"/live/live/{stream.stream_key}.flv",
-        "hls_url": f"/hls/{stream.stream_key}.m3u8",
-        "ws_path": f"/ws/live/{stream.stream_key}/",
+        # Playback and socket paths name the public id: the media server's stream name.
+        "flv_url": f"/live/live/{stream.public_id}.flv",
+        "hls_url": f"/hls/{stream.public_id}.m3u8",
+        "ws_path": f"/ws/live/{stream.public_id}/",
         "debug": settings.DEBUG,
     }
     return render(request, "live/watch.html", context)
 
 
 @require_GET
-def viewer_badge(request, stream_key: str):
+def viewer_badge(request, public_id: str):
     """Small fragment with the viewer count (the home page polls it)."""
-    stream = _stream_or_404(stream_key)
+    stream = _stream_or_404(public_id)
     context = {"stream": stream, "viewers": viewer_count(stream.pk)}
     return render(request, "live/watch.html#viewer-badge", context)
 
 
 @never_cache
 @require_GET
-def room_state(request, stream_key: str):
+def room_state(request, public_id: str):
     """JSON room state for a client that saw a sequence gap or reconnected."""
-    stream = _stream_or_404(stream_key)
+    stream = _stream_or_404(public_id)
     return JsonResponse(selectors.live_room_state(stream=stream))

@@ -178,11 +178,11 @@ def test_nginx_config_declares_the_proxies():
     assert "proxy_set_header Upgrade $http_upgrade;" in ws
     assert "proxy_set_header Connection $connection_upgrade;" in ws
     assert "proxy_read_timeout 3600s;" in ws
-    flv = conf[conf.index("location ~ ^/live/live/") :]
-    flv = flv[: flv.index("}")]
+    flv = conf[conf.index('location ~ "^/live/live/') :]
+    flv = flv[: flv.index("\n        }")]
     assert "proxy_pass http://dorami_srs" in flv
     assert "proxy_buffering off;" in flv
-    assert "location /hls/" in conf
+    assert 'location ~ "^/hls/[a-z2-9]{12}\\.m3u8$"' in conf
     assert "server srs:8080;" in conf and "server web:8000;" in conf
     assert "server ws:8001;" in conf and "proxy_pass http://dorami_ws;" in ws
 
@@ -280,14 +280,23 @@ def _get(url: str, headers: dict | None = None, data: bytes | None = None):
 
 
 def test_nginx_routes_requests(running_nginx):
-    status, _headers, body = _get(running_nginx + "/live/live/abc_123.flv")
+    status, _headers, body = _get(running_nginx + "/live/live/abcdefgh2345.flv")
     seen = json.loads(body)
-    assert (status, seen["upstream"], seen["path"]) == (200, "srs", "/live/abc_123.flv")
+    assert (status, seen["upstream"], seen["path"]) == (200, "srs", "/live/abcdefgh2345.flv")
 
-    status, headers, body = _get(running_nginx + "/hls/abc_123.m3u8")
+    status, headers, body = _get(running_nginx + "/hls/abcdefgh2345.m3u8")
     seen = json.loads(body)
-    assert (seen["upstream"], seen["path"]) == ("srs", "/hls/abc_123.m3u8")
+    assert (seen["upstream"], seen["path"]) == ("srs", "/hls/abcdefgh2345.m3u8")
     assert headers["Cache-Control"] == "no-cache"
+    status, headers, body = _get(running_nginx + "/hls/abcdefgh2345-17.ts")
+    assert json.loads(body)["path"] == "/hls/abcdefgh2345-17.ts"
+    assert "no-cache" not in headers.get("Cache-Control", "")
+
+    # only public-id names reach SRS: a publish key (32 hex) names nothing playable
+    key = "0123456789abcdef0123456789abcdef"
+    for path in (f"/live/live/{key}.flv", f"/hls/{key}.m3u8", f"/hls/{key}-1.ts", "/hls/x.txt"):
+        status, _headers, _body = _get(running_nginx + path)
+        assert status == 404, path
 
     status, _headers, body = _get(
         running_nginx + "/ws/live/1/",

@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
             name='LiveStream',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stream_key', models.CharField(default=live.models.new_stream_key, max_length=32, unique=True, verbose_name='스트림 키')),
+                ('stream_key', models.CharField(default=live.models.new_publish_key, max_length=32, unique=True, verbose_name='스트림 키')),
                 ('title', models.CharField(max_length=200, verbose_name='제목')),
                 ('description', models.TextField(blank=True, verbose_name='설명')),
                 ('thumbnail', models.ImageField(blank=True, upload_to='streams/', verbose_name='썸네일')),

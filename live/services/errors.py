@@ -14,9 +14,14 @@ class LiveError(Exception):
         super().__init__(self.message)
 
 
-class StreamKeyUnknown(LiveError):
-    code = "STREAM_KEY_UNKNOWN"
-    default_message = _("알 수 없는 스트림 키입니다.")
+class StreamUnknown(LiveError):
+    code = "STREAM_UNKNOWN"
+    default_message = _("알 수 없는 방송입니다.")
+
+
+class StreamKeyInvalid(LiveError):
+    code = "STREAM_KEY_INVALID"
+    default_message = _("스트림 키가 올바르지 않습니다. 스튜디오의 스트림 키를 OBS에 입력하세요.")
 
 
 class StreamKeyExpired(LiveError):

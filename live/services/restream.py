@@ -218,8 +218,10 @@ def restream_sessions_reset_orphans() -> int:
 # --- FFmpeg -----------------------------------------------------------------------------------
 
 
-def restream_input_url(stream_key: str) -> str:
-    return f"{settings.RESTREAM_INPUT_BASE_URL.rstrip('/')}/{stream_key}"
+def restream_input_url(public_id: str) -> str:
+    """The stream as the media server plays it: by its public id (the publish key is only
+    needed to publish, never to play)."""
+    return f"{settings.RESTREAM_INPUT_BASE_URL.rstrip('/')}/{public_id}"
 
 
 def restream_output_url(target: RestreamTarget) -> str:
@@ -229,13 +231,13 @@ def restream_output_url(target: RestreamTarget) -> str:
 
 
 def ffmpeg_command(
-    *, stream_key: str, target: RestreamTarget, progress_path: str | None = None
+    *, public_id: str, target: RestreamTarget, progress_path: str | None = None
 ) -> list[str]:
-    """`ffmpeg -i rtmp://<media>/live/<key> -c copy [-an] -f flv <target url>/<target key>`."""
+    """`ffmpeg -i rtmp://<media>/live/<public id> -c copy [-an] -f flv <target>/<target key>`."""
     command = [settings.RESTREAM_FFMPEG_BIN, "-hide_banner", "-nostdin", "-loglevel", "warning"]
     if progress_path:
         command += ["-progress", progress_path]
-    command += ["-i", restream_input_url(stream_key), "-c", "copy"]
+    command += ["-i", restream_input_url(public_id), "-c", "copy"]
     if target.mute_audio:
         command.append("-an")
     command += ["-f", "flv", restream_output_url(target)]
@@ -316,13 +318,13 @@ class RestreamWorker:
         return getattr(settings, "RESTREAM_KILL_AFTER_SECONDS", 5.0)
 
     def desired(self) -> dict[tuple[int, int], tuple[str, RestreamTarget]]:
-        streams = list(LiveStream.objects.live().values_list("pk", "stream_key"))
+        streams = list(LiveStream.objects.live().values_list("pk", "public_id"))
         if not streams:
             return {}
         targets = list(RestreamTarget.objects.filter(enabled=True))
         return {
-            (stream_id, target.pk): (stream_key, target)
-            for stream_id, stream_key in streams
+            (stream_id, target.pk): (public_id, target)
+            for stream_id, public_id in streams
             for target in targets
         }
 
@@ -334,14 +336,14 @@ class RestreamWorker:
             if wanted is None or wanted[1].updated_at.isoformat() != relay.target_version:
                 self._stop(key, relay, now)
                 continue
-            stream_key, target = wanted
+            public_id, target = wanted
             if relay.process is not None:
                 self._watch(relay, now)
             elif relay.restart_at is not None and now >= relay.restart_at:
                 relay.restart_at = None
                 relay.restarts += 1
-                self._start(relay, stream_key=stream_key, target=target, fresh=False)
-        for key, (stream_key, target) in desired.items():
+                self._start(relay, public_id=public_id, target=target, fresh=False)
+        for key, (public_id, target) in desired.items():
             if key not in self.relays:
                 relay = Relay(
                     stream_id=key[0],
@@ -349,12 +351,12 @@ class RestreamWorker:
                     target_version=target.updated_at.isoformat(),
                 )
                 self.relays[key] = relay
-                self._start(relay, stream_key=stream_key, target=target, fresh=True)
+                self._start(relay, public_id=public_id, target=target, fresh=True)
 
-    def _start(self, relay: Relay, *, stream_key: str, target: RestreamTarget, fresh: bool) -> None:
+    def _start(self, relay: Relay, *, public_id: str, target: RestreamTarget, fresh: bool) -> None:
         relay.progress_path.unlink(missing_ok=True)
         command = ffmpeg_command(
-            stream_key=stream_key, target=target, progress_path=str(relay.progress_path)
+            public_id=public_id, target=target, progress_path=str(relay.progress_path)
         )
         try:
             with relay.log_path.open("wb") as log:

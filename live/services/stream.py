@@ -4,6 +4,9 @@ reconcile job, and the seller's controls (end, featured product, notice).
 State machine: PENDING → LIVE (first publish) → OFFLINE (grace elapsed, seller ended it, or the
 media server lost it). A republish turns an OFFLINE stream LIVE again with the same key; the
 "live started" announcement still happens once per stream (`live_started_notified_at`).
+
+The media server knows a stream by its public id (the RTMP stream name); the secret publish key
+only travels as the publish's `?key=` argument and is checked here, in `stream_publish`.
 """
 
 from __future__ import annotations
@@ -18,17 +21,25 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from live import realtime
-from live.models import LiveStream, RestreamSession, default_key_expiry, new_stream_key
+from live.models import (
+    LiveStream,
+    RestreamSession,
+    default_key_expiry,
+    new_publish_key,
+    public_id_valid,
+)
 from live.services.errors import (
     InvalidInput,
     MediaServerUnavailable,
     ProductNotInStream,
     StreamEnded,
     StreamKeyExpired,
-    StreamKeyUnknown,
+    StreamKeyInvalid,
     StreamLive,
+    StreamUnknown,
 )
 
 logger = logging.getLogger("live.stream")
@@ -41,10 +52,14 @@ def media_reconcile_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "MEDIA_RECONCILE_AFTER_SECONDS", 120))
 
 
-def _stream_for_update_by_key(stream_key: str) -> LiveStream:
-    stream = LiveStream.objects.select_for_update().filter(stream_key=stream_key or "").first()
+def _stream_for_update_by_public_id(public_id: str) -> LiveStream:
+    """The stream the media server names (its public id). A bare publish key or anything else
+    that is not a public id is unknown."""
+    if not public_id_valid(public_id):
+        raise StreamUnknown()
+    stream = LiveStream.objects.select_for_update().filter(public_id=public_id).first()
     if stream is None:
-        raise StreamKeyUnknown()
+        raise StreamUnknown()
     return stream
 
 
@@ -89,13 +104,15 @@ def stream_create(
 
 @transaction.atomic
 def stream_key_refresh(*, stream: LiveStream, actor=None) -> LiveStream:
-    """Issue a new stream key valid for 24 h. Refused while the stream is live."""
+    """Issue a new publish key valid for 24 h; the old one stops publishing at once (it is
+    gone from the row `stream_publish` compares with). Refused while the stream is live. The
+    public id never changes, so shared links keep working."""
     stream = _stream_for_update(stream.pk)
     if stream.status == LiveStream.Status.LIVE:
         raise StreamLive("방송 중에는 스트림 키를 바꿀 수 없습니다.")
-    stream.stream_key = new_stream_key()
+    stream.publish_key = new_publish_key()
     stream.key_expires_at = default_key_expiry()
-    stream.save(update_fields=["stream_key", "key_expires_at", "updated_at"])
+    stream.save(update_fields=["publish_key", "key_expires_at", "updated_at"])
     logger.info("stream.key_refreshed stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None))
     return stream
 
@@ -146,12 +163,15 @@ def stream_notice_update(*, stream: LiveStream, notice_text: str, actor=None) ->
 
 
 @transaction.atomic
-def stream_publish(*, stream_key: str, client_ip: str = "") -> LiveStream:
-    """The media server asks whether `stream_key` may publish; accept → the stream is LIVE.
+def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> LiveStream:
+    """The media server asks whether a publisher may publish the stream named `public_id`
+    with `publish_key` (OBS's `<public id>?key=<secret>`); accept → the stream is LIVE.
 
     Takes the stream's row lock, so concurrent publish/unpublish/finalize serialize.
     """
-    stream = _stream_for_update_by_key(stream_key)
+    stream = _stream_for_update_by_public_id(public_id)
+    if not publish_key or not constant_time_compare(publish_key, stream.publish_key):
+        raise StreamKeyInvalid()
     now = timezone.now()
     if not stream.key_usable(now):
         raise StreamKeyExpired()
@@ -195,9 +215,9 @@ def stream_publish(*, stream_key: str, client_ip: str = "") -> LiveStream:
 
 
 @transaction.atomic
-def stream_unpublish(*, stream_key: str) -> LiveStream:
+def stream_unpublish(*, public_id: str) -> LiveStream:
     """The publisher left: go OFFLINE after the grace unless it republishes first."""
-    stream = _stream_for_update_by_key(stream_key)
+    stream = _stream_for_update_by_public_id(public_id)
     if stream.status != LiveStream.Status.LIVE:
         return stream
     grace = settings.UNPUBLISH_GRACE_SECONDS
@@ -243,10 +263,10 @@ def _apply_in_thread(task, kwargs: dict) -> None:
 
 
 @transaction.atomic
-def stream_heartbeat(*, stream_key: str) -> LiveStream:
+def stream_heartbeat(*, public_id: str) -> LiveStream:
     """The media server still has the publisher. Refused (the publisher is dropped) when the
     stream is OFFLINE, e.g. the seller ended it while OBS keeps sending."""
-    stream = _stream_for_update_by_key(stream_key)
+    stream = _stream_for_update_by_public_id(public_id)
     if stream.status != LiveStream.Status.LIVE:
         raise StreamEnded()
     stream.media_last_seen_at = timezone.now()
@@ -319,7 +339,7 @@ def streams_finalize_due(*, now: datetime | None = None) -> list[int]:
 
 
 def media_server_streams() -> set[str]:
-    """Stream keys the media server (SRS HTTP API) currently has a publisher for."""
+    """Stream names (public ids) the media server (SRS HTTP API) has a publisher for."""
     base = settings.MEDIA_SERVER_API_URL.rstrip("/")
     url = f"{base}/api/v1/streams/?start=0&count=1000"
     try:
@@ -354,7 +374,7 @@ def media_reconcile(*, now: datetime | None = None) -> list[int]:
             logger.warning("media.reconcile_skipped reason=%s", exc.message)
             return []
         if present:
-            LiveStream.objects.live().filter(stream_key__in=present).update(media_last_seen_at=now)
+            LiveStream.objects.live().filter(public_id__in=present).update(media_last_seen_at=now)
     cutoff = now - media_reconcile_after()
     ended = []
     for stream in LiveStream.objects.live().only("pk", "media_last_seen_at", "last_publish_at"):

@@ -38,17 +38,17 @@ def products(stream):
 def test_watch_page_for_a_guest(client, stream, products, django_assert_num_queries):
     history_push(stream_id=stream.pk, payload={"id": 7, "name": "@fan", "body": "<b>hi</b>"})
     with django_assert_num_queries(4):  # stream, products, images, variants
-        response = client.get(reverse("live:watch", args=[stream.stream_key]))
+        response = client.get(reverse("live:watch", args=[stream.public_id]))
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-player-state="connecting"' in html
-    assert f"/live/live/{stream.stream_key}.flv" in html
-    assert f"/hls/{stream.stream_key}.m3u8" in html
+    assert f"/live/live/{stream.public_id}.flv" in html
+    assert f"/hls/{stream.public_id}.m3u8" in html
     assert "vendor/mpegts.js" in html and "vendor/hls.min.js" in html
     assert "오늘 전 상품 무료배송" in html
     assert "&lt;b&gt;hi&lt;/b&gt;" in html  # chat text is escaped on output
     assert 'class="flash"' not in html  # the history is not mistaken for flash messages
-    assert f"/login/?next=/live/{stream.stream_key}/" in html.replace("%2F", "/")
+    assert f"/login/?next=/live/{stream.public_id}/" in html.replace("%2F", "/")
     assert "3개 남음" in html  # knit: 3 left across its variants
     knit = products[0]
     (s_id, _s), (m_id, _m) = knit.variants.order_by("sort_order", "id").values_list("pk", "stock")
@@ -58,7 +58,7 @@ def test_watch_page_for_a_guest(client, stream, products, django_assert_num_quer
 
 
 def test_watch_page_for_a_shopper_has_the_chat_form(shopper_client, stream, products):
-    response = shopper_client.get(reverse("live:watch", args=[stream.stream_key]))
+    response = shopper_client.get(reverse("live:watch", args=[stream.public_id]))
     html = response.content.decode()
     assert "data-chat-form" in html and 'data-testid="chat-login"' not in html
     assert "/checkout/sheet/" in html
@@ -67,7 +67,7 @@ def test_watch_page_for_a_shopper_has_the_chat_form(shopper_client, stream, prod
 def test_incomplete_profile_is_sent_to_the_profile_page(client, user_factory, stream):
     user = user_factory()
     client.force_login(user)
-    html = client.get(reverse("live:watch", args=[stream.stream_key])).content.decode()
+    html = client.get(reverse("live:watch", args=[stream.public_id])).content.decode()
     assert 'data-testid="chat-login"' in html and "프로필" in html
 
 
@@ -85,7 +85,7 @@ def test_live_index_redirects_to_the_live_stream(client, stream):
     )
     response = client.get(reverse("live:index"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("live:watch", args=[stream.stream_key])
+    assert response["Location"] == reverse("live:watch", args=[stream.public_id])
 
 
 def test_live_index_falls_back_to_the_next_scheduled(client):
@@ -100,7 +100,7 @@ def test_live_index_falls_back_to_the_next_scheduled(client):
         scheduled_at=timezone.now() + timedelta(days=2),
     )
     response = client.get(reverse("live:index"))
-    assert response["Location"] == reverse("live:watch", args=[soon.stream_key])
+    assert response["Location"] == reverse("live:watch", args=[soon.public_id])
 
 
 def test_live_index_empty_state(client):
@@ -110,7 +110,7 @@ def test_live_index_empty_state(client):
 
 
 def test_viewer_badge_fragment(client, stream):
-    response = client.get(reverse("live:viewer-badge", args=[stream.stream_key]))
+    response = client.get(reverse("live:viewer-badge", args=[stream.public_id]))
     assert response.status_code == 200
     assert response.content.decode().strip() == (
         '<span class="viewer-badge" data-viewers="0">0</span>'
@@ -126,7 +126,7 @@ def test_room_state(client, stream, products):
     history_push(stream_id=stream.pk, payload={"id": 2, "name": "b", "body": "둘"})
     stream.featured_product = knit
     stream.save()
-    state = client.get(reverse("live:room-state", args=[stream.stream_key])).json()
+    state = client.get(reverse("live:room-state", args=[stream.public_id])).json()
     assert state["status"] == "LIVE" and state["seq"] == 1 and state["viewers"] == 0
     assert state["featured_product_id"] == knit.pk
     assert state["notice"] == "오늘 전 상품 무료배송"

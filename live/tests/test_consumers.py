@@ -62,7 +62,7 @@ async def join(stream, user=None, guest=None, expect_accept=True):
     headers = [(b"origin", b"http://localhost")]
     if user is not None:
         headers.append((b"cookie", (await session_cookie(user)).encode()))
-    path = f"/ws/live/{stream.stream_key}/" + (f"?g={guest}" if guest else "")
+    path = f"/ws/live/{stream.public_id}/" + (f"?g={guest}" if guest else "")
     comm = WebsocketCommunicator(application, path, headers=headers)
     connected, _code = await comm.connect(timeout=5)
     assert connected is expect_accept
@@ -127,10 +127,12 @@ async def test_guest_join_gets_hello_history_and_is_counted():
     await viewer.disconnect()
 
 
-async def test_unknown_stream_key_is_refused():
-    stream = LiveStream(stream_key="0" * 32)
+@pytest.mark.parametrize("name", ["abcdefghijkm", "publish-key"])
+async def test_unknown_stream_is_refused(name):
+    stream = await make_stream()
+    path = stream.publish_key if name == "publish-key" else name  # the secret names no room
     comm = WebsocketCommunicator(
-        application, f"/ws/live/{stream.stream_key}/", headers=[(b"origin", b"http://localhost")]
+        application, f"/ws/live/{path}/", headers=[(b"origin", b"http://localhost")]
     )
     connected, code = await comm.connect(timeout=5)
     assert connected is False
@@ -319,7 +321,7 @@ async def test_ban_closes_the_socket_and_refuses_rejoin():
     assert closed["code"] == 4003
     again = WebsocketCommunicator(
         application,
-        f"/ws/live/{stream.stream_key}/",
+        f"/ws/live/{stream.public_id}/",
         headers=[
             (b"origin", b"http://localhost"),
             (b"cookie", (await session_cookie(user)).encode()),

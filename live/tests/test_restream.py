@@ -59,7 +59,7 @@ def restream_settings(settings):
 @pytest.fixture
 def live(db):
     stream = stream_create(title="리스트림 테스트")
-    return stream_publish(stream_key=stream.stream_key)
+    return stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_ffmpeg_command_copies_the_stream_to_the_target(settings, target):
     settings.RESTREAM_FFMPEG_BIN = "ffmpeg"
     settings.RESTREAM_INPUT_BASE_URL = "rtmp://media:1935/live/"
 
-    command = ffmpeg_command(stream_key="abc", target=target)
+    command = ffmpeg_command(public_id="abc", target=target)
 
     assert command[0] == "ffmpeg"
     assert command[command.index("-i") + 1] == "rtmp://media:1935/live/abc"
@@ -106,7 +106,7 @@ def test_ffmpeg_command_mutes_audio_when_asked(target):
     services.restream_target_set_mute(target=target, mute_audio=True)
     target.refresh_from_db()
 
-    command = ffmpeg_command(stream_key="abc", target=target)
+    command = ffmpeg_command(public_id="abc", target=target)
 
     assert "-an" in command
     assert command.index("-an") < command.index("-f")
@@ -117,7 +117,7 @@ def test_target_url_without_key_is_used_as_is(db):
         name="Custom", rtmp_url="rtmps://live.example.com:443/app/fullkey"
     )
 
-    assert ffmpeg_command(stream_key="k", target=target)[-1] == (
+    assert ffmpeg_command(public_id="k", target=target)[-1] == (
         "rtmps://live.example.com:443/app/fullkey"
     )
 
@@ -187,9 +187,11 @@ def test_long_running_process_becomes_active_and_stops_at_stream_end(
     process = worker.relays[(live.pk, target.pk)].process
     assert session.pid == process.pid
     assert session.restart_count == 0
-    assert (
-        "-c copy -f flv rtmp://a.rtmp.youtube.com/live2/yt-key-1" in (tmp_path / "args").read_text()
-    )
+    args = (tmp_path / "args").read_text()
+    assert "-c copy -f flv rtmp://a.rtmp.youtube.com/live2/yt-key-1" in args
+    # the input is the media server's stream by its public id; the publish key is not needed
+    assert f"-i rtmp://127.0.0.1:1935/live/{live.public_id} " in args
+    assert live.publish_key not in args
 
     stream_end(stream=live, actor=None)
     tick_until(worker, lambda: not worker.relays)

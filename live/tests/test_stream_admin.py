@@ -10,6 +10,10 @@ from live.models import ChatMessage, ChatSanction, LiveStream, RestreamTarget
 from live.services.stream import stream_create, stream_publish
 
 
+def publish(stream: LiveStream) -> LiveStream:
+    return stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
+
+
 @pytest.fixture
 def admin_client(client, django_user_model):
     admin_user = django_user_model.objects.create_superuser("boss@example.com", "pw-12345678")
@@ -23,7 +27,7 @@ def test_broadcast_list_shows_history_columns(admin_client):
     LiveStream.objects.filter(pk=stream.pk).update(
         status=LiveStream.Status.OFFLINE, total_duration_seconds=3725, peak_viewers=321
     )
-    stream_publish(stream_key=stream_create(title="지금 방송").stream_key)
+    publish(stream_create(title="지금 방송"))
 
     response = admin_client.get(reverse("admin:live_livestream_changelist"))
 
@@ -39,7 +43,7 @@ def test_broadcast_list_shows_history_columns(admin_client):
 def test_bulk_delete_skips_live_streams(admin_client):
     ended = stream_create(title="종료")
     pending = stream_create(title="예정")
-    live = stream_publish(stream_key=stream_create(title="방송 중").stream_key)
+    live = publish(stream_create(title="방송 중"))
 
     response = admin_client.post(
         reverse("admin:live_livestream_changelist"),
@@ -54,7 +58,7 @@ def test_bulk_delete_skips_live_streams(admin_client):
 
 
 def test_live_stream_cannot_be_deleted_one_by_one(admin_client):
-    live = stream_publish(stream_key=stream_create(title="방송 중").stream_key)
+    live = publish(stream_create(title="방송 중"))
 
     response = admin_client.post(
         reverse("admin:live_livestream_delete", args=[live.pk]), {"post": "yes"}
@@ -65,7 +69,7 @@ def test_live_stream_cannot_be_deleted_one_by_one(admin_client):
 
 
 def test_end_action(admin_client):
-    live = stream_publish(stream_key=stream_create(title="방송 중").stream_key)
+    live = publish(stream_create(title="방송 중"))
 
     admin_client.post(
         reverse("admin:live_livestream_changelist"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-KEY = "0123456789abcdef0123456789abcdef"
+KEY = "abcdefgh2345"  # files are named after the stream's public id
+PUBLISH_KEY = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
@@ -14,6 +15,7 @@ def hls_root(tmp_path, settings):
     (root / f"{KEY}.m3u8").write_text("#EXTM3U\n#EXTINF:1.0,\n" + f"{KEY}-3.ts\n")
     (root / f"{KEY}-3.ts").write_bytes(b"\x47" + b"\x00" * 187)
     (tmp_path / "secret.m3u8").write_text("outside")
+    (root / f"{PUBLISH_KEY}.m3u8").write_text("#EXTM3U\n")
     settings.HLS_ROOT = str(root)
     return root
 
@@ -45,6 +47,8 @@ def test_unset_root_is_404(client, hls_root, settings):
         "..secret.m3u8",
         f"{KEY}.mp4",
         f"{KEY}.m3u8.bak",
+        f"{PUBLISH_KEY}.m3u8",  # never a publish key, even if a file had that name
+        "ABCDEFGH2345.m3u8",
         "missing.m3u8",
         ".m3u8",
     ],

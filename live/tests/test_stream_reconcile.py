@@ -27,7 +27,9 @@ def _no_api(settings):
 
 def make_live_stream(title="라이브", seen_ago: timedelta | None = None) -> LiveStream:
     stream = stream_create(title=title)
-    stream_publish(stream_key=stream.stream_key, client_ip="127.0.0.1")
+    stream_publish(
+        public_id=stream.public_id, publish_key=stream.publish_key, client_ip="127.0.0.1"
+    )
     if seen_ago is not None:
         at = timezone.now() - seen_ago
         LiveStream.objects.filter(pk=stream.pk).update(media_last_seen_at=at, last_publish_at=at)
@@ -147,7 +149,7 @@ def test_reconcile_leaves_pending_and_offline_streams_alone(db):
 def test_stream_listed_by_srs_stays_live_without_heartbeats(db, fake_srs):
     listed = make_live_stream("SRS에 있음", seen_ago=timedelta(minutes=10))
     missing = make_live_stream("SRS에 없음", seen_ago=timedelta(minutes=10))
-    fake_srs.names = [listed.stream_key, "someone-elses-stream"]
+    fake_srs.names = [listed.public_id, "someone-elses-stream"]
 
     ended = media_reconcile()
 

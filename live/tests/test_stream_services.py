@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -39,7 +40,10 @@ def make_product(stream, name="니트"):
 def test_create_strips_title_and_issues_a_32_hex_key(stream, seller):
     assert stream.title == "금요 라이브"
     assert stream.status == LiveStream.Status.PENDING
-    assert len(stream.stream_key) == 32
+    assert re.fullmatch(r"[0-9a-f]{32}", stream.publish_key)
+    assert re.fullmatch(r"[a-z2-9]{12}", stream.public_id)
+    assert stream.public_id not in stream.publish_key
+    assert stream.obs_stream_key == f"{stream.public_id}?key={stream.publish_key}"
     assert stream.created_by == seller
     assert stream.key_expires_at > timezone.now() + timedelta(hours=23)
 
@@ -54,40 +58,52 @@ def test_create_refuses_bad_titles(db, title):
 
 
 def test_key_refresh_issues_a_new_key_for_24_hours(stream):
-    old_key = stream.stream_key
+    old_key = stream.publish_key
     LiveStream.objects.filter(pk=stream.pk).update(key_expires_at=timezone.now())
 
     refreshed = services.stream_key_refresh(stream=stream)
 
-    assert refreshed.stream_key != old_key
+    assert refreshed.publish_key != old_key
     assert refreshed.key_expires_at > timezone.now() + timedelta(hours=23)
-    assert LiveStream.objects.get(pk=stream.pk).stream_key == refreshed.stream_key
+    assert LiveStream.objects.get(pk=stream.pk).publish_key == refreshed.publish_key
+    assert refreshed.public_id == stream.public_id  # the public id never changes
 
 
 def test_key_refresh_is_refused_while_live(stream):
-    services.stream_publish(stream_key=stream.stream_key)
+    services.stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
     with pytest.raises(StreamLive) as exc:
         services.stream_key_refresh(stream=stream)
 
     assert exc.value.code == "STREAM_LIVE"
-    assert LiveStream.objects.get(pk=stream.pk).stream_key == stream.stream_key
+    assert LiveStream.objects.get(pk=stream.pk).publish_key == stream.publish_key
 
 
 def test_old_key_stops_working_after_refresh(stream):
-    from live.services.errors import StreamKeyUnknown
+    from live.services.errors import StreamKeyInvalid
 
-    old_key = stream.stream_key
+    old_key = stream.publish_key
     services.stream_key_refresh(stream=stream)
 
-    with pytest.raises(StreamKeyUnknown):
-        services.stream_publish(stream_key=old_key)
+    with pytest.raises(StreamKeyInvalid):
+        services.stream_publish(public_id=stream.public_id, publish_key=old_key)
+    assert LiveStream.objects.get(pk=stream.pk).status == LiveStream.Status.PENDING
+
+
+@pytest.mark.parametrize("name", ["", "short", "0" * 32, "ABCDEFGHJKMN", None])
+def test_publish_names_a_stream_only_by_its_public_id(stream, name):
+    from live.services.errors import StreamUnknown
+
+    with pytest.raises(StreamUnknown):
+        services.stream_publish(public_id=name, publish_key=stream.publish_key)
+    with pytest.raises(StreamUnknown):
+        services.stream_publish(public_id=stream.publish_key, publish_key=stream.publish_key)
 
 
 def test_end_finalizes_now_and_stops_restreams(stream, seller, django_capture_on_commit_callbacks):
     target = RestreamTarget.objects.create(name="YT", rtmp_url="rtmp://yt.example/live2")
     with django_capture_on_commit_callbacks(execute=True):
-        services.stream_publish(stream_key=stream.stream_key)
+        services.stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
     LiveStream.objects.filter(pk=stream.pk).update(
         started_at=timezone.now() - timedelta(minutes=30)
     )
@@ -105,7 +121,7 @@ def test_end_finalizes_now_and_stops_restreams(stream, seller, django_capture_on
     assert session.state == RestreamSession.State.STOPPED
     assert current_sequence(room_group(stream.pk)) == 2  # started, ended
     with pytest.raises(StreamKeyExpired):  # OBS reconnecting does not restart the show
-        services.stream_publish(stream_key=stream.stream_key)
+        services.stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
 
 def test_end_twice_is_refused(stream, seller):
@@ -169,7 +185,7 @@ def test_expired_pending_key_cannot_publish(stream):
     LiveStream.objects.filter(pk=stream.pk).update(key_expires_at=timezone.now())
 
     with pytest.raises(StreamKeyExpired):
-        services.stream_publish(stream_key=stream.stream_key)
+        services.stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
 
 def test_publish_extends_a_used_key_for_reconnects(stream):
@@ -177,6 +193,6 @@ def test_publish_extends_a_used_key_for_reconnects(stream):
         key_expires_at=timezone.now() + timedelta(minutes=1)
     )
 
-    live = services.stream_publish(stream_key=stream.stream_key)
+    live = services.stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
     assert live.key_expires_at > timezone.now() + timedelta(hours=23)

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from live.models import LiveStream, RestreamSession, RestreamTarget
+from live.services.errors import StreamKeyInvalid
 from live.services.stream import stream_create, stream_publish
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -106,8 +107,10 @@ def test_create_stream_then_see_obs_settings(seller_client, settings, db):
     assert response["Location"] == reverse("live:studio-stream", args=[stream.pk])
     page = seller_client.get(response["Location"]).content.decode()
     assert 'data-copy="rtmp://live.dorami.example:1935/live"' in page
-    assert f'data-copy="{stream.stream_key}"' in page
-    assert f'data-ws="/ws/live/{stream.stream_key}/"' in page
+    # OBS: server above, "Stream Key" = `<public id>?key=<publish key>`
+    assert f'data-copy="{stream.public_id}?key={stream.publish_key}"' in page
+    assert f'data-ws="/ws/live/{stream.public_id}/"' in page
+    assert f'href="/live/{stream.public_id}/"' in page
     assert "OBS 설정" in page
 
 
@@ -132,21 +135,27 @@ def test_refresh_key(seller_client, stream):
     response = seller_client.post(reverse("live:studio-key-refresh", args=[stream.pk]))
 
     assert response.status_code == 302
-    assert LiveStream.objects.get(pk=stream.pk).stream_key != stream.stream_key
+    refreshed = LiveStream.objects.get(pk=stream.pk)
+    assert refreshed.publish_key != stream.publish_key
+    assert refreshed.public_id == stream.public_id
+    with pytest.raises(StreamKeyInvalid):  # the old key is useless at once
+        stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
+    page = seller_client.get(reverse("live:studio-stream", args=[stream.pk])).content.decode()
+    assert refreshed.publish_key in page and stream.publish_key not in page
 
 
 def test_refresh_key_is_refused_while_live(seller_client, stream):
-    stream_publish(stream_key=stream.stream_key)
+    stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
     response = seller_client.post(reverse("live:studio-key-refresh", args=[stream.pk]), **HTMX)
 
     assert response.status_code == 200
     assert "방송 중에는 스트림 키를 바꿀 수 없습니다" in response.content.decode()
-    assert LiveStream.objects.get(pk=stream.pk).stream_key == stream.stream_key
+    assert LiveStream.objects.get(pk=stream.pk).publish_key == stream.publish_key
 
 
 def test_end_needs_confirmation(seller_client, stream):
-    stream_publish(stream_key=stream.stream_key)
+    stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
     refused = seller_client.post(reverse("live:studio-stream-end", args=[stream.pk]), **HTMX)
     assert "종료 확인에 체크하세요" in refused.content.decode()
@@ -161,7 +170,7 @@ def test_end_needs_confirmation(seller_client, stream):
 
 
 def test_status_partial_polls_viewers_and_status(seller_client, stream):
-    stream_publish(stream_key=stream.stream_key)
+    stream_publish(public_id=stream.public_id, publish_key=stream.publish_key)
 
     response = seller_client.get(
         reverse("live:studio-stream", args=[stream.pk]) + "?partial=status", **HTMX

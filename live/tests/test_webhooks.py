@@ -28,25 +28,42 @@ def stream(db):
     return stream_create(title="봄 신상 라이브")
 
 
-def rtmp(client, event, key, *, secret=SECRET, remote="127.0.0.1", call=None, app="live"):
+def name_and_key(stream, key):
+    """OBS publishes `<public id>?key=<publish key>`: a stream sends both; a string is a bare
+    stream name (with `key` if given)."""
+    if isinstance(stream, str):
+        return stream, key or ""
+    return stream.public_id, stream.publish_key if key is None else key
+
+
+def rtmp(
+    client, event, stream, *, key=None, secret=SECRET, remote="127.0.0.1", call=None, app="live"
+):
+    """nginx-rtmp's notification: the stream name, and the publish arguments appended to the
+    form body (so `key` is a field of its own)."""
     calls = {
         "on_publish": "publish",
         "on_publish_done": "publish_done",
         "on_update": "update_publish",
     }
-    data = {"call": call or calls.get(event, event), "name": key, "app": app, "addr": "10.0.0.9"}
+    name, key = name_and_key(stream, key)
+    data = {"call": call or calls.get(event, event), "name": name, "app": app, "addr": "10.0.0.9"}
+    if key:
+        data["key"] = key
     return client.post(f"/api/v1/media/rtmp/{event}?secret={secret}", data=data, REMOTE_ADDR=remote)
 
 
-def srs(client, event, key, *, secret=SECRET, remote="127.0.0.1", app="live"):
+def srs(client, event, stream, *, key=None, secret=SECRET, remote="127.0.0.1", app="live"):
+    """SRS's callback: the stream name and its query string in `param`."""
+    name, key = name_and_key(stream, key)
     body = {
         "action": event,
         "client_id": "341w361a",
         "ip": "10.0.0.9",
         "vhost": "__defaultVhost__",
         "app": app,
-        "stream": key,
-        "param": "",
+        "stream": name,
+        "param": f"?key={key}" if key else "",
     }
     return client.post(
         f"/api/v1/media/srs/{event}?secret={secret}",
@@ -68,7 +85,7 @@ def room(stream):
 @pytest.mark.parametrize("send", [rtmp, srs])
 def test_bad_secret_is_rejected_and_logged(client, stream, caplog, send):
     with caplog.at_level(logging.WARNING, logger="live.webhooks"):
-        response = send(client, "on_publish", stream.stream_key, secret="wrong")
+        response = send(client, "on_publish", stream, secret="wrong")
 
     assert response.status_code == 403
     assert response.json()["error"] == "BAD_SECRET"
@@ -76,13 +93,13 @@ def test_bad_secret_is_rejected_and_logged(client, stream, caplog, send):
     assert stream.status == LiveStream.Status.PENDING
     assert "media.webhook_rejected" in caplog.text
     assert "code=BAD_SECRET" in caplog.text
-    assert stream.stream_key not in caplog.text  # never log a whole key
+    assert stream.publish_key not in caplog.text  # never log a key
 
 
 @pytest.mark.parametrize("send", [rtmp, srs])
 def test_foreign_address_is_rejected_and_logged(client, stream, caplog, send):
     with caplog.at_level(logging.WARNING, logger="live.webhooks"):
-        response = send(client, "on_publish", stream.stream_key, remote="203.0.113.7")
+        response = send(client, "on_publish", stream, remote="203.0.113.7")
 
     assert response.status_code == 403
     assert response.json()["error"] == "FORBIDDEN_ADDRESS"
@@ -94,14 +111,15 @@ def test_foreign_address_is_rejected_and_logged(client, stream, caplog, send):
 
 def test_missing_secret_is_rejected(client, stream):
     response = client.post(
-        "/api/v1/media/rtmp/on_publish", data={"call": "publish", "name": stream.stream_key}
+        "/api/v1/media/rtmp/on_publish",
+        data={"call": "publish", "name": stream.public_id, "key": stream.publish_key},
     )
 
     assert response.status_code == 403
 
 
 def test_private_network_from_settings_is_allowed(client, stream):
-    response = rtmp(client, "on_publish", stream.stream_key, remote="10.20.30.40")
+    response = rtmp(client, "on_publish", stream, remote="10.20.30.40")
 
     assert response.status_code == 200
 
@@ -117,7 +135,7 @@ def test_webhooks_need_no_csrf_token(stream):
 
     csrf_client = Client(enforce_csrf_checks=True)
 
-    response = rtmp(csrf_client, "on_publish", stream.stream_key)
+    response = rtmp(csrf_client, "on_publish", stream)
 
     assert response.status_code == 200
 
@@ -126,13 +144,89 @@ def test_webhooks_need_no_csrf_token(stream):
 
 
 @pytest.mark.parametrize("send", [rtmp, srs])
-def test_unknown_key_is_rejected_and_logged(client, db, caplog, send):
+def test_unknown_stream_is_rejected_and_logged(client, db, caplog, send):
     with caplog.at_level(logging.WARNING, logger="live.webhooks"):
-        response = send(client, "on_publish", "0" * 32)
+        response = send(client, "on_publish", "abcdefghijkm", key="0" * 32)
 
     assert response.status_code == 404
-    assert response.json()["error"] == "STREAM_KEY_UNKNOWN"
-    assert "code=STREAM_KEY_UNKNOWN" in caplog.text
+    assert response.json()["error"] == "STREAM_UNKNOWN"
+    assert "code=STREAM_UNKNOWN" in caplog.text
+    assert "stream=abcdefghijkm" in caplog.text
+    assert "0" * 32 not in caplog.text  # the key that came with it is never logged
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+def test_bare_publish_key_as_stream_name_is_refused(client, stream, caplog, send):
+    """The old scheme (`live/<key>`) no longer publishes, with or without a key argument."""
+    with caplog.at_level(logging.WARNING, logger="live.webhooks"):
+        bare = send(client, "on_publish", stream.publish_key)
+        doubled = send(client, "on_publish", stream.publish_key, key=stream.publish_key)
+
+    assert (bare.status_code, doubled.status_code) == (404, 404)
+    assert bare.json()["error"] == "STREAM_UNKNOWN"
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.PENDING
+    assert stream.publish_key not in caplog.text  # logged as its first characters only
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+@pytest.mark.parametrize("key", ["", "0" * 32, "wrong"])
+def test_public_id_without_the_right_key_is_refused(client, stream, caplog, send, key):
+    """Knowing the public id (it is in every shopper URL) is not enough to go live."""
+    with caplog.at_level(logging.WARNING, logger="live.webhooks"):
+        response = send(client, "on_publish", stream.public_id, key=key)
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "STREAM_KEY_INVALID"
+    assert "code=STREAM_KEY_INVALID" in caplog.text
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.PENDING
+    assert stream.live_started_notified_at is None
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+def test_another_streams_key_is_refused(client, stream, send):
+    other = stream_create(title="다른 방송")
+
+    response = send(client, "on_publish", stream, key=other.publish_key)
+
+    assert response.status_code == 403
+    assert LiveStream.objects.filter(status=LiveStream.Status.LIVE).count() == 0
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+def test_key_left_in_the_stream_name_is_read(client, stream, send):
+    """An encoder may hand the whole `<public id>?key=<secret>` over as the name."""
+    response = send(client, "on_publish", f"{stream.public_id}?key={stream.publish_key}")
+
+    assert response.status_code == 200
+    stream.refresh_from_db()
+    assert stream.status == LiveStream.Status.LIVE
+
+
+def test_rtmp_args_field_is_read(client, stream):
+    response = client.post(
+        f"/api/v1/media/rtmp/on_publish?secret={SECRET}",
+        data={"call": "publish", "name": stream.public_id, "args": f"key={stream.publish_key}"},
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("send", [rtmp, srs])
+def test_refreshed_key_makes_the_old_one_useless_at_once(client, stream, send):
+    from live.services.stream import stream_key_refresh
+
+    old_key = stream.publish_key
+    refreshed = stream_key_refresh(stream=stream)
+
+    old = send(client, "on_publish", stream.public_id, key=old_key)
+    assert old.status_code == 403
+    assert old.json()["error"] == "STREAM_KEY_INVALID"
+    assert LiveStream.objects.get(pk=stream.pk).status == LiveStream.Status.PENDING
+    new = send(client, "on_publish", refreshed)
+    assert new.status_code == 200
+    assert refreshed.public_id == stream.public_id  # shared links keep working
 
 
 @pytest.mark.parametrize("send", [rtmp, srs])
@@ -142,7 +236,7 @@ def test_expired_key_is_rejected(client, stream, caplog, send):
     )
 
     with caplog.at_level(logging.WARNING, logger="live.webhooks"):
-        response = send(client, "on_publish", stream.stream_key)
+        response = send(client, "on_publish", stream)
 
     assert response.status_code == 403
     assert response.json()["error"] == "STREAM_KEY_EXPIRED"
@@ -152,7 +246,7 @@ def test_expired_key_is_rejected(client, stream, caplog, send):
 
 
 def test_publish_to_another_application_is_rejected(client, stream):
-    response = rtmp(client, "on_publish", stream.stream_key, app="other")
+    response = rtmp(client, "on_publish", stream, app="other")
 
     assert response.status_code == 403
     stream.refresh_from_db()
@@ -171,7 +265,7 @@ def test_malformed_srs_json_is_rejected(client, stream):
 
 
 def test_unknown_event_is_404(client, stream):
-    response = rtmp(client, "on_explode", stream.stream_key)
+    response = rtmp(client, "on_explode", stream)
 
     assert response.status_code == 404
 
@@ -180,7 +274,7 @@ def test_unknown_event_is_404(client, stream):
 
 
 def test_rtmp_publish_turns_pending_stream_live(client, stream):
-    response = rtmp(client, "on_publish", stream.stream_key)
+    response = rtmp(client, "on_publish", stream)
 
     assert response.status_code == 200
     stream.refresh_from_db()
@@ -191,7 +285,7 @@ def test_rtmp_publish_turns_pending_stream_live(client, stream):
 
 
 def test_srs_publish_answers_code_zero(client, stream):
-    response = srs(client, "on_publish", stream.stream_key)
+    response = srs(client, "on_publish", stream)
 
     assert response.status_code == 200
     assert response.json() == {"code": 0}
@@ -200,10 +294,10 @@ def test_srs_publish_answers_code_zero(client, stream):
 
 
 def test_srs_unpublish_and_heartbeat(client, stream):
-    srs(client, "on_publish", stream.stream_key)
+    srs(client, "on_publish", stream)
 
-    heartbeat = srs(client, "on_hls", stream.stream_key)
-    unpublish = srs(client, "on_unpublish", stream.stream_key)
+    heartbeat = srs(client, "on_hls", stream)
+    unpublish = srs(client, "on_unpublish", stream)
 
     assert heartbeat.json() == {"code": 0}
     assert unpublish.json() == {"code": 0}
@@ -220,7 +314,7 @@ def test_publish_of_an_offline_stream_with_valid_key_goes_live_again(client, str
         live_started_notified_at=timezone.now() - timedelta(hours=1),
     )
 
-    response = rtmp(client, "on_publish", stream.stream_key)
+    response = rtmp(client, "on_publish", stream)
 
     assert response.status_code == 200
     stream.refresh_from_db()
@@ -233,16 +327,16 @@ def test_live_started_is_announced_once_not_on_reconnects(
 ):
     # given: the first publish announces "stream.started"
     with django_capture_on_commit_callbacks(execute=True):
-        rtmp(client, "on_publish", stream.stream_key)
+        rtmp(client, "on_publish", stream)
     after_first = room()
     notified_at = LiveStream.objects.get(pk=stream.pk).live_started_notified_at
 
     # when: OBS drops and reconnects, twice
     with django_capture_on_commit_callbacks(execute=False):  # keep the grace timer out of it
-        rtmp(client, "on_publish_done", stream.stream_key)
+        rtmp(client, "on_publish_done", stream)
     with django_capture_on_commit_callbacks(execute=True):
-        rtmp(client, "on_publish", stream.stream_key)
-        rtmp(client, "on_publish", stream.stream_key)
+        rtmp(client, "on_publish", stream)
+        rtmp(client, "on_publish", stream)
 
     # then: nothing more was announced to the room
     assert after_first == 1
@@ -255,10 +349,10 @@ def test_live_started_is_announced_once_not_on_reconnects(
 
 def test_unpublish_schedules_offline_after_the_grace(client, stream, settings):
     settings.UNPUBLISH_GRACE_SECONDS = 45
-    rtmp(client, "on_publish", stream.stream_key)
+    rtmp(client, "on_publish", stream)
     before = timezone.now()
 
-    response = rtmp(client, "on_publish_done", stream.stream_key)
+    response = rtmp(client, "on_publish_done", stream)
 
     assert response.status_code == 200
     stream.refresh_from_db()
@@ -273,8 +367,8 @@ def test_grace_elapsed_turns_stream_offline_and_announces_end(
     from live.tasks import stream_finalize_offline_task
 
     with django_capture_on_commit_callbacks(execute=True):
-        rtmp(client, "on_publish", stream.stream_key)
-    rtmp(client, "on_publish_done", stream.stream_key)
+        rtmp(client, "on_publish", stream)
+    rtmp(client, "on_publish_done", stream)
     LiveStream.objects.filter(pk=stream.pk).update(
         offline_scheduled_at=timezone.now() - timedelta(seconds=1)
     )
@@ -292,8 +386,8 @@ def test_grace_elapsed_turns_stream_offline_and_announces_end(
 def test_finalize_before_the_grace_is_a_no_op(client, stream):
     from live.services.stream import stream_finalize_offline
 
-    rtmp(client, "on_publish", stream.stream_key)
-    rtmp(client, "on_publish_done", stream.stream_key)
+    rtmp(client, "on_publish", stream)
+    rtmp(client, "on_publish_done", stream)
 
     stream_finalize_offline(stream_id=stream.pk)
 
@@ -304,10 +398,10 @@ def test_finalize_before_the_grace_is_a_no_op(client, stream):
 def test_republish_within_the_grace_cancels_the_offline(client, stream):
     from live.services.stream import stream_finalize_offline, streams_finalize_due
 
-    rtmp(client, "on_publish", stream.stream_key)
-    rtmp(client, "on_publish_done", stream.stream_key)
+    rtmp(client, "on_publish", stream)
+    rtmp(client, "on_publish_done", stream)
 
-    response = rtmp(client, "on_publish", stream.stream_key)
+    response = rtmp(client, "on_publish", stream)
 
     assert response.status_code == 200
     stream.refresh_from_db()
@@ -323,8 +417,8 @@ def test_republish_within_the_grace_cancels_the_offline(client, stream):
 def test_periodic_job_finalizes_streams_past_their_grace(client, stream):
     from live.services.stream import streams_finalize_due
 
-    rtmp(client, "on_publish", stream.stream_key)
-    rtmp(client, "on_publish_done", stream.stream_key)
+    rtmp(client, "on_publish", stream)
+    rtmp(client, "on_publish_done", stream)
 
     done = streams_finalize_due(now=timezone.now() + timedelta(seconds=46))
 
@@ -343,12 +437,12 @@ def test_unpublish_of_unknown_key_is_404(client, db):
 
 
 def test_rtmp_update_records_media_presence(client, stream):
-    rtmp(client, "on_publish", stream.stream_key)
+    rtmp(client, "on_publish", stream)
     LiveStream.objects.filter(pk=stream.pk).update(
         media_last_seen_at=timezone.now() - timedelta(minutes=1)
     )
 
-    response = rtmp(client, "on_update", stream.stream_key)
+    response = rtmp(client, "on_update", stream)
 
     assert response.status_code == 200
     stream.refresh_from_db()
@@ -356,7 +450,7 @@ def test_rtmp_update_records_media_presence(client, stream):
 
 
 def test_update_for_a_player_is_allowed_without_state(client, stream):
-    response = rtmp(client, "on_update", stream.stream_key, call="update_play")
+    response = rtmp(client, "on_update", stream, call="update_play")
 
     assert response.status_code == 200
     stream.refresh_from_db()
@@ -368,11 +462,11 @@ def test_heartbeat_of_an_ended_stream_drops_the_publisher(client, stream, django
 
     staff_user = django_user_model.objects.create_user("seller@example.com", is_staff=True)
 
-    rtmp(client, "on_publish", stream.stream_key)
+    rtmp(client, "on_publish", stream)
     stream_end(stream=stream, actor=staff_user)
 
-    heartbeat = rtmp(client, "on_update", stream.stream_key)
-    republish = rtmp(client, "on_publish", stream.stream_key)
+    heartbeat = rtmp(client, "on_update", stream)
+    republish = rtmp(client, "on_publish", stream)
 
     assert heartbeat.status_code == 403  # nginx-rtmp disconnects the publisher
     assert republish.status_code == 403  # and OBS reconnecting does not restart the show

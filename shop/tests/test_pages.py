@@ -31,8 +31,8 @@ def test_home_live_banner_and_countdown(client):
     assert "봄 신상 라이브" in page and "data-countdown-to" in page
     live = LiveStream.objects.create(title="지금 방송", status="LIVE", started_at=timezone.now())
     page = client.get("/").content.decode()
-    assert f"/live/{live.stream_key}/viewers/" in page
-    assert f'href="/live/{live.stream_key}/"' in page
+    assert f"/live/{live.public_id}/viewers/" in page
+    assert f'href="/live/{live.public_id}/"' in page
     assert upcoming.title in page
 
 
