@@ -34,7 +34,7 @@ def test_buy_from_the_live_sheet_and_stay_in_the_show(page, asgi_live_server, lo
     stream.featured_product = variant.product
     stream.save()
     login(shopper)
-    live_url = f"{asgi_live_server.url}/live/{stream.stream_key}/"
+    live_url = f"{asgi_live_server.url}/live/{stream.public_id}/"
     page.goto(live_url)
     expect(page.get_by_test_id("featured-card")).to_contain_text("지금 소개 중")
     expect(page.get_by_test_id("featured-card")).to_contain_text("캐시미어 라운드 니트")
@@ -88,7 +88,7 @@ def test_one_tap_add_of_the_featured_product(page, asgi_live_server, login, shop
     stream.featured_product = variant.product
     stream.save()
     login(shopper)
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
 
     page.get_by_test_id("featured-add").click()
 
@@ -120,7 +120,7 @@ def test_double_tap_in_the_live_sheet_adds_one_unit(page, asgi_live_server, logi
 
     stream, variant = _live_show()
     login(shopper)
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
     page.get_by_test_id("product-card").first.click()
 
     page.locator("[data-sheet]").get_by_test_id("add-to-cart").dblclick()
@@ -138,7 +138,7 @@ def test_countdown_before_the_show(page, asgi_live_server):
     stream = LiveStream.objects.create(title="금요 신상 라이브", scheduled_at=starts)
 
     # when a viewer opens it
-    page.goto(f"{asgi_live_server.url}/live/{stream.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{stream.public_id}/")
 
     # then the start time and a running countdown show, not a player error or "00:00"
     expect(page.get_by_test_id("scheduled-at")).to_contain_text("시작")
@@ -160,7 +160,7 @@ def test_after_the_show_the_input_hides_and_the_next_show_is_named(page, asgi_li
     ended = LiveStream.objects.create(title="지난 라이브", status="OFFLINE")
     LiveStream.objects.create(title="다음 주 신상", scheduled_at=timezone.now() + timedelta(days=2))
 
-    page.goto(f"{asgi_live_server.url}/live/{ended.stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{ended.public_id}/")
 
     expect(page.get_by_test_id("live-ended")).to_contain_text("방송이 종료되었습니다")
     expect(page.get_by_test_id("next-stream")).to_contain_text("다음 주 신상")

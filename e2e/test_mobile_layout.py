@@ -79,7 +79,7 @@ PAGES = [
     ("product", "/products/{product}/"),
     ("cart", "/cart/"),
     ("checkout", "/checkout/"),
-    ("live", "/live/{stream_key}/"),
+    ("live", "/live/{public_id}/"),
 ]
 
 
@@ -88,7 +88,7 @@ def test_page_fits_the_phone(page, asgi_live_server, login, shop_world, name, pa
     # given a logged-in shopper with something in the cart and a live show on air
     login(shop_world["shopper"])
     url = asgi_live_server.url + path.format(
-        product=shop_world["store_item"].product_id, stream_key=shop_world["stream"].stream_key
+        product=shop_world["store_item"].product_id, public_id=shop_world["stream"].public_id
     )
 
     # when the page is open on a phone
@@ -113,7 +113,7 @@ def test_live_overlays_leave_each_other_and_the_input_alone(
     # given a live show with a notice, watched by a logged-in shopper
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     login(shop_world["shopper"])
-    page.goto(f"{asgi_live_server.url}/live/{shop_world['stream'].stream_key}/")
+    page.goto(f"{asgi_live_server.url}/live/{shop_world['stream'].public_id}/")
     sound = page.locator("[data-unmute]").evaluate(BOX)
     notice = page.locator("[data-notice-box]").evaluate(BOX)
 

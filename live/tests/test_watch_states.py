@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _watch(client, stream) -> str:
-    return client.get(reverse("live:watch", args=[stream.stream_key])).content.decode()
+    return client.get(reverse("live:watch", args=[stream.public_id])).content.decode()
 
 
 def test_pending_show_has_its_start_and_a_countdown_target(client):
