@@ -205,6 +205,7 @@
     var img = $("img", cardEl);
     thumb.textContent = "";
     if (img) { var copy = document.createElement("img"); copy.src = img.src; copy.alt = ""; thumb.appendChild(copy); }
+    else thumb.textContent = "🛍";
     setFeaturedSoldOut(cardEl.classList.contains("sold-out"));
     featuredEl.hidden = false;
   }
