@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -175,13 +176,14 @@ def test_logged_out_add_explains_login_and_keeps_the_option(page, asgi_live_serv
     # given a product with two sizes
     small = make_variant(price="30.00", stock=5, name="린넨 셔츠", size="S")
     large = ProductVariant.objects.create(
-        product=small.product, price=small.price, stock=5, size="L"
+        product=small.product, price=Decimal("35.00"), stock=5, size="L"
     )
     url = f"{asgi_live_server.url}/products/{small.product_id}/"
     page.goto(url)
 
     # when a logged-out shopper picks L and taps add
     page.locator("label", has_text="L").click()
+    expect(page.locator(".sheet-price .price")).to_have_text("$35.00")  # the option's price
     page.get_by_test_id("add-to-cart").click()
 
     # then the page says a login is needed, and the login link comes back with L chosen

@@ -52,6 +52,8 @@
     var wanted = parseInt(qty.value || "1", 10) || 1;
     qty.max = String(Math.max(available, 1));
     if (note) note.textContent = available > 0 ? available + "개 구매 가능" : "품절";
+    var price = sheet.querySelector(".sheet-price .price");
+    if (price && picked.dataset.price) price.textContent = picked.dataset.price;
     var short = wanted > available;
     if (add) add.hidden = available < 1;
     if (wait) wait.hidden = !short;
