@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import inapp, services
 from accounts.forms import DevLoginForm, ProfileForm
 from accounts.permissions import after_login_url, safe_next
+from dorami.ratelimit import rate_limited
 
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -94,6 +95,7 @@ def _profile_form_view(request, *, template: str, success_url: str, success_mess
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("profile_save")
 def profile_register(request):
     return _profile_form_view(
         request,
@@ -105,6 +107,7 @@ def profile_register(request):
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("profile_save")
 def profile_edit(request):
     return _profile_form_view(
         request,

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 CONFIG_CACHE_KEY = "adminpanel:systemconfig"
+DEFAULT_MAX_PER_USER = 5  # units of one option per shopper (SystemConfig.max_per_user)
 
 
 class SystemConfig(models.Model):
@@ -30,8 +31,14 @@ class SystemConfig(models.Model):
     waitlist_promotion_minutes = models.PositiveIntegerField(
         _("예비번호 승격 유지 시간(분)"), default=10, validators=[MinValueValidator(1)]
     )
+    # Units of one option (variant) one shopper may hold at a time — cart adds, quantity
+    # changes and waitlist promotions alike — so no account can script-hold a hot item.
     max_per_user = models.PositiveIntegerField(
-        _("1인당 최대 수량(비우면 제한 없음)"), null=True, blank=True
+        _("1인당 최대 수량(옵션별, 비우면 제한 없음)"),
+        null=True,
+        blank=True,
+        default=DEFAULT_MAX_PER_USER,
+        validators=[MinValueValidator(1)],
     )
     low_stock_threshold = models.PositiveIntegerField(_("품절 임박 기준(개)"), default=4)
     # Payment (SPEC §5)

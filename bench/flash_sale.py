@@ -407,6 +407,9 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "dorami.settings",
         # 2,000 requests queue for a worker or a connection: let the last one wait.
         "DB_POOL_TIMEOUT": "120",
+        # Every shopper here comes from 127.0.0.1: the limits are still counted (their cost is
+        # measured) but set high enough never to refuse.
+        "RATE_LIMITS": "cart_add=user:1000000/60,ip:1000000/60",
     }
     env["CART_FAST_LANE"] = "0" if args.no_fast_lane else "1"
     if args.server == "uvicorn":

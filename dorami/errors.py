@@ -13,3 +13,9 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return render(request, "errors/500.html", status=500)
+
+
+def too_many_requests(request, exception=None):
+    """allauth's limiter answers with this (`handler429`); dorami.ratelimit renders the same
+    page with the wait in seconds."""
+    return render(request, "errors/429.html", status=429)

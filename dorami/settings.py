@@ -58,7 +58,7 @@ EMBEDDED = not (DATABASE_URL and REDIS_URL)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "adminpanel.site.AdminConfig",  # django.contrib.admin with a limited login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -281,6 +281,46 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
     }
 }
+
+# --- Abuse limits (dorami/ratelimit.py) ----------------------------------------------------
+# name: ((scope, requests, seconds), ...); scope "user" (logged-in shopper), "ip" (client
+# address) or "account" (the login name typed). Per-IP numbers are generous: many shoppers on
+# one mobile carrier share an address. nginx's limit_req (nginx/nginx.conf) is the outer layer.
+RATE_LIMITS = {
+    # Failed password logins (admin and any password form); successes do not count.
+    "login_failure": (("ip", 10, 15 * 60), ("account", 10, 15 * 60)),
+    "cart_add": (("user", 30, 60), ("ip", 300, 60)),
+    "cart_update": (("user", 60, 60), ("ip", 600, 60)),
+    "waitlist_join": (("user", 10, 60), ("ip", 100, 60)),
+    "checkout": (("user", 10, 60), ("ip", 100, 60)),
+    "profile_save": (("user", 10, 60), ("ip", 100, 60)),
+    "media_webhook": (("ip", 600, 60),),  # SRS calls on publish/unpublish only
+}
+
+
+def _rate_limits_override(text: str) -> dict:
+    """RATE_LIMITS="cart_add=user:30/60,ip:300/60;checkout=user:5/60" → {name: rules}."""
+    limits = {}
+    for entry in filter(None, (part.strip() for part in text.split(";"))):
+        name, _sep, spec = entry.partition("=")
+        rules = []
+        for rule in filter(None, (part.strip() for part in spec.split(","))):
+            scope, _sep, numbers = rule.partition(":")
+            count, _sep, seconds = numbers.partition("/")
+            if scope not in ("user", "ip", "account") or not count.isdigit():
+                raise ImproperlyConfigured(f"RATE_LIMITS: cannot read {rule!r}")
+            if not seconds.isdigit() or int(seconds) < 1:
+                raise ImproperlyConfigured(f"RATE_LIMITS: cannot read {rule!r}")
+            rules.append((scope, int(count), int(seconds)))
+        limits[name.strip()] = tuple(rules)
+    return limits
+
+
+RATE_LIMITS.update(_rate_limits_override(env.str("RATE_LIMITS", default="")))
+# allauth's own password views (reauthenticate, password change/reset; there is no password
+# login page) keep allauth's limiter, with the same failure numbers; its refusals are answered
+# by dorami.errors.too_many_requests (handler429).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/900s/ip,10/900s/key"}
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")

@@ -26,6 +26,7 @@ urlpatterns = [
 handler403 = "dorami.errors.permission_denied"
 handler404 = "dorami.errors.page_not_found"
 handler500 = "dorami.errors.server_error"
+handler429 = "dorami.errors.too_many_requests"  # read by allauth's limiter
 
 if settings.DEBUG:
     from django.conf.urls.static import static

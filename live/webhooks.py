@@ -1,7 +1,8 @@
 """Media-server webhooks: SRS HTTP callbacks (JSON) and nginx-rtmp notifications (form posts).
 
 Both put the shared secret in the hook URL (`?secret=…`) and must come from a private address
-(MEDIA_WEBHOOK_ALLOWED_NETWORKS, checked on REMOTE_ADDR). SRS allows on HTTP 200 with
+(MEDIA_WEBHOOK_ALLOWED_NETWORKS, checked on REMOTE_ADDR); calls per address are limited
+(`RATE_LIMITS["media_webhook"]`, 429 past it). SRS allows on HTTP 200 with
 `{"code": 0}`; nginx-rtmp allows on any 2xx. Anything else rejects (403 / 404), and every
 rejection is logged as one structured line.
 
@@ -26,6 +27,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from dorami import ratelimit
 from live.models import public_id_valid
 from live.services import stream as stream_services
 from live.services.errors import LiveError, StreamUnknown
@@ -139,6 +141,15 @@ def _handle(
     actions: dict[str, str],
 ) -> HttpResponse:
     name = ""
+    refusal = ratelimit.hit("media_webhook", ratelimit.Caller(ip=ratelimit.client_ip(request)))
+    if refusal is not None:  # counted before the guard: a caller guessing secrets is slowed too
+        _log_rejection(
+            request=request, source=source, event=event, code=ratelimit.CODE, name="", status=429
+        )
+        body = {"code": 429, "error": ratelimit.CODE, "message": refusal.message}
+        response = JsonResponse(body, status=429)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
     try:
         _guard(request)
         if event not in actions:

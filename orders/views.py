@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.permissions import profile_required
 from adminpanel.models import get_config
+from dorami.ratelimit import rate_limited
 from orders import selectors, services
 from orders.forms import CheckoutForm, parse_line_ids, parse_points
 from orders.models import Order
@@ -91,6 +92,7 @@ def _complete_url(order: Order) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("checkout")
 @profile_required
 def checkout(request):
     sheet = bool(request.GET.get("sheet") or request.POST.get("sheet"))

@@ -13,7 +13,9 @@ The fast lane answers the same requests with the same code, in batches:
   real `CsrfViewMiddleware`, origin and token — and CSP), then loads all the batch's sessions
   in one cache read and all its users in one query, and checks each session's auth hash as
   `django.contrib.auth.get_user` does, and the buy gate (`accounts.permissions`);
-- the adds that passed run in ONE transaction (`shop.services.cart_add_batch`), and each
+- the adds that passed are counted against the view's rate limit (`dorami.ratelimit`, the
+  same counters, one Redis round trip per batch; past it: the view's 429 answer);
+- the adds within it run in ONE transaction (`shop.services.cart_add_batch`), and each
   answer comes from the view's own `cart_add_answer`, through the response side of the same
   middleware.
 
@@ -73,6 +75,7 @@ from prometheus_client import Counter, Histogram
 
 from accounts.middleware import session_needs_slide
 from accounts.permissions import can_buy_or_chat, wants_json
+from dorami import ratelimit
 from dorami.csp_headers import CSPMiddleware
 from shop import services
 from shop.services import ShopError
@@ -355,6 +358,7 @@ def _batch_answers(items) -> list:
         variant_id = request.POST.get("variant_id", "")
         quantity = request.POST.get("quantity", "1")
         adds.append((index, request, services.AddRequest(user, variant_id, quantity)))
+    adds = _adds_within_limits(chain, adds, answers)
     if not adds:
         return answers
     results = services.cart_add_batch(requests=[add for _i, _r, add in adds])
@@ -364,6 +368,25 @@ def _batch_answers(items) -> list:
             continue  # its transaction rolled back: Django retries it from the start
         answers[index] = chain.answer(request, result, add)  # never FALLBACK: committed
     return answers
+
+
+def _adds_within_limits(chain: _Chain, adds: list, answers: list) -> list:
+    """The adds within `RATE_LIMITS["cart_add"]` (the view's limit, counted in the same Redis
+    counters, one round trip for the batch); the others get their 429 answer. An add handed
+    to Django after this (its transaction failed) is counted again there: rare, and strict."""
+    callers = [
+        ratelimit.Caller(user_id=request.user.pk, ip=ratelimit.client_ip(request))
+        for _index, request, _add in adds
+    ]
+    kept = []
+    for (index, request, add), refusal in zip(
+        adds, ratelimit.hit_many("cart_add", callers), strict=True
+    ):
+        if refusal is None:
+            kept.append((index, request, add))
+        else:
+            answers[index] = chain.reply(request, ratelimit.refused_response(request, refusal))
+    return kept
 
 
 class _Chain:
@@ -422,6 +445,14 @@ class _Chain:
             response = cart_add_answer(
                 request, result, variant_id=str(add.variant_id), quantity=str(add.quantity)
             )
+        except Exception as error:
+            response = response_for_exception(request, error)
+        return self.reply(request, response)
+
+    def reply(self, request, response) -> Answer:
+        """`response` through the response side of the middleware, logged as Django's handler
+        logs it."""
+        try:
             response = self._respond(request, response)
         except Exception as error:
             try:

@@ -22,6 +22,7 @@ from accounts.permissions import (
     wants_json,
 )
 from adminpanel.models import get_config
+from dorami.ratelimit import rate_limited
 from shop import selectors, services
 from shop.services import ShopError
 
@@ -124,6 +125,7 @@ def product_sheet(request, product_id: int):
 
 
 @require_POST
+@rate_limited("cart_add")
 @profile_required
 def cart_add(request):
     variant_id = request.POST.get("variant_id", "")
@@ -201,6 +203,7 @@ def _cart_response(request, *, error: ShopError | None = None, notice: str = "")
 
 
 @require_POST
+@rate_limited("cart_update")
 @profile_required
 def cart_line_update(request, line_id: int):
     try:
@@ -239,6 +242,7 @@ def cart_badge(request):
 
 
 @require_POST
+@rate_limited("waitlist_join")
 @profile_required
 def waitlist_join(request):
     variant_id = request.POST.get("variant_id", "")

@@ -328,6 +328,24 @@ def test_nginx_routes_requests(running_nginx):
     assert status == 413
 
 
+def test_nginx_limits_floods_of_writes_per_address(running_nginx):
+    # given one address posting to checkout as fast as it can (burst 20, then 2 a second)
+    statuses = [_get(running_nginx + "/checkout/", data=b"x=1")[0] for _ in range(40)]
+    # then the burst passes and the rest is refused, in Korean, with a Retry-After
+    assert statuses[:20] == [200] * 20 and 429 in statuses
+    status, headers, body = _get(running_nginx + "/checkout/", data=b"x=1")
+    assert status == 429 and headers["Retry-After"] == "10"
+    assert "요청이 너무 많습니다" in body.decode()
+    assert "utf-8" in headers["Content-Type"]
+    # looking is not limited, nor are other zones' paths
+    assert _get(running_nginx + "/checkout/")[0] == 200
+    assert _get(running_nginx + "/cart/add/", data=b"x=1")[0] == 200
+    # password logins have their own, smaller zone
+    logins = [_get(running_nginx + "/admin/login/", data=b"x=1")[0] for _ in range(30)]
+    assert logins[:20] == [200] * 20 and 429 in logins
+    assert _get(running_nginx + "/admin/login/")[0] == 200
+
+
 # --- graceful shutdown ----------------------------------------------------------------------
 
 

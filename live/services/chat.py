@@ -3,8 +3,8 @@
 History: a Redis list per stream (`rt:chat:<id>`, newest first, 100 entries, 24 h TTL) holds
 the exact payloads that were broadcast, so a joining socket gets the last 100 messages without
 touching the database. Every message is also stored as a `ChatMessage` row.
-Rate limit: a sliding log per user (`rt:chatrl:<user id>`, a sorted set trimmed by a Lua
-script), numbers from `SystemConfig` (20 messages / 10 s by default).
+Rate limit: the site's limiter (`dorami.ratelimit`, a sliding-window counter per user in
+Redis), numbers from `SystemConfig` (20 messages / 10 s by default).
 Without Redis (embedded default) both live in this process.
 """
 
@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
-import uuid
 from collections import deque
 
 from django.db import transaction
@@ -24,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import MESSAGES as GATE_MESSAGES
 from accounts.permissions import can_buy_or_chat
+from dorami import ratelimit
 from dorami.realtime import sync_redis
 from live import realtime
 from live.models import ChatMessage, ChatSanction, LiveStream
@@ -106,45 +105,22 @@ def chat_body_clean(body) -> str:
 
 
 # --- Rate limit -----------------------------------------------------------------------------
-_RATE_LUA = """
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
-return 1
-"""
-_rate_memory: dict[int, deque] = {}
-_memory_lock = threading.Lock()
-
-
 def chat_rate_limit_take(*, user_id: int) -> None:
-    """Count one message for `user_id`; raise RateLimitExceeded past the configured limit."""
+    """Count one message for `user_id`; raise RateLimitExceeded past the configured limit
+    (SystemConfig's numbers, the site's one limiter: `dorami.ratelimit`; refused messages do
+    not count)."""
     from adminpanel.models import get_config
 
     config = get_config()
-    limit, window = config.chat_rate_limit_count, config.chat_rate_limit_seconds
-    now = time.time()
-    client = sync_redis()
-    if client is not None:
-        allowed = client.eval(
-            _RATE_LUA, 1, f"rt:chatrl:{user_id}", now, window, limit, uuid.uuid4().hex
-        )
-        if not int(allowed):
-            raise RateLimitExceeded()
-        return
-    with _memory_lock:
-        log = _rate_memory.setdefault(user_id, deque())
-        while log and log[0] <= now - window:
-            log.popleft()
-        if len(log) >= limit:
-            raise RateLimitExceeded()
-        log.append(now)
+    limits = (("user", config.chat_rate_limit_count, config.chat_rate_limit_seconds),)
+    caller = ratelimit.Caller(user_id=user_id)
+    if ratelimit.hit("chat", caller, limits=limits, count_refused=False) is not None:
+        raise RateLimitExceeded()
 
 
 # --- History --------------------------------------------------------------------------------
 _history_memory: dict[int, deque] = {}
+_memory_lock = threading.Lock()
 
 
 def _history_key(stream_id: int) -> str:

@@ -264,7 +264,10 @@ class _Batch:
 
     def grouped(self, adds: list) -> bool:
         """Whether a variant's adds take the one-statement path (`add_many`)."""
-        return len(adds) > 1 and self.limit is None and connection.vendor == "postgresql"
+        return len(adds) > 1 and connection.vendor == "postgresql"
+
+    def over_limit(self, owned: int, quantity: int) -> bool:
+        return self.limit is not None and owned + quantity > self.limit
 
     def add_many(self, *, variant_id: int, adds: list[tuple[int, object, int]]):
         """[(index, result)] for a variant's adds [(index, user, quantity)] in arrival order.
@@ -284,15 +287,28 @@ class _Batch:
         if sale is None:
             self.refused[variant_id] = VariantUnavailable()
             return [(index, VariantUnavailable()) for index, _user, _q in adds]
-        available, run, shoppers = sale.stock - sale.held, [], set()
-        for index, user, quantity in adds:
-            if quantity > available or user.pk in shoppers:
+        owned = {}
+        if self.limit is not None:  # under the variant's lock: exact until commit
+            users = sorted({user.pk for _index, user, _q in adds})
+            owned = inventory.line_quantities(variant_id=variant_id, user_ids=users, now=self.now)
+        available, run, shoppers, capped = sale.stock - sale.held, [], set(), []
+        stop = len(adds)
+        for position, (index, user, quantity) in enumerate(adds):
+            if user.pk in shoppers:
+                stop = position
+                break
+            if self.over_limit(owned.get(user.pk, 0), quantity):  # holds nothing: skip it
+                capped.append((index, QuantityLimit(limit=self.limit)))
+                continue
+            if quantity > available:
+                stop = position
                 break
             run.append((index, user, quantity))
             shoppers.add(user.pk)
             available -= quantity
         results, retry = self._hold_run(variant_id=variant_id, sale=sale, run=run)
-        rest = adds[len(run) :]
+        results += capped
+        rest = adds[stop:]
         if rest and not retry and rest[0][2] > available:  # `available` is exact here
             self.refused[variant_id] = InsufficientStock(available=available)
         for index, user, quantity in retry + rest:
@@ -327,14 +343,16 @@ class _Batch:
             return VariantUnavailable()
         if isinstance(known, InsufficientStock) and quantity > known.available:
             return InsufficientStock(available=known.available)  # this batch's view, no SQL
+        if self.over_limit(0, quantity):
+            return QuantityLimit(limit=self.limit)
         if self.limit is not None:
-            current = (
-                CartLine.objects.select_for_update()
-                .filter(user=user, variant_id=variant_id, status=ACTIVE)
-                .values_list("quantity", flat=True)
-                .first()
-            ) or 0
-            if current + quantity > self.limit:
+            # Read under the variant's lock: a concurrent add of the same shopper waits, then
+            # sees this one's line (read before the lock, both could pass the cap).
+            inventory.variant_lock(variant_id=variant_id)
+            owned = inventory.line_quantities(
+                variant_id=variant_id, user_ids=[user.pk], now=self.now
+            ).get(user.pk, 0)
+            if self.over_limit(owned, quantity):
                 return QuantityLimit(limit=self.limit)
         hold, line = _hold_and_line(
             user_id=user.pk, variant_id=variant_id, quantity=quantity, now=self.now

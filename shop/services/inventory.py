@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from shop import realtime
@@ -228,6 +229,24 @@ def variant_hold_with_lines(
     return hold, {row[3]: tuple(row[4:]) for row in rows if row[3] is not None}
 
 
+def variant_lock(*, variant_id: int) -> None:
+    """Lock the variant row (PostgreSQL; SQLite's write transactions are serial already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM shop_productvariant WHERE id = %s FOR UPDATE", [variant_id]
+            )
+
+
+def line_quantities(*, variant_id: int, user_ids, now: datetime) -> dict[int, int]:
+    """{user id: units} of the shoppers' unexpired ACTIVE lines of the variant. Read under the
+    variant's lock it stays true until commit: every add and promotion takes that lock before
+    it writes a line (the per-user cap, `max_per_user`)."""
+    lines = CartLine.objects.filter(variant_id=variant_id, status=ACTIVE, user_id__in=user_ids)
+    lines = lines.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    return dict(lines.values_list("user_id", "quantity"))
+
+
 def variant_release(*, variant_id: int, quantity: int) -> StockRow | None:
     return _returning(
         "UPDATE shop_productvariant SET held = held - %s, updated_at = %s "
@@ -397,7 +416,8 @@ def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
 
 
 def _promoted_line_put(*, entry: WaitlistEntry, expires_at: datetime, now: datetime) -> bool:
-    """Put the entry's units in the shopper's cart with a hold (variant lock held by caller)."""
+    """Put the entry's units in the shopper's cart with a hold (variant lock held by caller).
+    False (the entry keeps waiting) when they would take the shopper past `max_per_user`."""
     line = (
         CartLine.objects.select_for_update(skip_locked=True)
         .filter(user_id=entry.user_id, variant_id=entry.variant_id, status=ACTIVE)
@@ -410,6 +430,9 @@ def _promoted_line_put(*, entry: WaitlistEntry, expires_at: datetime, now: datet
             now=now,
         )
         line = None
+    limit = config().max_per_user
+    if limit and (line.quantity if line else 0) + entry.quantity > limit:
+        return False
     try:
         with transaction.atomic():
             if variant_hold(variant_id=entry.variant_id, quantity=entry.quantity) is None:

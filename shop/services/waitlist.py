@@ -10,6 +10,7 @@ from shop.models import CartLine, ProductVariant, WaitlistEntry
 from shop.services import inventory
 from shop.services.errors import (
     InvalidQuantity,
+    QuantityLimit,
     VariantUnavailable,
     WaitlistExists,
     WaitlistNotFound,
@@ -29,8 +30,13 @@ def _waitlist_quantity(value) -> int:
 
 def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
     """Take the next number for the product, only when `quantity` exceeds what is available.
-    Numbers are unique per product: max + 1, retried on a concurrent collision."""
+    Numbers are unique per product: max + 1, retried on a concurrent collision. With the
+    per-user cap (`max_per_user`), what the shopper holds of the variant plus `quantity` must
+    fit in it (a promotion puts the units in the cart)."""
     quantity = _waitlist_quantity(quantity)
+    limit = inventory.config().max_per_user
+    if limit and quantity > limit:
+        raise QuantityLimit(limit=limit)
     variant_id = inventory.id_clean(variant_id)
     if variant_id is None:
         raise VariantUnavailable()
@@ -54,6 +60,12 @@ def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
                     user=user, product=product, status__in=OPEN
                 ).exists():
                     raise WaitlistExists()
+                if limit:
+                    owned = inventory.line_quantities(
+                        variant_id=variant_id, user_ids=[user.pk], now=now
+                    ).get(user.pk, 0)
+                    if owned + quantity > limit:
+                        raise QuantityLimit(limit=limit)
                 last = WaitlistEntry.objects.filter(product=product).aggregate(n=Max("number"))["n"]
                 return WaitlistEntry.objects.create(
                     user=user,

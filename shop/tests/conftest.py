@@ -11,3 +11,13 @@ def variant(db):
 @pytest.fixture
 def untimed_variant(db):
     return VariantFactory(product=ProductFactory(timer_enabled=False), stock=10)
+
+
+@pytest.fixture
+def no_cap(db):
+    """No per-user cap (`SystemConfig.max_per_user` cleared): for tests about stock alone."""
+    from adminpanel.models import get_config
+
+    config = get_config()
+    config.max_per_user = None
+    config.save()

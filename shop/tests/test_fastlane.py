@@ -189,6 +189,7 @@ def test_htmx_add_and_sold_out_answers_render_the_sheet_partial(lane, buyer):
     assert full[1].keys() == headers.keys()
 
 
+@pytest.mark.usefixtures("no_cap")
 @pytest.mark.parametrize(
     ("quantity", "code"),
     [("0", "INVALID_QUANTITY"), ("-1", "INVALID_QUANTITY"), ("abc", "INVALID_QUANTITY"),
@@ -350,3 +351,36 @@ def test_every_middleware_is_run_or_accounted_for():
     run = {f"{cls.__module__}.{cls.__qualname__}" for cls in fastlane.REQUEST_MIDDLEWARE}
     for path in settings.MIDDLEWARE:
         assert path in run or path in fastlane.COVERED_OTHERWISE, path
+
+
+def test_the_add_rate_limit_holds_in_the_fast_lane_too(lane, buyer, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "cart_add": (("user", 2, 60),)}
+    _user, cookie = buyer
+    variant = VariantFactory(stock=10)
+    answers = lane.concurrently([(cookie, add(variant), JSON, None) for _ in range(4)])
+    answers += [lane.post(cookie=cookie, data=add(variant), headers=HTMX)]
+    assert sorted(status for status, _h, _b in answers) == [201, 201, 429, 429, 429]
+    assert lane.answered == 5  # refused by the batch thread itself, not handed to Django
+    refused = [(h, body) for status, h, body in answers if status == 429]
+    for headers, body in refused:
+        assert int(headers["retry-after"]) >= 1
+        assert json.loads(body)["error"]["code"] == "RATE_LIMITED"
+        assert "요청이 너무 많습니다" in json.loads(body)["error"]["message"]
+        assert "content-security-policy" in headers  # through the response middleware
+    # the same counters as the view: Django refuses this shopper too
+    full = lane.post(cookie=cookie, data=add(variant), headers=JSON, app=lane.django)
+    assert full[0] == 429
+    assert held(variant) == 2
+
+
+def test_the_per_user_cap_is_answered_in_the_fast_lane_as_by_the_view(lane, buyer):
+    _user, cookie = buyer
+    variant = VariantFactory(stock=20)
+    fast = lane.post(cookie=cookie, data=add(variant, 6), headers=JSON)
+    full = lane.post(cookie=cookie, data=add(variant, 6), headers=JSON, app=lane.django)
+    assert lane.answered == 1
+    assert fast[0] == full[0] == 409 and json.loads(fast[2]) == json.loads(full[2])
+    assert json.loads(fast[2])["error"]["code"] == "MAX_PER_USER_EXCEEDED"
+    answers = lane.concurrently([(cookie, add(variant, 2), JSON, None) for _ in range(3)])
+    assert sorted(status for status, _h, _b in answers) == [201, 201, 409]
+    assert held(variant) == 4

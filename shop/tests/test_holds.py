@@ -32,6 +32,7 @@ def test_add_holds_stock_and_creates_one_line(shopper, variant):
     assert CartLine.objects.get(pk=line.pk).quantity == 3
 
 
+@pytest.mark.usefixtures("no_cap")
 def test_stock_10_with_8_held_add_5_reports_2_available(shopper, user_factory, variant):
     services.cart_add(user=user_factory(), variant_id=variant.pk, quantity=8)
     with pytest.raises(services.InsufficientStock) as exc:
@@ -43,6 +44,7 @@ def test_stock_10_with_8_held_add_5_reports_2_available(shopper, user_factory, v
     assert not CartLine.objects.filter(user=shopper).exists()
 
 
+@pytest.mark.usefixtures("no_cap")
 def test_stock_25_add_12_is_fine_no_cap(shopper):
     variant = VariantFactory(stock=25)
     line = services.cart_add(user=shopper, variant_id=variant.pk, quantity=12)
@@ -108,6 +110,7 @@ def test_quantity_decrease_releases_the_difference(shopper, variant):
     assert _refresh(variant).held == 2
 
 
+@pytest.mark.usefixtures("no_cap")
 def test_quantity_increase_beyond_available_is_refused(shopper, user_factory, variant):
     services.cart_add(user=user_factory(), variant_id=variant.pk, quantity=8)
     line = services.cart_add(user=shopper, variant_id=variant.pk, quantity=1)
@@ -127,6 +130,7 @@ def test_expiry_releases_the_hold_exactly_once(shopper, variant):
     assert CartLine.objects.get(pk=line.pk).status == "EXPIRED"
 
 
+@pytest.mark.usefixtures("no_cap")
 def test_expired_line_never_counts_as_a_hold_when_the_job_is_late(shopper, user_factory, variant):
     # given all 10 units in a line whose timer ran out, and no periodic job since
     other = user_factory()
@@ -250,6 +254,7 @@ def test_empty_cart_checkout_is_cart_empty(shopper):
     assert exc.value.code == "CART_EMPTY"
 
 
+@pytest.mark.usefixtures("no_cap")
 def test_stock_take_and_adjust(shopper, variant):
     services.cart_add(user=shopper, variant_id=variant.pk, quantity=6)
     with pytest.raises(services.InsufficientStock) as exc:
@@ -263,6 +268,7 @@ def test_stock_take_and_adjust(shopper, variant):
     assert _refresh(variant).stock == 6
 
 
+@pytest.mark.usefixtures("no_cap")
 def test_held_never_exceeds_stock_in_sql(shopper, variant):
     services.cart_add(user=shopper, variant_id=variant.pk, quantity=10)
     with connection.cursor() as cursor:

@@ -165,6 +165,7 @@ def test_cart_flags_expired_and_sold_out_lines_and_removes_them(shopper_client):
     assert CartLine.objects.get(pk=expired.pk).status == "REMOVED"
 
 
+@pytest.mark.usefixtures("no_cap")
 def test_cart_line_update_page_and_json(shopper_client):
     variant = VariantFactory(stock=3)
     line = services.cart_add(user=shopper_client.user, variant_id=variant.pk, quantity=1)

@@ -119,6 +119,7 @@ def test_concurrent_adds_of_the_last_units(user_factory):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_cap")
 def test_same_shopper_double_click_makes_one_line(shopper):
     variant = VariantFactory(stock=100)
 

@@ -81,4 +81,35 @@
     box.addEventListener("click", function () { dismissFlash(box); });
     setTimeout(function () { dismissFlash(box); }, box.querySelector(".flash-error") ? 8000 : 4000);
   });
+
+  // Toast: a short message at the bottom of the screen (the live page has its own element).
+  var toastTimer = null;
+  function toast(text, ms) {
+    var el = document.querySelector("[data-toast]");
+    if (!el) {
+      el = document.createElement("p");
+      el.className = "app-toast";
+      el.setAttribute("data-toast", "");
+      el.setAttribute("role", "status");
+      document.body.appendChild(el);
+    }
+    el.textContent = text;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.hidden = true; }, ms || 3000);
+  }
+  window.doramiToast = toast;
+
+  // Too many requests (429) to any htmx request: the server's Korean message from its JSON
+  // ({"error": {"code": "RATE_LIMITED", "message": ...}}), or a general one (nginx's page).
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (!xhr || xhr.status !== 429) return;
+    var message = "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.";
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body && body.error && body.error.message) message = body.error.message;
+    } catch (e) { /* not JSON: keep the general message */ }
+    toast(message, 4000);
+  });
 })();
