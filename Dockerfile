@@ -33,6 +33,7 @@ RUN DEBUG=0 \
     SECRET_KEY=collectstatic-build-only \
     PROFILE_ENCRYPTION_KEY=0000000000000000000000000000000000000000000000000000000000000000 \
     ALLOWED_HOSTS=build.invalid \
+    MEDIA_WEBHOOK_SECRET=collectstatic-build-only \
     sh -c "python manage.py compile_translations && python manage.py collectstatic --noinput -v 0"
 
 RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin dorami \

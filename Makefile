@@ -8,7 +8,7 @@ TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://dorami:dorami@127.0.0.
 RUN_ENV := DEBUG=1
 PORT ?= 8000
 
-.PHONY: run test venv deps dev-deps lint format migrate-check messages services system-packages \
+.PHONY: run demo-live test venv deps dev-deps lint format migrate-check messages services system-packages \
 	test-unit test-browser bench clean
 
 $(VENV)/bin/activate:
@@ -36,6 +36,11 @@ run: deps messages
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(RUN_ENV) $(PY) manage.py serve --host 127.0.0.1 --port $(PORT)
+
+## make demo-live: (with `make run` in another terminal) puts the demo show on air: a test
+## pattern with ffmpeg, or simulated media-server webhooks without it. Ctrl-C ends the show.
+demo-live: deps
+	$(RUN_ENV) $(PY) manage.py demo_live
 
 services:
 	@bash scripts/ensure_services.sh

@@ -16,6 +16,12 @@ def _isolated_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Uploaded and generated files (product pictures) go to a temporary directory."""
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+
+
 @pytest.fixture
 def user_factory(db):
     from accounts.tests.factories import UserFactory

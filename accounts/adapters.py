@@ -5,7 +5,7 @@ import logging
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.urls import reverse
 
 from accounts.permissions import after_login_url
 from accounts.services import grant_admin_if_listed
@@ -23,7 +23,8 @@ class AccountAdapter(DefaultAccountAdapter):
             from allauth.account.internal.stagekit import clear_login
 
             clear_login(request)
-            return render(request, "accounts/suspended.html", status=403)
+            # The login page says why (the same page a suspended user's ended session lands on).
+            return HttpResponseRedirect(reverse("accounts:login") + "?suspended=1")
         return super().pre_login(request, user, **kwargs)
 
     def post_login(self, request, user, **kwargs):

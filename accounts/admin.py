@@ -3,12 +3,54 @@ suspension always ends the user's sessions and lands in the audit log."""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.utils.html import format_html_join
 
 from accounts import services
 from accounts.crypto import DecryptionError
 from accounts.models import User
+
+PERMISSION_ACTIONS = {"add": "추가", "change": "변경", "delete": "삭제", "view": "보기"}
+
+
+def permission_label(permission: Permission) -> str:
+    """'주문 · 주문 변경' instead of Django's English 'orders | order | Can change order'."""
+    model = permission.content_type.model_class()
+    if model is None:
+        return permission.name
+    action, _sep, _rest = permission.codename.partition("_")
+    app = apps.get_app_config(model._meta.app_label).verbose_name
+    what = PERMISSION_ACTIONS.get(action)
+    if what is None or permission.codename != f"{action}_{model._meta.model_name}":
+        return f"{app} · {permission.name}"
+    return f"{app} · {model._meta.verbose_name} {what}"
+
+
+class KoreanPermissionsMixin(admin.ModelAdmin):
+    """Permission pickers list existing models only, labelled in Korean."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in ("permissions", "user_permissions"):
+            current = [ct.pk for ct in ContentType.objects.all() if ct.model_class() is not None]
+            kwargs["queryset"] = Permission.objects.filter(content_type__in=current).select_related(
+                "content_type"
+            )
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("permissions", "user_permissions"):
+            field.label_from_instance = permission_label
+        return field
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(KoreanPermissionsMixin, DjangoGroupAdmin):
+    pass
 
 
 class ProfileCompleteFilter(admin.SimpleListFilter):
@@ -27,7 +69,7 @@ class ProfileCompleteFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(KoreanPermissionsMixin, admin.ModelAdmin):
     list_display = (
         "email",
         "instagram_id",
@@ -110,6 +152,9 @@ class UserAdmin(admin.ModelAdmin):
             f"{address.get('city', '')}, {address.get('state', '')} {address.get('zip', '')}",
         ]
         return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
+
+    def save_model(self, request, obj, form, change):
+        services.user_save_by_admin(user=obj)
 
     @admin.action(description="선택한 회원 이용 정지 (모든 기기에서 로그아웃)")
     def suspend_users(self, request, queryset):

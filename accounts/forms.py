@@ -106,23 +106,23 @@ class ProfileForm(forms.Form):
         200,
         missing="주소를 입력해 주세요.",
         too_long="주소는 200자 이하로 입력해 주세요.",
-        help_text="Street address",
+        help_text="번지와 도로명 (영문)",
     )
     address2 = _text(
         "상세 주소",
         200,
         missing=None,
         too_long="상세 주소는 200자 이하로 입력해 주세요.",
-        help_text="Apt, suite, unit (선택)",
+        help_text="아파트·건물 호수 등 (선택)",
     )
     city = _text(
         "도시", 100, missing="도시를 입력해 주세요.", too_long="도시는 100자 이하로 입력해 주세요."
     )
     state = forms.ChoiceField(
-        label="주(State)",
+        label="주",
         choices=[("", "선택하세요")] + [(c, f"{c} — {n}") for c, n in US_STATES],
         error_messages={
-            "required": "주(State)를 선택해 주세요.",
+            "required": "주를 선택해 주세요.",
             "invalid_choice": "미국 주(2자리 코드)를 목록에서 선택해 주세요.",
         },
     )

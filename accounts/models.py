@@ -60,15 +60,15 @@ class User(crypto.EncryptedAddressMixin, AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(_("전화번호"), max_length=20, blank=True)
     # AES-256-GCM ciphertext of the shipping address JSON (accounts.crypto); never plaintext.
     shipping_address_encrypted = models.TextField(_("배송지(암호화)"), blank=True, default="")
-    address_key_version = models.PositiveSmallIntegerField(default=0)
+    address_key_version = models.PositiveSmallIntegerField(_("주소 암호화 키 버전"), default=0)
     profile_completed_at = models.DateTimeField(_("프로필 완료 시각"), null=True, blank=True)
     live_alert_opt_in = models.BooleanField(_("라이브 시작 알림"), default=False)
     # Bumped to end every session of the user at once (suspension, "log out everywhere").
-    session_version = models.PositiveIntegerField(default=0)
+    session_version = models.PositiveIntegerField(_("세션 버전"), default=0)
     is_staff = models.BooleanField(_("스태프"), default=False)
-    is_active = models.BooleanField(default=True)
-    date_joined = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(_("활성"), default=True)
+    date_joined = models.DateTimeField(_("가입일"), default=timezone.now)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     objects = UserManager()
 

@@ -14,12 +14,20 @@ from django_htmx.http import HttpResponseClientRedirect
 LOGIN_REQUIRED = "LOGIN_REQUIRED"
 ACCOUNT_SUSPENDED = "ACCOUNT_SUSPENDED"
 PROFILE_INCOMPLETE = "PROFILE_INCOMPLETE"
+# Why an already-open page (a websocket holding the user it loaded) must stop acting as them.
+SESSION_ENDED = "SESSION_ENDED"
+STAFF_REVOKED = "STAFF_REVOKED"
 
 MESSAGES = {
     LOGIN_REQUIRED: "로그인이 필요합니다.",
     ACCOUNT_SUSPENDED: "이용이 정지된 계정입니다.",
     PROFILE_INCOMPLETE: "구매와 채팅을 하려면 프로필(배송지)을 먼저 등록해 주세요.",
+    SESSION_ENDED: "로그아웃되었습니다. 다시 로그인해 주세요.",
+    STAFF_REVOKED: "관리자 권한이 해제되었습니다.",
 }
+
+# The user columns `account_change` compares (read them in the query the caller already makes).
+ACCOUNT_STATE_FIELDS = ("status", "is_active", "is_staff", "session_version")
 
 
 def can_buy_or_chat(user) -> str | None:
@@ -34,6 +42,32 @@ def can_buy_or_chat(user) -> str | None:
         return ACCOUNT_SUSPENDED
     if not getattr(user, "has_complete_profile", False):
         return PROFILE_INCOMPLETE
+    return None
+
+
+def can_chat(user) -> str | None:
+    """`can_buy_or_chat` for chat alone: staff (the seller) chat without a shopper profile,
+    since they ship nothing to themselves. Buying still needs the profile."""
+    code = can_buy_or_chat(user)
+    if code == PROFILE_INCOMPLETE and user.is_staff:
+        return None
+    return code
+
+
+def account_change(user, state: dict | None) -> str | None:
+    """Why `user`, loaded earlier (a socket keeps the user of its handshake), no longer holds,
+    judged against `state`, the row's current `ACCOUNT_STATE_FIELDS` (None: the row is gone).
+
+    ACCOUNT_SUSPENDED (suspended, deactivated or deleted), SESSION_ENDED ("log out everywhere":
+    the session the socket was opened with no longer exists), STAFF_REVOKED (was staff, no
+    longer is), or None.
+    """
+    if state is None or not state["is_active"] or state["status"] == "SUSPENDED":
+        return ACCOUNT_SUSPENDED
+    if state["session_version"] != user.session_version:
+        return SESSION_ENDED
+    if user.is_staff and not state["is_staff"]:
+        return STAFF_REVOKED
     return None
 
 

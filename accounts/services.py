@@ -7,7 +7,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import realtime
 from accounts.models import User
+from accounts.permissions import ACCOUNT_SUSPENDED, SESSION_ENDED, STAFF_REVOKED
 
 ADDRESS_KEYS = ("full_name", "address1", "address2", "city", "state", "zip")
 
@@ -132,7 +134,8 @@ def _audit_status(*, actor: User | None, action: str, user: User, before: str) -
 
 @transaction.atomic
 def user_suspend(*, user: User, actor: User | None = None) -> User:
-    """Suspend and end every session of the user at once (the session hash changes).
+    """Suspend and end everything of the user at once: every session (the session hash
+    changes) and, after commit, every open socket (a live page, the studio).
 
     `actor` is who did it; a change by staff is written to the audit log in this transaction.
     """
@@ -144,6 +147,7 @@ def user_suspend(*, user: User, actor: User | None = None) -> User:
     )
     user.refresh_from_db(fields=["status", "session_version", "updated_at"])
     _audit_status(actor=actor, action="user.suspend", user=user, before=before)
+    realtime.announce_user_closed(user_id=user.pk, code=ACCOUNT_SUSPENDED)
     return user
 
 
@@ -158,7 +162,31 @@ def user_restore(*, user: User, actor: User | None = None) -> User:
 
 @transaction.atomic
 def user_sessions_end(*, user: User) -> User:
-    """Log the user out everywhere (every session's auth hash stops matching)."""
+    """Log the user out everywhere (every session's auth hash stops matching, open sockets
+    close after commit)."""
     User.objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
     user.refresh_from_db(fields=["session_version"])
+    realtime.announce_user_closed(user_id=user.pk, code=SESSION_ENDED)
+    return user
+
+
+@transaction.atomic
+def user_save_by_admin(*, user: User) -> User:
+    """Save a user edited in the admin form. Losing staff rights closes the user's open
+    sockets (studio, moderation); deactivation also ends every session, like a suspension.
+
+    Locks the row to compare with what it was.
+    """
+    if user.pk is None:
+        user.save()
+        return user
+    before = User.objects.select_for_update().filter(pk=user.pk).values("is_staff", "is_active")
+    before = before.first() or {"is_staff": False, "is_active": False}
+    user.save()
+    if before["is_active"] and not user.is_active:
+        User.objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+        user.refresh_from_db(fields=["session_version"])
+        realtime.announce_user_closed(user_id=user.pk, code=ACCOUNT_SUSPENDED)
+    elif before["is_staff"] and not user.is_staff:
+        realtime.announce_user_closed(user_id=user.pk, code=STAFF_REVOKED)
     return user

@@ -55,7 +55,7 @@ def dev_login(request):
         return _render_login(request, dev_form=form, status=400)
     user, _ = services.user_get_or_create_by_email(email=form.cleaned_data["email"])
     if user.is_suspended or not user.is_active:
-        return render(request, "accounts/suspended.html", status=403)
+        return _render_login(request, status=403, error=services.AccountSuspended.message)
     login(request, user, backend=_MODEL_BACKEND)
     return redirect(after_login_url(user, _next_param(request)))
 

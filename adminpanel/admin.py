@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.sites.models import Site
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponseRedirect
@@ -20,12 +23,31 @@ from django.utils.translation import gettext_lazy as _
 
 from adminpanel.models import AuditLog, Notice, SystemConfig, get_config
 from adminpanel.services import audit_log_record
+from dorami.templatetags.money import usd
+from orders.models import OrderEvent
 
 admin.site.site_header = _("도라미 관리자")
 admin.site.site_title = _("도라미 관리자")
 admin.site.index_title = _("관리")
 # The index page opens with the sales dashboard (templates/admin/_dashboard.html).
 admin.site.index_template = "admin/dorami_index.html"
+
+# Menus the seller never needs, their forms in English: the Kakao app is configured by settings
+# (SOCIALACCOUNT_PROVIDERS), OAuth tokens are not stored (SOCIALACCOUNT_STORE_TOKENS=False), a
+# Kakao link is made and used by login only, and the one Site row is SITE_ID.
+for _model in (SocialApp, SocialToken, SocialAccount, Site):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+def money_column(field: str, description):
+    """An admin column (list or read-only field) showing a Decimal field as "$1,234.50"."""
+
+    @admin.display(description=description, ordering=field)
+    def column(model_admin, obj) -> str:
+        return usd(getattr(obj, field)) or "-"
+
+    return column
 
 
 def audit_snapshot(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -204,20 +226,124 @@ class NoticeAdmin(AuditedModelAdmin):
     fields = ("kind", "title", "body", "is_active")
 
 
+# What each audit action code means, in Korean (the code stays the stored, stable value).
+AUDIT_ACTIONS = {
+    "admin.create": _("관리자 화면에서 추가"),
+    "admin.update": _("관리자 화면에서 수정"),
+    "admin.delete": _("관리자 화면에서 삭제"),
+    "user.suspend": _("회원 정지"),
+    "user.restore": _("회원 정지 해제"),
+    "points.adjust": _("포인트 조정"),
+    "payment_confirm": _("입금 확인"),
+    "live.stream_delete": _("방송 삭제"),
+    "stock_adjust": _("재고 조정"),
+    "product_sold_out": _("품절 처리"),
+    "product_reopen": _("판매 재개"),
+    "product_hide": _("상품 숨김"),
+    "product_show": _("상품 노출"),
+    "product_delete": _("상품 삭제"),
+    "product_duplicate": _("상품 복제"),
+    "variant_delete": _("옵션 삭제"),
+    # order.<event kind>: written by orders.services.order_event_record
+    **{f"order.{kind.lower()}": label for kind, label in OrderEvent.Kind.choices},
+}
+
+
+def audit_action_label(code: str) -> str:
+    return str(AUDIT_ACTIONS.get(code, code))
+
+
+def audit_object_type_label(label: str) -> str:
+    try:
+        return str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label
+
+
+# Keys of audit data that are not fields of the audited model (order event details).
+AUDIT_DATA_KEYS = {
+    "message": _("내용"),
+    "previous_status": _("이전 상태"),
+    "points_earned": _("적립 포인트"),
+    "points_refunded": _("환불 포인트"),
+    "points_reversed": _("회수 포인트"),
+    "restored": _("재고 복원"),
+    "deadline": _("입금 기한"),
+    "item_id": _("주문 상품 ID"),
+    "old_quantity": _("이전 수량"),
+    "new_quantity": _("새 수량"),
+    "shipping_rule": _("배송비 규칙"),
+    "source": _("원본"),
+}
+
+
+def audit_data_labels(data: dict, *, object_type: str) -> dict:
+    """Before/after data as people read it: field names → Korean labels, codes → labels."""
+    try:
+        fields = {}
+        for field in apps.get_model(object_type)._meta.concrete_fields:
+            fields[field.name] = fields[field.attname] = field
+    except (LookupError, ValueError):
+        fields = {}
+    labelled = {}
+    for key, value in data.items():
+        field = fields.get(key) or (fields.get("status") if key == "previous_status" else None)
+        label = AUDIT_DATA_KEYS.get(key) or (field.verbose_name if field else key)
+        if field is not None and field.choices and isinstance(value, str):
+            value = str(dict(field.flatchoices).get(value, value))
+        labelled[str(label)] = value
+    return labelled
+
+
+class AuditActionFilter(admin.SimpleListFilter):
+    title = _("작업")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        codes = AuditLog.objects.order_by("action").values_list("action", flat=True).distinct()
+        return [(code, audit_action_label(code)) for code in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class AuditObjectTypeFilter(admin.SimpleListFilter):
+    title = _("대상 종류")
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        types = AuditLog.objects.order_by("object_type").values_list("object_type", flat=True)
+        return [(label, audit_object_type_label(label)) for label in types.distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
     """Read-only: nobody adds, edits or deletes audit rows, not even superusers."""
 
-    list_display = ("created_at", "actor", "action", "object_type", "object_id", "object_repr")
-    list_filter = ("action", "object_type", ("created_at", admin.DateFieldListFilter))
+    list_display = (
+        "created_at",
+        "actor",
+        "action_label",
+        "object_type_label",
+        "object_id",
+        "object_repr",
+    )
+    list_filter = (
+        AuditActionFilter,
+        AuditObjectTypeFilter,
+        ("created_at", admin.DateFieldListFilter),
+    )
     search_fields = ("actor__email", "object_id", "object_repr")
     date_hierarchy = "created_at"
     list_select_related = ("actor",)
     fields = (
         "created_at",
         "actor",
-        "action",
-        "object_type",
+        "action_label",
+        "object_type_label",
         "object_id",
         "object_repr",
         "before_json",
@@ -234,16 +360,26 @@ class AuditLogAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def _pretty(self, value) -> str:
+    def _pretty(self, value, obj: AuditLog) -> str:
         if value is None:
             return "-"
+        if isinstance(value, dict):
+            value = audit_data_labels(value, object_type=obj.object_type)
         text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
         return format_html("<pre>{}</pre>", text)
 
+    @admin.display(description=_("작업"), ordering="action")
+    def action_label(self, obj: AuditLog) -> str:
+        return audit_action_label(obj.action)
+
+    @admin.display(description=_("대상 종류"), ordering="object_type")
+    def object_type_label(self, obj: AuditLog) -> str:
+        return audit_object_type_label(obj.object_type)
+
     @admin.display(description=_("변경 전"))
     def before_json(self, obj: AuditLog) -> str:
-        return self._pretty(obj.before)
+        return self._pretty(obj.before, obj)
 
     @admin.display(description=_("변경 후"))
     def after_json(self, obj: AuditLog) -> str:
-        return self._pretty(obj.after)
+        return self._pretty(obj.after, obj)

@@ -81,7 +81,7 @@ class SystemConfig(models.Model):
     contact_email = models.CharField(_("문의 이메일"), max_length=200, blank=True, default="")
     contact_phone = models.CharField(_("문의 전화"), max_length=50, blank=True, default="")
     notice_text = models.TextField(_("공지 문구"), blank=True, default="")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("시스템 설정")
@@ -121,8 +121,8 @@ class Notice(models.Model):
     title = models.CharField(_("제목"), max_length=200)
     body = models.TextField(_("내용"), blank=True)
     is_active = models.BooleanField(_("게시"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("공지")
@@ -137,7 +137,11 @@ class AuditLog(models.Model):
     """Every admin write: who, what, which object, before/after. Read-only in the admin."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("작업자"),
     )
     action = models.CharField(_("작업"), max_length=64)
     object_type = models.CharField(_("대상 종류"), max_length=100)
@@ -145,7 +149,7 @@ class AuditLog(models.Model):
     object_repr = models.CharField(_("대상"), max_length=200, blank=True)
     before = models.JSONField(_("변경 전"), null=True, blank=True)
     after = models.JSONField(_("변경 후"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("감사 로그")
@@ -154,4 +158,4 @@ class AuditLog(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.object_type}#{self.object_id}"
+        return f"#{self.pk} {self.object_repr or self.object_id}"

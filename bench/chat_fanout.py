@@ -150,6 +150,7 @@ def server_env() -> dict:
         "DEBUG": "0",
         "SECRET_KEY": os.environ.get("SECRET_KEY", BENCH_SECRET),
         "PROFILE_ENCRYPTION_KEY": os.environ.get("PROFILE_ENCRYPTION_KEY", BENCH_PROFILE_KEY),
+        "MEDIA_WEBHOOK_SECRET": os.environ.get("MEDIA_WEBHOOK_SECRET", "bench-webhook-secret"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_COOKIES": "0",
         "LOG_LEVEL": "WARNING",

@@ -399,6 +399,7 @@ def main() -> None:
         "DORAMI_TESTING": "0",
         "SECRET_KEY": "bench-" + "x" * 50,
         "PROFILE_ENCRYPTION_KEY": "11" * 32,
+        "MEDIA_WEBHOOK_SECRET": "bench-webhook-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_COOKIES": "0",
         "EMBEDDED_SCHEDULER": "0",

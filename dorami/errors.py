@@ -1,10 +1,27 @@
 """Friendly Korean error pages."""
 
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from accounts.permissions import wants_json
 
 
 def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the site's 403 page saying what happened and what to do (usually a
+    page left open long, or cookies blocked); JSON callers get a stable code."""
+    message = _("보안 확인에 실패했습니다")
+    hint = _(
+        "페이지를 새로고침한 뒤 다시 시도해 주세요. 브라우저 쿠키가 차단되어 있다면 허용해 주세요."
+    )
+    if wants_json(request):
+        body = {"error": {"code": "CSRF_FAILED", "message": f"{message}. {hint}"}}
+        return JsonResponse(body, status=403)
+    return render(request, "errors/403.html", {"title": message, "hint": hint}, status=403)
 
 
 def page_not_found(request, exception=None):

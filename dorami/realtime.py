@@ -46,6 +46,11 @@ def user_group(user_id: int | str) -> str:
     return f"user.{user_id}"
 
 
+def user_control_group(user_id: int | str) -> str:
+    """Server-internal messages to every open socket of one user (never sent to browsers)."""
+    return f"ctl.user.{user_id}"
+
+
 # --- Redis clients (None in the embedded default) -------------------------------------------
 _sync_client = None
 _sync_lock = threading.Lock()

@@ -22,7 +22,10 @@ TESTING = env.bool("DORAMI_TESTING", default="pytest" in sys.modules)
 
 _DEV_SECRET = "dorami-insecure-development-key-do-not-use-in-production"  # noqa: S105
 _DEV_PROFILE_KEY = "00" * 32
+_DEV_WEBHOOK_SECRET = "dorami-dev-webhook-secret"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# The media server's shared secret (SRS/nginx-rtmp callbacks: publish, unpublish, heartbeat).
+MEDIA_WEBHOOK_SECRET = env.str("MEDIA_WEBHOOK_SECRET", default="")
 PROFILE_ENCRYPTION_KEY = env.str("PROFILE_ENCRYPTION_KEY", default="")
 # Older keys stay readable until `manage.py rotate_encryption_key` re-encrypts every row:
 # "2:<hex>,1:<hex>" — the first entry is the current key version.
@@ -36,6 +39,10 @@ if not DEBUG:
             ("SECRET_KEY", SECRET_KEY),
             ("PROFILE_ENCRYPTION_KEY", PROFILE_ENCRYPTION_KEY or PROFILE_ENCRYPTION_KEYS),
             ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+            (
+                "MEDIA_WEBHOOK_SECRET",
+                MEDIA_WEBHOOK_SECRET != _DEV_WEBHOOK_SECRET and MEDIA_WEBHOOK_SECRET,
+            ),
         )
         if not value
     ]
@@ -46,6 +53,7 @@ if not DEBUG:
             + ". Set them in the environment (see .env.example)."
         )
 SECRET_KEY = SECRET_KEY or _DEV_SECRET
+MEDIA_WEBHOOK_SECRET = MEDIA_WEBHOOK_SECRET or _DEV_WEBHOOK_SECRET
 if not PROFILE_ENCRYPTION_KEYS:
     PROFILE_ENCRYPTION_KEYS = f"1:{PROFILE_ENCRYPTION_KEY or _DEV_PROFILE_KEY}"
 if not ALLOWED_HOSTS:
@@ -69,7 +77,6 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
-    "django_celery_beat",
     "django_prometheus",
     "allauth",
     "allauth.account",
@@ -92,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "dorami.storetime.StoreTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -121,7 +129,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "dorami.context_processors.site",
             ],
-            "builtins": ["dorami.templatetags.money"],
+            "builtins": ["dorami.templatetags.money", "dorami.templatetags.storetime"],
         },
     }
 ]
@@ -185,6 +193,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "dorami.errors.csrf_failure"  # the site's Korean 403 page
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -229,6 +238,7 @@ KAKAO_API_BASE_URL = env.str("KAKAO_API_BASE_URL", default="https://kapi.kakao.c
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["dorami.formats"]  # 오전/오후 and the zone in every admin date
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -349,14 +359,15 @@ VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:admin@dorami.local")
 
 # --- Live / media server --------------------------------------------------------------------
-MEDIA_WEBHOOK_SECRET = env.str("MEDIA_WEBHOOK_SECRET", default="dorami-dev-webhook-secret")
+# MEDIA_WEBHOOK_SECRET: read with the other secrets at the top (refused when DEBUG is off).
 MEDIA_WEBHOOK_ALLOWED_NETWORKS = env.list(
     "MEDIA_WEBHOOK_ALLOWED_NETWORKS",
     default=["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128"],
 )
 RTMP_PUBLIC_URL = env.str("RTMP_PUBLIC_URL", default="rtmp://localhost:1935/live")
 MEDIA_SERVER_API_URL = env.str("MEDIA_SERVER_API_URL", default="")
-HLS_ROOT = env.str("HLS_ROOT", default="")
+# With DEBUG (`make run`) the app serves HLS written to media/hls (`manage.py demo_live`).
+HLS_ROOT = env.str("HLS_ROOT", default=str(MEDIA_ROOT / "hls") if DEBUG else "")
 UNPUBLISH_GRACE_SECONDS = env.int("UNPUBLISH_GRACE_SECONDS", default=45)
 # A LIVE stream the media server has not reported (heartbeat / SRS API) for this long → OFFLINE.
 MEDIA_RECONCILE_AFTER_SECONDS = env.int("MEDIA_RECONCILE_AFTER_SECONDS", default=120)

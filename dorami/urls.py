@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -9,6 +11,8 @@ urlpatterns = [
     path("api/v1/health/live", health.live, name="health-live"),
     path("api/v1/health/ready", health.ready, name="health-ready"),
     path("", include("django_prometheus.urls")),
+    # Browsers ask for /favicon.ico whatever the page links; pages link the SVG (_favicon.html).
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.ico"))),
     path("admin/", admin.site.urls),
     # allauth's password login/signup pages are replaced by ours (Kakao + dev login).
     path("accounts/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

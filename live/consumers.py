@@ -25,8 +25,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import (
+    ACCOUNT_SUSPENDED,
+    SESSION_ENDED,
+    STAFF_REVOKED,
+    account_change,
+    can_chat,
+)
 from accounts.permissions import MESSAGES as GATE_MESSAGES
-from accounts.permissions import can_buy_or_chat
 from dorami import realtime as transport
 from live import presence
 from live.realtime import control_group
@@ -43,6 +49,9 @@ CLOSE_BANNED = 4003
 CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4008
 CLOSE_TOO_LARGE = 1009
+# The account behind the socket changed (`accounts.realtime`): the page says why, in Korean
+# (the close reason carries the message), and does not reconnect as that user.
+CLOSE_FOR_ACCOUNT = {ACCOUNT_SUSPENDED: 4001, STAFF_REVOKED: 4002, SESSION_ENDED: 4401}
 STAFF_EVENTS = {"sales.updated", "restream.state"}
 _GUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -63,6 +72,8 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     stream_id: int | None = None
     member: str | None = None
     closing = False
+    accepted = False
+    account_closed: str | None = None  # a close for the account arrived before the accept
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
@@ -76,17 +87,30 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         self.user = user if getattr(user, "is_authenticated", False) else None
         self.user_id = self.user.pk if self.user else None
+        if self.user_id:
+            # Listen for "close" before reading the account: a suspension committed after the
+            # read below still reaches this socket.
+            await transport.subscribe(transport.user_control_group(self.user_id), self._account)
         context = cached_join_context(public_id) if self.user is None else False
         if context is False:
             context = await database_sync_to_async(join_context)(
                 public_id=public_id, user_id=self.user_id
             )
         if context is None:
+            self._unsubscribe_account()
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.stream_id = context["stream_id"]
         self.group = transport.room_group(self.stream_id)
         await self.accept()
+        self.accepted = True
+        changed = self.account_closed or (
+            account_change(self.user, context["account"]) if self.user_id else None
+        )
+        if changed:
+            self.stream_id = None
+            await self._close_for_account(changed)
+            return
         if context.get("banned"):
             await self.send_error(chat_service.ChatBanned.code, str(chat_service.ChatBanned()))
             await self.close(code=CLOSE_BANNED, reason="banned")
@@ -126,7 +150,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
                 "viewers": joined.viewers,
                 "stream_id": self.stream_id,
                 "status": context["status"],
-                "can_chat": can_buy_or_chat(self.user) is None,
+                "can_chat": can_chat(self.user) is None,
                 "is_staff": bool(self.user and self.user.is_staff),
             }
         )
@@ -143,6 +167,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         return []
 
     async def disconnect(self, code):
+        self._unsubscribe_account()
         if self.stream_id is None or self.member is None:
             return
         self._unsubscribe_all()
@@ -156,6 +181,10 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         transport.unsubscribe(self.group, self._deliver)
         transport.unsubscribe(control_group(self.stream_id), self._control)
         transport.unsubscribe(transport.STAFF_GROUP, self._staff_deliver)
+
+    def _unsubscribe_account(self) -> None:
+        if self.user_id:
+            transport.unsubscribe(transport.user_control_group(self.user_id), self._account)
 
     def _guest_key(self) -> str:
         session = self.scope.get("session")
@@ -198,6 +227,32 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             await self.send_error(chat_service.ChatBanned.code, str(chat_service.ChatBanned()))
             await self.close(code=CLOSE_BANNED, reason="banned")
             self.closing = True
+
+    async def _account(self, text: str) -> None:
+        """The user's control group (`accounts.realtime`): suspended, logged out everywhere or
+        no longer staff — close at once, on every server process."""
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return
+        code = message.get("code")
+        if (
+            message.get("action") == "close"
+            and message.get("user_id") == self.user_id
+            and code in CLOSE_FOR_ACCOUNT
+        ):
+            await self._close_for_account(code)
+
+    async def _close_for_account(self, code: str) -> None:
+        if self.closing:
+            return
+        if not self.accepted:  # still connecting: `connect` closes right after the accept
+            self.account_closed = code
+            return
+        self.closing = True
+        message = str(GATE_MESSAGES[code])
+        await self.send_error(code, message)
+        await self.close(code=CLOSE_FOR_ACCOUNT[code], reason=message)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))
@@ -256,7 +311,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _chat(self, body) -> None:
-        code = can_buy_or_chat(self.user)
+        code = can_chat(self.user)
         if code:
             await self.send_error(code)
             return
@@ -265,6 +320,8 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(chat_service.chat_message_post)(
                 stream_id=self.stream_id, user=self.user, body=body
             )
+        except chat_service.AccountChanged as error:
+            await self._close_for_account(error.code)
         except chat_service.ChatError as error:
             await self.send_error(error.code, error.message)
 
@@ -283,5 +340,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         )
         try:
             await database_sync_to_async(service)(by=self.user, **kwargs, **extra)
+        except chat_service.AccountChanged as error:
+            await self._close_for_account(error.code)
         except chat_service.ChatError as error:
             await self.send_error(error.code, error.message)

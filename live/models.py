@@ -59,6 +59,16 @@ class LiveStream(models.Model):
         LIVE = "LIVE", _("라이브")
         OFFLINE = "OFFLINE", _("종료")
 
+    class EndReason(models.TextChoices):
+        """Why an OFFLINE stream ended (empty while it has not)."""
+
+        SELLER = "SELLER", _("판매자가 방송을 종료했습니다")
+        PUBLISHER_LEFT = (
+            "PUBLISHER_LEFT",
+            _("송출(OBS)이 끊긴 뒤 다시 연결되지 않아 자동으로 종료되었습니다"),
+        )
+        MEDIA_LOST = "MEDIA_LOST", _("미디어 서버에서 방송이 사라져 자동으로 종료되었습니다")
+
     class FreeShipping(models.TextChoices):
         DISABLED = "DISABLED", _("사용 안 함")
         UNCONDITIONAL = "UNCONDITIONAL", _("무조건 무료")
@@ -86,6 +96,9 @@ class LiveStream(models.Model):
     started_at = models.DateTimeField(_("시작 시각"), null=True, blank=True)
     ended_at = models.DateTimeField(_("종료 시각"), null=True, blank=True)
     total_duration_seconds = models.PositiveIntegerField(_("총 방송 시간(초)"), default=0)
+    end_reason = models.CharField(
+        _("종료 사유"), max_length=16, choices=EndReason.choices, blank=True, default=""
+    )
     peak_viewers = models.PositiveIntegerField(_("최대 시청자"), default=0)
     free_shipping_mode = models.CharField(
         _("무료배송"), max_length=16, choices=FreeShipping.choices, default=FreeShipping.DISABLED
@@ -108,15 +121,20 @@ class LiveStream(models.Model):
         related_name="+",
     )
     # Media-server bookkeeping (webhooks, unpublish grace, reconcile).
-    last_publish_at = models.DateTimeField(null=True, blank=True)
-    offline_scheduled_at = models.DateTimeField(null=True, blank=True)
-    media_last_seen_at = models.DateTimeField(null=True, blank=True)
-    live_started_notified_at = models.DateTimeField(null=True, blank=True)
+    last_publish_at = models.DateTimeField(_("마지막 송출 시각"), null=True, blank=True)
+    offline_scheduled_at = models.DateTimeField(_("종료 예정 시각"), null=True, blank=True)
+    media_last_seen_at = models.DateTimeField(_("미디어 서버 마지막 확인"), null=True, blank=True)
+    live_started_notified_at = models.DateTimeField(_("방송 시작 알림 시각"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("만든 사람"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     objects = LiveStreamQuerySet.as_manager()
 
@@ -156,18 +174,31 @@ class LiveStream(models.Model):
 
 
 class ChatMessage(models.Model):
-    stream = models.ForeignKey(LiveStream, on_delete=models.CASCADE, related_name="messages")
+    stream = models.ForeignKey(
+        LiveStream, on_delete=models.CASCADE, related_name="messages", verbose_name=_("라이브 방송")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("회원"),
     )
-    display_name = models.CharField(max_length=100)
-    body = models.CharField(max_length=500)
-    is_deleted = models.BooleanField(default=False)
+    display_name = models.CharField(_("표시 이름"), max_length=100)
+    # Sent by staff (the seller): shown with the seller's name and a badge.
+    is_seller = models.BooleanField(_("셀러 메시지"), default=False)
+    body = models.CharField(_("내용"), max_length=500)
+    is_deleted = models.BooleanField(_("삭제됨"), default=False)
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("삭제한 사람"),
     )
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deleted_at = models.DateTimeField(_("삭제 시각"), null=True, blank=True)
+    created_at = models.DateTimeField(_("생성 시각"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("채팅 메시지")
@@ -184,16 +215,28 @@ class ChatSanction(models.Model):
         MUTE = "MUTE", _("채팅 금지")
         BAN = "BAN", _("강퇴")
 
-    stream = models.ForeignKey(LiveStream, on_delete=models.CASCADE, related_name="sanctions")
+    stream = models.ForeignKey(
+        LiveStream,
+        on_delete=models.CASCADE,
+        related_name="sanctions",
+        verbose_name=_("라이브 방송"),
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_sanctions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_sanctions",
+        verbose_name=_("회원"),
     )
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    reason = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(_("구분"), max_length=8, choices=Kind.choices)
+    reason = models.CharField(_("사유"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("만든 사람"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("채팅 제재")
@@ -205,7 +248,7 @@ class ChatSanction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.user_id}@{self.stream_id}"
+        return f"{self.get_kind_display()} {self.user_id}@{self.stream_id}"
 
 
 class RestreamTarget(models.Model):
@@ -223,8 +266,8 @@ class RestreamTarget(models.Model):
     stream_key = models.CharField(_("스트림 키"), max_length=500, blank=True)
     enabled = models.BooleanField(_("사용"), default=True)
     mute_audio = models.BooleanField(_("음소거"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("리스트리밍 대상")
@@ -250,15 +293,22 @@ class RestreamSession(models.Model):
         FAILED = "FAILED", _("실패")
         STOPPED = "STOPPED", _("중지")
 
-    stream = models.ForeignKey(LiveStream, on_delete=models.CASCADE, related_name="restreams")
-    target = models.ForeignKey(RestreamTarget, on_delete=models.CASCADE, related_name="sessions")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.IDLE)
-    restart_count = models.PositiveSmallIntegerField(default=0)
-    pid = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    stopped_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    stream = models.ForeignKey(
+        LiveStream,
+        on_delete=models.CASCADE,
+        related_name="restreams",
+        verbose_name=_("라이브 방송"),
+    )
+    target = models.ForeignKey(
+        RestreamTarget, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("대상")
+    )
+    state = models.CharField(_("상태"), max_length=16, choices=State.choices, default=State.IDLE)
+    restart_count = models.PositiveSmallIntegerField(_("재시작 횟수"), default=0)
+    pid = models.PositiveIntegerField(_("프로세스 ID"), null=True, blank=True)
+    last_error = models.TextField(_("마지막 오류"), blank=True)
+    started_at = models.DateTimeField(_("시작 시각"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("중지 시각"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("리스트리밍 세션")
@@ -268,4 +318,4 @@ class RestreamSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.target} ← {self.stream} ({self.state})"
+        return f"{self.target} ← {self.stream} ({self.get_state_display()})"

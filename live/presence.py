@@ -7,7 +7,9 @@ Redis layout per stream (`<id>`):
   the set when its last socket closes);
 - `rt:pres:gate:<id>` `SET NX PX 1000`: at most one `viewers` event per second per room; the
   holder re-checks after the window (trailing update), so the last change is never lost;
-- `rt:pres:last:<id>` / `rt:pres:peak:<id>`: last announced count and the highest count saved.
+- `rt:pres:last:<id>` / `rt:pres:peak:<id>`: last announced count and the highest count saved;
+- `rt:pres:hist:<id>` sorted set, member = minute (epoch s), score = the highest count announced
+  in that minute (`ZADD GT`, written with the announcement): the studio's viewers-over-time chart.
 
 Heartbeats only touch process memory; each process refreshes the scores of its own sockets in
 one pipeline every few seconds. Peak viewers reach the database at most once per second, as a
@@ -72,6 +74,7 @@ class _Memory:
         self.gates: dict[int, float] = {}
         self.last: dict[int, int] = {}
         self.peak: dict[int, int] = {}
+        self.history: dict[int, dict[int, int]] = {}
 
     def count(self, stream_id: int, now: float) -> int:
         with self.lock:
@@ -343,16 +346,21 @@ async def _last_announced(stream_id: int) -> int | None:
 async def _announce(stream_id: int) -> None:
     count = await aviewer_count(stream_id)
     client = async_redis()
+    minute = int(time.time()) // 60 * 60
     if client is None:
         with _memory.lock:
             _memory.last[stream_id] = count
             raise_peak = count > _memory.peak.get(stream_id, 0)
             if raise_peak:
                 _memory.peak[stream_id] = count
+            history = _memory.history.setdefault(stream_id, {})
+            history[minute] = max(history.get(minute, 0), count)
     else:
         pipe = client.pipeline(transaction=False)
         pipe.set(_k("last", stream_id), count, ex=DAY)
         pipe.get(_k("peak", stream_id))
+        pipe.zadd(_k("hist", stream_id), {str(minute): count}, gt=True)
+        pipe.expire(_k("hist", stream_id), 2 * DAY)
         peak = (await pipe.execute())[1]
         raise_peak = count > int(peak or 0)
         if raise_peak:
@@ -360,6 +368,17 @@ async def _announce(stream_id: int) -> None:
     await live_realtime.announce_viewers(stream_id=stream_id, viewers=count)
     if raise_peak:
         await database_sync_to_async(save_peak_viewers)(stream_id=stream_id, viewers=count)
+
+
+def viewer_history(stream_id: int) -> list[tuple[int, int]]:
+    """(minute as epoch seconds, highest viewer count announced in it), oldest first. Minutes
+    without an announcement are missing: the count did not change then."""
+    client = sync_redis()
+    if client is None:
+        with _memory.lock:
+            return sorted(_memory.history.get(stream_id, {}).items())
+    rows = client.zrange(_k("hist", stream_id), 0, -1, withscores=True)
+    return sorted((int(member), int(score)) for member, score in rows)
 
 
 def save_peak_viewers(*, stream_id: int, viewers: int) -> int:

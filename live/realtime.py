@@ -32,6 +32,7 @@ def stream_payload(stream) -> dict:
         "title": stream.title,
         "started_at": stream.started_at.isoformat() if stream.started_at else None,
         "ended_at": stream.ended_at.isoformat() if stream.ended_at else None,
+        "end_reason": stream.end_reason,
     }
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
-from django.db.models import Prefetch
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
+from accounts.permissions import ACCOUNT_STATE_FIELDS
 from dorami.realtime import current_sequence, room_group
 from live.models import ChatSanction, LiveStream, public_id_valid
 from live.presence import viewer_count
@@ -18,6 +20,15 @@ def stream_by_public_id(public_id: str) -> LiveStream | None:
     if not public_id_valid(public_id):
         return None
     return LiveStream.objects.filter(public_id=public_id).first()
+
+
+def player_urls(stream: LiveStream) -> dict:
+    """Where the player (`static/js/player.js`) plays the stream: HTTP-FLV, HLS fallback. The
+    live page and the studio's preview use the same ones."""
+    return {
+        "flv_url": f"/live/live/{stream.public_id}.flv",
+        "hls_url": f"/hls/{stream.public_id}.m3u8",
+    }
 
 
 def current_stream() -> LiveStream | None:
@@ -120,10 +131,26 @@ def join_context(*, public_id: str, user_id: int | None) -> dict | None:
         _join_cache[public_id] = (time.monotonic() + JOIN_CACHE_SECONDS, context)
     if context is None or not user_id:
         return context
-    banned = ChatSanction.objects.filter(
-        stream_id=context["stream_id"], user_id=user_id, kind=ChatSanction.Kind.BAN
-    ).exists()
-    return {**context, "banned": banned}
+    account = account_state(stream_id=context["stream_id"], user_id=user_id)
+    return {**context, "account": account, "banned": bool(account and account["banned"])}
+
+
+def account_state(*, stream_id: int, user_id: int) -> dict | None:
+    """The user's account columns as they are now (`ACCOUNT_STATE_FIELDS`, for
+    `accounts.permissions.account_change`) and their chat sanctions in the stream, in one
+    indexed query (None if the user is gone). Every join and chat send makes it, so a socket
+    never acts on the user it loaded at its handshake after that user was suspended."""
+    sanctions = ChatSanction.objects.filter(stream_id=stream_id, user_id=OuterRef("pk"))
+    return (
+        get_user_model()
+        .objects.filter(pk=user_id)
+        .values(*ACCOUNT_STATE_FIELDS)
+        .annotate(
+            banned=Exists(sanctions.filter(kind=ChatSanction.Kind.BAN)),
+            muted=Exists(sanctions.filter(kind=ChatSanction.Kind.MUTE)),
+        )
+        .first()
+    )
 
 
 def cached_join_context(public_id: str) -> dict | bool | None:

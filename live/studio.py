@@ -19,12 +19,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
-from django.utils.timezone import get_current_timezone, is_naive, make_aware
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from dorami.storetime import store_make_aware
 from live import presence
+from live.charts import stream_chart
 from live.models import LiveStream, RestreamSession, RestreamTarget
+from live.selectors import player_urls
 from live.services import restream as restream_services
 from live.services import stream as stream_services
 from live.services.errors import LiveError
@@ -104,10 +106,12 @@ def _stream_context(stream: LiveStream) -> dict:
         **_partial_context(stream, "obs"),
         "viewers": viewer_count(stream),
         "sales": stream_sales(stream),
+        "chart": stream_chart(stream),
         "products": _stream_products(stream),
         "restreams": _restream_rows(stream),
         "platforms": RestreamTarget.Platform.choices,
         "ws_path": f"/ws/live/{stream.public_id}/",
+        **player_urls(stream),
     }
 
 
@@ -118,6 +122,8 @@ def _partial_context(stream: LiveStream, partial: str) -> dict:
         return {"stream": stream, "viewers": viewer_count(stream)}
     if partial == "sales":
         return {"stream": stream, "sales": stream_sales(stream)}
+    if partial == "chart":
+        return {"stream": stream, "chart": stream_chart(stream)}
     if partial == "obs":
         return {
             "stream": stream,
@@ -176,8 +182,7 @@ def studio_stream_create(request: HttpRequest) -> HttpResponse:
         if scheduled_at is None:
             messages.error(request, _("예정 시각 형식이 올바르지 않습니다."))
             return redirect("live:studio")
-        if is_naive(scheduled_at):
-            scheduled_at = make_aware(scheduled_at, get_current_timezone())
+        scheduled_at = store_make_aware(scheduled_at)  # the seller types store time
     try:
         stream = stream_services.stream_create(
             title=request.POST.get("title", ""),
@@ -201,7 +206,7 @@ def studio_stream(request: HttpRequest, stream_id: int) -> HttpResponse:
         target = get_object_or_404(RestreamTarget, pk=_int(request.GET.get("target")))
         row = {"target": target, "session": stream.restreams.filter(target=target).first()}
         return render(request, f"{RESTREAMS}#restream-state", {"stream": stream, "row": row})
-    if request.htmx and partial in {"status", "sales"}:
+    if request.htmx and partial in {"status", "sales", "chart"}:
         return render(request, f"{PAGE}#{partial}", _partial_context(stream, partial))
     return render(request, PAGE, _stream_context(stream))
 

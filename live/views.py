@@ -50,8 +50,7 @@ def watch(request, public_id: str):
         "gate_url": gate_url(request, gate) if gate else "",
         "is_staff": request.user.is_authenticated and request.user.is_staff,
         # Playback and socket paths name the public id: the media server's stream name.
-        "flv_url": f"/live/live/{stream.public_id}.flv",
-        "hls_url": f"/hls/{stream.public_id}.m3u8",
+        **selectors.player_urls(stream),
         "ws_path": f"/ws/live/{stream.public_id}/",
         "debug": settings.DEBUG,
     }

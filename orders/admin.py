@@ -4,18 +4,17 @@ parse input and call one service each."""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 from django.contrib import admin, messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.admin import AuditedModelAdmin
+from adminpanel.admin import AuditedModelAdmin, money_column
+from dorami import exports
 from orders import reconciliation, selectors, services
 from orders.forms import CancelForm, ReconcileForm, ShipCsvForm
 from orders.models import Order, OrderEvent, OrderItem
@@ -79,8 +78,17 @@ class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    fields = ("product_name", "option_label", "unit_price", "quantity", "line_total", "stream")
+    fields = (
+        "product_name",
+        "option_label",
+        "unit_price_usd",
+        "quantity",
+        "line_total_usd",
+        "stream",
+    )
     readonly_fields = fields
+    unit_price_usd = money_column("unit_price", _("단가"))
+    line_total_usd = money_column("line_total", _("금액"))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -111,7 +119,7 @@ class OrderAdmin(AuditedModelAdmin):
         "instagram",
         "depositor_name",
         "status_badge",
-        "total",
+        "total_usd",
         "payment_method",
         "points_used",
         "created_at",
@@ -128,11 +136,11 @@ class OrderAdmin(AuditedModelAdmin):
         "user",
         "status",
         "payment_method",
-        "subtotal",
-        "shipping_fee",
+        "subtotal_usd",
+        "shipping_fee_usd",
         "points_used",
-        "points_discount",
-        "total",
+        "points_discount_usd",
+        "total_usd",
         "points_earned",
         "depositor_name",
         "address_display",
@@ -147,8 +155,22 @@ class OrderAdmin(AuditedModelAdmin):
         "created_at",
         "tools",
     )
-    exclude = ("shipping_address_encrypted", "address_key_version", "idempotency_key")
+    exclude = (
+        "shipping_address_encrypted",
+        "address_key_version",
+        "idempotency_key",
+        "subtotal",
+        "shipping_fee",
+        "points_discount",
+        "total",
+    )
     change_list_template = f"{ADMIN_TEMPLATES}/order_change_list.html"
+    change_form_template = f"{ADMIN_TEMPLATES}/order_change_form.html"
+
+    subtotal_usd = money_column("subtotal", _("상품 금액"))
+    shipping_fee_usd = money_column("shipping_fee", _("배송비"))
+    points_discount_usd = money_column("points_discount", _("포인트 할인"))
+    total_usd = money_column("total", _("결제 금액"))
 
     def has_add_permission(self, request):
         return False
@@ -189,6 +211,7 @@ class OrderAdmin(AuditedModelAdmin):
             return ""
         links = []
         if obj.status == Order.Status.PENDING_PAYMENT:
+            links.append((reverse("admin:orders_order_confirm", args=[obj.pk]), "입금 확인"))
             links.append((reverse("admin:orders_order_items", args=[obj.pk]), "상품 수정"))
         if obj.status == Order.Status.PAYMENT_CONFIRMED:
             links.append((reverse("admin:orders_order_ship", args=[obj.pk]), "발송 처리"))
@@ -236,33 +259,17 @@ class OrderAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("CSV 내보내기 (상품별 한 줄)"))
     def export_csv(self, request, queryset):
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel opens UTF-8 Korean text correctly with a BOM
-        writer = csv.writer(buffer)
-        writer.writerow(selectors.EXPORT_HEADER)
-        for row in selectors.order_export_rows(orders=queryset):
-            writer.writerow([str(v) if isinstance(v, Decimal) else v for v in row])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="orders.csv"'
-        return response
+        rows = selectors.order_export_rows(orders=queryset)
+        return exports.csv_response(
+            filename="orders.csv", header=selectors.EXPORT_HEADER, rows=rows
+        )
 
     @admin.action(description=_("XLSX 내보내기 (상품별 한 줄)"))
     def export_xlsx(self, request, queryset):
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("orders")
-        sheet.append(selectors.EXPORT_HEADER)
-        for row in selectors.order_export_rows(orders=queryset):
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        rows = selectors.order_export_rows(orders=queryset)
+        return exports.xlsx_response(
+            filename="orders.xlsx", sheet_name="orders", header=selectors.EXPORT_HEADER, rows=rows
         )
-        response["Content-Disposition"] = 'attachment; filename="orders.xlsx"'
-        return response
 
     # --- extra pages -----------------------------------------------------------------------
 
@@ -274,6 +281,7 @@ class OrderAdmin(AuditedModelAdmin):
             path("reconcile/", view(self.reconcile_view), name="orders_order_reconcile"),
             path("<int:pk>/items/", view(self.items_view), name="orders_order_items"),
             path("<int:pk>/ship/", view(self.ship_view), name="orders_order_ship"),
+            path("<int:pk>/confirm/", view(self.confirm_view), name="orders_order_confirm"),
             *super().get_urls(),
         ]
 
@@ -314,6 +322,31 @@ class OrderAdmin(AuditedModelAdmin):
             request,
             f"{ADMIN_TEMPLATES}/cancel_confirm.html",
             self._context(request, title="주문 취소 확인", orders=orders, ids=raw, form=form),
+        )
+
+    def confirm_view(self, request, pk: int):
+        """입금 확인 from the order page: a confirmation page first, then the service."""
+        self._require_change(request)
+        order = get_object_or_404(Order.objects.select_related("user"), pk=pk)
+        change_url = reverse("admin:orders_order_change", args=[pk])
+        if request.method == "POST":
+            try:
+                services.payment_confirm(order=order.pk, actor=request.user)
+            except services.OrderError as exc:
+                self.message_user(request, f"{order.order_id}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{order.order_id} 입금 확인", messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+        return render(
+            request,
+            f"{ADMIN_TEMPLATES}/confirm_payment.html",
+            self._context(
+                request,
+                title=f"{order.order_id} 입금 확인",
+                order=order,
+                change_url=change_url,
+                pending=order.status == Order.Status.PENDING_PAYMENT,
+            ),
         )
 
     def ship_view(self, request, pk: int):

@@ -18,8 +18,8 @@ class OrderSequence(models.Model):
     """Per-day counter for `ORD-YYYYMMDD-NNNNN` (store-local day). Gap tolerant: a rolled-back
     checkout may burn a number."""
 
-    day = models.DateField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
+    day = models.DateField(_("날짜"), primary_key=True)
+    last = models.PositiveIntegerField(_("마지막 번호"), default=0)
 
     class Meta:
         verbose_name = _("주문번호 카운터")
@@ -77,7 +77,7 @@ class Order(crypto.EncryptedAddressMixin, models.Model):
     depositor_name = models.CharField(_("입금자명"), max_length=100)
     # AES-256-GCM snapshot of the shipping address at checkout; never plaintext in the database.
     shipping_address_encrypted = models.TextField(_("배송지(암호화)"), blank=True, default="")
-    address_key_version = models.PositiveSmallIntegerField(default=0)
+    address_key_version = models.PositiveSmallIntegerField(_("주소 암호화 키 버전"), default=0)
     idempotency_key = models.CharField(_("중복 방지 키"), max_length=64)
     payment_deadline = models.DateTimeField(_("입금 기한"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("입금 알림 발송"), null=True, blank=True)
@@ -88,7 +88,7 @@ class Order(crypto.EncryptedAddressMixin, models.Model):
     cancelled_at = models.DateTimeField(_("취소 시각"), null=True, blank=True)
     cancel_reason = models.CharField(_("취소 사유"), max_length=300, blank=True, default="")
     created_at = models.DateTimeField(_("주문 시각"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     objects = OrderQuerySet.as_manager()
 
@@ -136,7 +136,9 @@ class Order(crypto.EncryptedAddressMixin, models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("주문")
+    )
     variant = models.ForeignKey(
         "shop.ProductVariant",
         verbose_name=_("옵션"),
@@ -166,7 +168,7 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(_("단가"), max_digits=10, decimal_places=2)
     quantity = models.PositiveIntegerField(_("수량"))
     line_total = models.DecimalField(_("금액"), max_digits=12, decimal_places=2)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("주문 상품")
@@ -203,7 +205,9 @@ class OrderEvent(models.Model):
         POINTS = "POINTS", _("포인트")
         NOTE = "NOTE", _("메모")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("주문")
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("처리자"),
@@ -223,7 +227,7 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.order_id} {self.kind}"
+        return str(self.get_kind_display())
 
     @property
     def detail(self) -> str:

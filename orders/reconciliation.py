@@ -4,7 +4,8 @@ which PENDING_PAYMENT order. Reads only; confirming goes through `payment_confir
 Matching: normalized depositor name (NFKC, case-insensitive, all whitespace removed) and the
 exact amount, with the deposit date inside [order day, order day + window] (store-local days).
 One candidate → proposed; several (or one order claimed by several deposits) → ambiguous,
-never auto-confirmed; none → unmatched.
+never auto-confirmed; none → unmatched. Withdrawal rows (negative amount, a 출금/debit kind
+column, or a withdrawal column filled where the deposit is empty) are listed as withdrawals.
 """
 
 from __future__ import annotations
@@ -25,19 +26,26 @@ from orders.models import Order
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
-DATE_FORMATS = (
-    "%Y-%m-%d",
+# Year first, any of - . / 년월일 between the parts, an optional time after: 2026-12-03,
+# 2026.12.03 04:36:55, 2026/12/03 04:36, 2026. 12. 3., 2026년 12월 03일 (09:15).
+YEAR_FIRST = re.compile(
+    r"(\d{4})\s*(?:[-./]|년)\s*(\d{1,2})\s*(?:[-./]|월)\s*(\d{1,2})\s*(?:일|\.)?"
+    r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?"
+)
+DATE_FORMATS = (  # month first (US banks and Zelle)
     "%m/%d/%Y",
     "%m/%d/%y",
-    "%Y/%m/%d",
-    "%Y.%m.%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
-    "%Y.%m.%d %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m-%d-%Y",
     "%Y%m%d",
 )
+WITHDRAWAL = "출금 내역입니다(입금이 아님)"
+# A statement with a withdrawal column beside the deposit one, or a column naming the kind.
+WITHDRAWAL_COLUMNS = {"출금", "출금액", "찾으신금액", "withdrawal", "withdrawals", "debit"}
+KIND_COLUMNS = {"구분", "거래구분", "입출금구분", "type", "transactiontype", "details"}
+WITHDRAWAL_KINDS = {"출금", "지급", "withdrawal", "debit", "dr"}
 
 PROPOSED = "proposed"
 AMBIGUOUS = "ambiguous"
@@ -95,7 +103,23 @@ def statement_decode(raw: bytes) -> str:
 
 
 def parse_date(value: str) -> date | None:
+    """The day of a statement row as banks write it (formats at YEAR_FIRST / DATE_FORMATS, and
+    ISO 8601 with `T`; a time with an offset counts on the store's clock). None if unreadable."""
     text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return _store_day(moment) if moment.tzinfo else moment.date()
+    match = YEAR_FIRST.fullmatch(text)
+    if match:
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return None
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
@@ -139,6 +163,10 @@ def statement_parse(*, raw: bytes, date_col: str, name_col: str, amount_col: str
             + ")",
         )
     idx = {key: columns[label.strip().casefold()] for key, label in wanted.items()}
+    by_kind = {normalize_name(name): index for index, name in enumerate(header)}
+    withdrawal_cols = [i for n, i in by_kind.items() if n in WITHDRAWAL_COLUMNS]
+    withdrawal_cols = [i for i in withdrawal_cols if i != idx["amount"]]
+    kind_cols = [i for n, i in by_kind.items() if n in KIND_COLUMNS]
     deposits: list[Deposit] = []
     try:
         for number, row in enumerate(reader, start=2):
@@ -156,7 +184,9 @@ def statement_parse(*, raw: bytes, date_col: str, name_col: str, amount_col: str
                 values["name"],
             )
             error = ""
-            if day is None:
+            if _is_withdrawal(row, amount, withdrawal_cols=withdrawal_cols, kind_cols=kind_cols):
+                error = WITHDRAWAL
+            elif day is None:
                 error = f"날짜를 읽을 수 없습니다: {values['date'][:40]}"
             elif amount is None:
                 error = f"금액을 읽을 수 없습니다: {values['amount'][:40]}"
@@ -170,6 +200,18 @@ def statement_parse(*, raw: bytes, date_col: str, name_col: str, amount_col: str
     except csv.Error as exc:
         raise StatementError("BAD_CSV", f"CSV 형식 오류: {exc}") from None
     return deposits
+
+
+def _is_withdrawal(row: list[str], amount, *, withdrawal_cols, kind_cols) -> bool:
+    """Money out: a negative amount, a kind column saying so, or no deposit beside a positive
+    withdrawal column."""
+    if amount is not None and amount < 0:
+        return True
+    if any(normalize_name(row[i]) in WITHDRAWAL_KINDS for i in kind_cols if i < len(row)):
+        return True
+    if amount:
+        return False
+    return any((parse_amount(row[i]) or 0) > 0 for i in withdrawal_cols if i < len(row))
 
 
 def _store_day(moment) -> date:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -185,7 +184,6 @@ def _complete_context(order: Order, *, sheet: bool = False) -> dict:
     return {
         "order": order,
         "config": get_config(),
-        "store_tz": settings.STORE_TIME_ZONE,
         "sheet": sheet,
     }
 
@@ -208,7 +206,6 @@ def my_orders(request):
         "tabs": selectors.STATUS_TABS,
         "status": status,
         "counts": selectors.order_status_counts(user=request.user),
-        "store_tz": settings.STORE_TIME_ZONE,
     }
     template = "orders/my_orders.html#order-list" if request.htmx else "orders/my_orders.html"
     return render(request, template, context)
@@ -225,6 +222,5 @@ def order_detail(request, order_id: str):
             "order": order,
             "config": get_config(),
             "address": order.shipping_address,
-            "store_tz": settings.STORE_TIME_ZONE,
         },
     )

@@ -99,7 +99,7 @@ class PointTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.kind} {self.amount:+d}"
+        return f"{self.get_kind_display()} {self.amount:+,d}P"
 
 
 class PointBalance(models.Model):
@@ -113,7 +113,7 @@ class PointBalance(models.Model):
         related_name="point_balance",
     )
     balance = models.IntegerField(_("잔액"), default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("포인트 잔액")

@@ -10,11 +10,14 @@ last), so expiry only ever removes points that were really left unspent.
 
 from __future__ import annotations
 
+import calendar
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -177,11 +180,21 @@ def _record(
     )
 
 
-def _earn_expiry(config):
-    months = config.points_expiry_months
+def points_expiry_at(*, earned_at: datetime, months: int) -> datetime | None:
+    """When points earned at `earned_at` expire: the same day and time `months` calendar
+    months later on the store's clock (Jan 31 + 1 → Feb 28/29, the month's last day); None
+    when `months` is 0 (no expiry)."""
     if not months:
         return None
-    return timezone.now() + timedelta(days=30 * months)
+    local = earned_at.astimezone(ZoneInfo(settings.STORE_TIME_ZONE))
+    year, month = divmod(local.month - 1 + months, 12)
+    year, month = local.year + year, month + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
+
+
+def _earn_expiry(config):
+    return points_expiry_at(earned_at=timezone.now(), months=config.points_expiry_months)
 
 
 @transaction.atomic

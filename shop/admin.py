@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from adminpanel.admin import AuditedModelAdmin
+from dorami.templatetags.money import usd
 from shop import services
 from shop.models import MAX_STOCK, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services import ShopError
@@ -208,7 +209,7 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
 
     @admin.display(description=_("가격"), ordering="_min_price")
     def price_display(self, obj):
-        return f"${obj._min_price or obj.price:,.2f}"
+        return usd(obj._min_price or obj.price)
 
     @admin.display(description=_("재고 / 보류"))
     def stock_display(self, obj):

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from decimal import Decimal
+from pathlib import Path
 
+from django.core.files.base import ContentFile
 from django.db import transaction
+from PIL import Image, ImageDraw, ImageFont
 
-from shop.models import Product, ProductVariant
+from shop.models import Product, ProductImage, ProductVariant
+
+logger = logging.getLogger("shop.demo")
 
 PRODUCTS = [
     {
@@ -102,5 +109,85 @@ def seed_shop(*, stream=None) -> list[Product]:
                 )
             if not any(stock for _c, _s, stock in options):
                 Product.objects.filter(pk=product.pk).update(status=Product.Status.SOLD_OUT)
+        if not product.images.exists():
+            colors = [color for color, _size, _stock in options if color]
+            image = ProductImage(product=product, sort_order=0)
+            image.image.save(
+                f"demo-{product.pk}.jpg", ContentFile(demo_image(product.name, colors)), save=True
+            )
         products.append(product)
     return products
+
+
+# --- Demo product pictures, drawn at seed time (no network, no files in the repository) -----
+
+SWATCHES = {
+    "블랙": (38, 38, 44),
+    "아이보리": (238, 230, 208),
+    "연청": (160, 190, 222),
+    "진청": (46, 70, 122),
+    "화이트": (246, 246, 246),
+    "스카이": (164, 212, 240),
+    "카멜": (193, 150, 100),
+    "차콜": (68, 68, 78),
+    "크림": (246, 236, 206),
+}
+ACCENTS = [(255, 20, 147), (255, 140, 180), (120, 110, 230), (60, 180, 160), (250, 170, 60)]
+FONT_PATHS = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansKR-Bold.ttf",
+    "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf",
+]
+SIZE = 720
+
+
+def _font(size: int):
+    """A font with Hangul, or None (the picture then carries no text)."""
+    for path in FONT_PATHS:
+        if Path(path).is_file():
+            try:
+                return ImageFont.truetype(path, size)
+            except OSError:
+                continue
+    return None
+
+
+def _mix(color: tuple, other: tuple, amount: float) -> tuple:
+    return tuple(round(a + (b - a) * amount) for a, b in zip(color, other, strict=True))
+
+
+def demo_image(name: str, colors: list[str]) -> bytes:
+    """A square JPEG: the product's colors as swatches on a soft background, and its name."""
+    seed = sum(name.encode())
+    swatches = [SWATCHES[c] for c in dict.fromkeys(colors) if c in SWATCHES]
+    swatches = swatches or [ACCENTS[seed % len(ACCENTS)]]
+    background = _mix(swatches[0], (255, 255, 255), 0.72)
+    image = Image.new("RGB", (SIZE, SIZE), background)
+    draw = ImageDraw.Draw(image)
+    # one overlapping circle per color, centred in the upper part
+    count = min(len(swatches), 3)
+    radius = 170 if count == 1 else 140
+    step = 150
+    left = SIZE // 2 - step * (count - 1) // 2
+    for index, color in enumerate(swatches[:count]):
+        x, y = left + index * step, 300
+        draw.ellipse(
+            [x - radius, y - radius, x + radius, y + radius],
+            fill=color,
+            outline=_mix(color, (0, 0, 0), 0.25),
+            width=6,
+        )
+    draw.rounded_rectangle([40, 560, SIZE - 40, 680], radius=28, fill=(255, 255, 255))
+    font = _font(52)
+    if font is not None:
+        text = name if draw.textlength(name, font=font) <= SIZE - 120 else name[:12] + "…"
+        draw.text((SIZE // 2, 620), text, font=font, fill=(30, 30, 36), anchor="mm")
+        label = _font(30)
+        draw.text((48, 40), "도라미", font=label, fill=_mix(background, (0, 0, 0), 0.55))
+    else:
+        logger.info("demo.image_without_text reason=no_hangul_font")
+        draw.rounded_rectangle([120, 606, SIZE - 120, 634], radius=14, fill=ACCENTS[0])
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=82, optimize=True)
+    return buffer.getvalue()

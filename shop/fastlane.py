@@ -109,6 +109,7 @@ COVERED_OTHERWISE = {
     "django.contrib.messages.middleware.MessageMiddleware": "these answers add no message",
     "django_htmx.middleware.HtmxMiddleware": "request.htmx set here",
     "allauth.account.middleware.AccountMiddleware": "acts on GET pages only",
+    "dorami.storetime.StoreTimeZoneMiddleware": "answers show no local time (storetime converts)",
 }
 
 FAST_LANE = Counter(

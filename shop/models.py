@@ -69,8 +69,8 @@ class Product(models.Model):
     expires_at = models.DateTimeField(_("판매 종료 시각"), null=True, blank=True)
     hidden_from_store = models.BooleanField(_("스토어에서 숨김"), default=False)
     is_featured = models.BooleanField(_("추천 상품"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     objects = ProductQuerySet.as_manager()
 
@@ -98,10 +98,12 @@ class Product(models.Model):
 class ProductImage(models.Model):
     MAX_PER_PRODUCT = 10
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("상품")
+    )
     image = models.ImageField(_("이미지"), upload_to="products/")
-    sort_order = models.IntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    sort_order = models.IntegerField(_("정렬 순서"), default=0)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("상품 이미지")
@@ -128,7 +130,9 @@ class ProductVariant(models.Model):
         SOLD_OUT = "SOLD_OUT", _("품절")
         HIDDEN = "HIDDEN", _("숨김")
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="variants", verbose_name=_("상품")
+    )
     color = models.CharField(_("색상"), max_length=50, blank=True)
     size = models.CharField(_("사이즈"), max_length=50, blank=True)
     price = models.DecimalField(
@@ -141,9 +145,9 @@ class ProductVariant(models.Model):
     status = models.CharField(
         _("상태"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
-    sort_order = models.IntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    sort_order = models.IntegerField(_("정렬 순서"), default=0)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     objects = ProductVariantQuerySet.as_manager()
 
@@ -197,19 +201,40 @@ class CartLine(models.Model):
         EXPIRED = "EXPIRED", _("시간 만료")
         REMOVED = "REMOVED", _("삭제")
         COMPLETED = "COMPLETED", _("주문 완료")
+        WITHDRAWN = "WITHDRAWN", _("상품 삭제")  # the seller deleted the product or option
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cart_lines",
+        verbose_name=_("회원"),
     )
-    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="lines")
+    # NULL once the variant is deleted: a WITHDRAWN line stays to tell the shopper what went.
+    variant = models.ForeignKey(
+        ProductVariant,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="lines",
+        verbose_name=_("옵션"),
+    )
+    withdrawn_name = models.CharField(
+        _("삭제된 상품명"), max_length=220, blank=True, default="", db_default=""
+    )
     quantity = models.PositiveIntegerField(_("수량"))
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("상태"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
     expires_at = models.DateTimeField(_("만료 시각"), null=True, blank=True, db_index=True)
     waitlist_entry = models.ForeignKey(
-        "shop.WaitlistEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "shop.WaitlistEntry",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("예비번호 신청"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     objects = CartLineQuerySet.as_manager()
 
@@ -251,19 +276,28 @@ class WaitlistEntry(models.Model):
         CANCELLED = "CANCELLED", _("취소")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+        verbose_name=_("회원"),
     )
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="waitlist")
-    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="waitlist")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="waitlist", verbose_name=_("상품")
+    )
+    variant = models.ForeignKey(
+        ProductVariant, on_delete=models.CASCADE, related_name="waitlist", verbose_name=_("옵션")
+    )
     quantity = models.PositiveSmallIntegerField(
         _("수량"), validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     number = models.PositiveIntegerField(_("예비번호"))
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
-    promoted_at = models.DateTimeField(null=True, blank=True)
-    promotion_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        _("상태"), max_length=16, choices=Status.choices, default=Status.WAITING
+    )
+    promoted_at = models.DateTimeField(_("승격 시각"), null=True, blank=True)
+    promotion_expires_at = models.DateTimeField(_("승격 만료 시각"), null=True, blank=True)
+    created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
         verbose_name = _("예비번호")

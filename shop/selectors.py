@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shop.models import CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
-from shop.services.errors import CartEmpty, CartItemsExpired
+from shop.services.errors import CartEmpty, CartItemsExpired, CartItemsRemoved
 from shop.services.inventory import id_clean
 
 CENT = Decimal("0.01")
@@ -21,14 +21,17 @@ RECENT_RELEASED = timedelta(hours=24)
 def checkout_lines(*, user, line_ids: list[int] | None = None) -> list[CartLine]:
     """The shopper's ACTIVE, unexpired lines (or exactly the selected ones) for checkout.
 
-    CART_EMPTY when there is nothing; CART_ITEMS_EXPIRED when a selected line is expired, gone
-    or someone else's. Expiry is checked again under lock by `holds_convert_to_sale`."""
+    CART_EMPTY when there is nothing; CART_ITEMS_REMOVED when the seller deleted a selected
+    product; CART_ITEMS_EXPIRED when a selected line is expired, gone or someone else's.
+    Both are checked again under lock by `holds_convert_to_sale`."""
     now = timezone.now()
     qs = CartLine.objects.filter(user=user).select_related("variant__product__stream")
     if line_ids is None:
         lines = list(qs.filter(status=CartLine.Status.ACTIVE).order_by("pk"))
         if not lines:
             raise CartEmpty()
+        if any(line.variant_id is None for line in lines):
+            raise CartItemsRemoved()
         if any(line.is_expired(now=now) for line in lines):
             raise CartItemsExpired()
         return lines
@@ -39,11 +42,18 @@ def checkout_lines(*, user, line_ids: list[int] | None = None) -> list[CartLine]
     if not wanted:
         raise CartEmpty()
     lines = list(qs.filter(pk__in=wanted).order_by("pk"))
+    if any(_withdrawn(line) for line in lines):
+        raise CartItemsRemoved()
     if len(lines) != len(wanted) or any(
         line.status != CartLine.Status.ACTIVE or line.is_expired(now=now) for line in lines
     ):
         raise CartItemsExpired()
     return lines
+
+
+def _withdrawn(line: CartLine) -> bool:
+    """The seller deleted the line's product or option (the variant may be gone too)."""
+    return line.status == CartLine.Status.WITHDRAWN or line.variant_id is None
 
 
 def _first_image(product_ref: str) -> Subquery:
@@ -65,10 +75,11 @@ class CartRow:
     sold_out: bool
     unit_price: Decimal
     subtotal: Decimal
+    withdrawn: bool = False  # the seller deleted the product: shown once, never payable
 
     @property
     def payable(self) -> bool:
-        return not self.expired and not self.sold_out
+        return not self.expired and not self.sold_out and not self.withdrawn
 
     @property
     def seconds_left(self) -> int | None:
@@ -109,7 +120,10 @@ def cart_view(*, user, now: datetime | None = None) -> CartView:
         CartLine.objects.filter(user=user)
         .filter(
             Q(status=CartLine.Status.ACTIVE)
-            | Q(status=CartLine.Status.EXPIRED, updated_at__gte=now - RECENT_RELEASED)
+            | Q(
+                status__in=[CartLine.Status.EXPIRED, CartLine.Status.WITHDRAWN],
+                updated_at__gte=now - RECENT_RELEASED,
+            )
         )
         .select_related("variant__product")
         .annotate(first_image=_first_image("variant__product_id"))
@@ -117,6 +131,10 @@ def cart_view(*, user, now: datetime | None = None) -> CartView:
     )
     rows = []
     for line in lines:
+        if _withdrawn(line):
+            zero = Decimal("0.00")
+            rows.append(CartRow(line, False, False, zero, zero, withdrawn=True))
+            continue
         variant, product = line.variant, line.variant.product
         expired = line.status == CartLine.Status.EXPIRED or line.is_expired(now=now)
         sold_out = (

@@ -146,8 +146,10 @@ def test_dev_login_suspended_user_refused(client, settings, user_factory):
     settings.DEV_LOGIN_ENABLED = True
     user = user_factory(status=User.Status.SUSPENDED)
     response = client.post(reverse("accounts:dev-login"), {"email": user.email})
+    # the login page itself says why
     assert response.status_code == 403
     assert "이용이 정지된 계정입니다" in response.content.decode()
+    assert 'data-testid="kakao-login"' in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

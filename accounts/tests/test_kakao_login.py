@@ -120,9 +120,13 @@ def test_cancel_at_kakao_shows_korean_page(client, fake_kakao):
 def test_suspended_user_cannot_log_in_with_kakao(client, fake_kakao, user_factory):
     user = user_factory(email="kakao.shopper@example.com", status=User.Status.SUSPENDED)
     response = _callback(client, fake_kakao, _start(client, fake_kakao))
-    assert response.status_code == 403
-    assert "이용이 정지된 계정입니다" in response.content.decode()
+    # the login page says why
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:login") + "?suspended=1"
     assert "_auth_user_id" not in client.session
+    page = client.get(response["Location"])
+    assert "이용이 정지된 계정입니다" in page.content.decode()
+    assert 'data-testid="kakao-login"' in page.content.decode()
     assert user.pk
 
 

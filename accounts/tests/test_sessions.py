@@ -27,12 +27,14 @@ def test_suspension_ends_every_session_at_once(shopper, staff_user):
     # when an admin suspends them
     user_suspend(user=shopper, actor=staff_user)
 
-    # then both devices are logged out on their next request
+    # then both devices are logged out on their next request, and told why
     for device in (phone, laptop):
         response = device.get("/my/")
         assert response.status_code == 302
-        assert response["Location"].startswith("/login/")
+        assert response["Location"] == reverse("accounts:login") + "?suspended=1"
         assert "_auth_user_id" not in device.session
+        page = device.get(response["Location"]).content.decode()
+        assert "이용이 정지된 계정입니다" in page
     shopper.refresh_from_db()
     assert shopper.status == User.Status.SUSPENDED
     assert shopper.session_version == 1
@@ -51,7 +53,20 @@ def test_restored_user_can_log_in_again(client, settings, shopper):
 def test_log_out_everywhere(shopper):
     device = _logged_in_client(shopper)
     user_sessions_end(user=shopper)
-    assert device.get("/my/").status_code == 302
+    response = device.get("/my/")
+    assert response.status_code == 302
+    assert "suspended" not in response["Location"]  # not suspended: no such message
+
+
+def test_ended_session_page_says_suspended_only_once(shopper):
+    # given a suspended shopper's ended session
+    device = _logged_in_client(shopper)
+    user_suspend(user=shopper)
+    # when they open the home page, they are sent to the login page with the reason
+    response = device.get("/")
+    assert response["Location"] == reverse("accounts:login") + "?suspended=1"
+    # and the session is gone, so later pages are ordinary guest pages
+    assert device.get("/").status_code == 200
 
 
 def test_suspended_user_middleware_logs_out_even_without_a_session_bump(shopper):

@@ -16,7 +16,12 @@ def _import_settings(**env) -> subprocess.CompletedProcess:
     """Import dorami.settings in a fresh interpreter with only the given variables."""
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), **env}
     # An explicit empty value wins over any local .env file (read with overwrite=False).
-    for name in ("SECRET_KEY", "PROFILE_ENCRYPTION_KEY", "PROFILE_ENCRYPTION_KEYS"):
+    for name in (
+        "SECRET_KEY",
+        "PROFILE_ENCRYPTION_KEY",
+        "PROFILE_ENCRYPTION_KEYS",
+        "MEDIA_WEBHOOK_SECRET",
+    ):
         clean.setdefault(name, "")
     clean.setdefault("ALLOWED_HOSTS", "")
     code = (
@@ -53,12 +58,28 @@ def test_debug_off_without_encryption_key_or_hosts_names_them():
     assert "SECRET_KEY" not in message
 
 
+@pytest.mark.parametrize("secret", ["", "dorami-dev-webhook-secret"], ids=["unset", "default"])
+def test_debug_off_with_the_default_media_webhook_secret_refuses_to_start(secret):
+    result = _import_settings(
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+        PROFILE_ENCRYPTION_KEY=GOOD_KEY,
+        ALLOWED_HOSTS="shop.example.com",
+        MEDIA_WEBHOOK_SECRET=secret,
+    )
+    assert result.returncode != 0
+    message = result.stderr.split("ImproperlyConfigured")[-1]
+    assert "MEDIA_WEBHOOK_SECRET" in message
+    assert "SECRET_KEY" not in message and "ALLOWED_HOSTS" not in message
+
+
 def test_debug_off_with_everything_set_uses_secure_cookies_and_no_dev_login():
     result = _import_settings(
         DEBUG="0",
         SECRET_KEY="x" * 50,
         PROFILE_ENCRYPTION_KEY=GOOD_KEY,
         ALLOWED_HOSTS="shop.example.com",
+        MEDIA_WEBHOOK_SECRET="w" * 32,
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
@@ -94,6 +115,23 @@ def test_csrf_is_enforced_on_posts(shopper):
     token = client.cookies["csrftoken"].value
     response = client.post(reverse("accounts:logout"), HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_csrf_failure_is_the_sites_korean_403_page(shopper):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(shopper)
+    # a page post without the token (an old tab, cookies blocked)
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'class="card error-page"' in html  # the site's layout, not Django's English page
+    assert "보안 확인에 실패했습니다" in html and "새로고침" in html
+    assert "CSRF verification failed" not in html
+    # a JSON caller gets a stable code
+    response = client.post(reverse("accounts:logout"), HTTP_ACCEPT="application/json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "CSRF_FAILED"
 
 
 @pytest.mark.django_db

@@ -15,17 +15,19 @@ import re
 import threading
 from collections import deque
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_chat
 from accounts.permissions import MESSAGES as GATE_MESSAGES
-from accounts.permissions import can_buy_or_chat
 from dorami import ratelimit
 from dorami.realtime import sync_redis
 from live import realtime
 from live.models import ChatMessage, ChatSanction, LiveStream
+from live.selectors import account_state
 from live.services.errors import LiveError
 
 MAX_LENGTH = 500
@@ -65,6 +67,16 @@ class RateLimitExceeded(ChatError):
 
 class ChatNotAllowed(ChatError):
     """Not logged in / suspended / profile incomplete: `code` is the gate's code."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(GATE_MESSAGES.get(code))
+
+
+class AccountChanged(ChatError):
+    """The user a socket loaded at its handshake was since suspended, logged out everywhere or
+    lost staff rights: `code` is ACCOUNT_SUSPENDED / SESSION_ENDED / STAFF_REVOKED and the
+    socket must close."""
 
     def __init__(self, code: str):
         self.code = code
@@ -197,30 +209,40 @@ def message_payload(message: ChatMessage) -> dict:
         "id": message.pk,
         "user_id": message.user_id,
         "name": message.display_name,
+        "seller": message.is_seller,
         "body": message.body,
         "created_at": message.created_at.isoformat(),
     }
 
 
+def seller_display_name() -> str:
+    """What the seller's (any staff member's) messages are signed with: the business name from
+    SystemConfig, else 판매자."""
+    from adminpanel.models import get_config
+
+    return (get_config().business_name or "").strip()[:100] or str(_("판매자"))
+
+
 @transaction.atomic
 def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
     """Store and broadcast one message (history push and broadcast after commit)."""
-    code = can_buy_or_chat(user)
+    code = can_chat(user)
     if code:
         raise ChatNotAllowed(code)
     text = chat_body_clean(body)
-    kinds = set(
-        ChatSanction.objects.filter(stream_id=stream_id, user_id=user.pk).values_list(
-            "kind", flat=True
-        )
-    )
-    if ChatSanction.Kind.BAN in kinds:
+    state = account_state(stream_id=stream_id, user_id=user.pk)  # one query: account + sanctions
+    changed = account_change(user, state)
+    if changed:
+        raise AccountChanged(changed)
+    if state["banned"]:
         raise ChatBanned()
-    if ChatSanction.Kind.MUTE in kinds:
+    if state["muted"]:
         raise ChatMuted()
     chat_rate_limit_take(user_id=user.pk)
+    is_seller = bool(state["is_staff"])
+    name = seller_display_name() if is_seller else user.display_name[:100]
     message = ChatMessage.objects.create(
-        stream_id=stream_id, user=user, display_name=user.display_name[:100], body=text
+        stream_id=stream_id, user=user, display_name=name, is_seller=is_seller, body=text
     )
     payload = message_payload(message)
     transaction.on_commit(lambda: history_push(stream_id=stream_id, payload=payload))
@@ -229,8 +251,13 @@ def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
 
 
 def _require_staff(user) -> None:
+    """Staff, as the row says now: a socket's user is loaded once, at its handshake."""
     if not (getattr(user, "is_authenticated", False) and user.is_staff):
         raise NotStaff()
+    state = get_user_model().objects.filter(pk=user.pk).values(*ACCOUNT_STATE_FIELDS).first()
+    changed = account_change(user, state)
+    if changed:
+        raise AccountChanged(changed)
 
 
 @transaction.atomic
@@ -256,8 +283,6 @@ def chat_sanction_add(
     *, stream_id: int, user_id: int, kind: str, by, reason: str = ""
 ) -> ChatSanction:
     """Staff: mute (cannot send) or ban (sockets closed, cannot rejoin) a user for a stream."""
-    from django.contrib.auth import get_user_model
-
     _require_staff(by)
     if kind not in ChatSanction.Kind.values:
         raise ChatError()

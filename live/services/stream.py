@@ -2,8 +2,9 @@
 reconcile job, and the seller's controls (end, featured product, notice).
 
 State machine: PENDING → LIVE (first publish) → OFFLINE (grace elapsed, seller ended it, or the
-media server lost it). A republish turns an OFFLINE stream LIVE again with the same key; the
-"live started" announcement still happens once per stream (`live_started_notified_at`).
+media server lost it). A republish turns an OFFLINE stream LIVE again with the same key and is
+announced to the room (`stream.started`); the "live started" notice happens once per stream
+(`live_started_notified_at`).
 
 The media server knows a stream by its public id (the RTMP stream name); the secret publish key
 only travels as the publish's `?key=` argument and is checked here, in `stream_publish`.
@@ -128,7 +129,7 @@ def stream_end(*, stream: LiveStream, actor=None) -> LiveStream:
     # The show is over: its key no longer publishes (OBS reconnecting would restart it).
     stream.key_expires_at = now
     stream.save(update_fields=["key_expires_at"])
-    _finalize(stream, now=now)
+    _finalize(stream, now=now, reason=LiveStream.EndReason.SELLER)
     logger.info(
         "stream.ended_by_seller stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None)
     )
@@ -176,9 +177,11 @@ def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> 
     if not stream.key_usable(now):
         raise StreamKeyExpired()
     was_live = stream.status == LiveStream.Status.LIVE
+    was_offline = stream.status == LiveStream.Status.OFFLINE
     stream.status = LiveStream.Status.LIVE
     stream.started_at = stream.started_at or now
     stream.ended_at = None
+    stream.end_reason = ""
     stream.last_publish_at = now
     stream.media_last_seen_at = now
     # A key that went live stays valid for reconnects for another 24 h.
@@ -193,6 +196,7 @@ def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> 
             "status",
             "started_at",
             "ended_at",
+            "end_reason",
             "last_publish_at",
             "media_last_seen_at",
             "offline_scheduled_at",
@@ -201,7 +205,9 @@ def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> 
             "updated_at",
         ]
     )
-    if first_time:
+    if first_time or was_offline:
+        # Open pages leave "방송이 종료되었습니다" and reload the player; a reconnect within the
+        # grace (still LIVE) is not news. The "live started" notice stays once per stream.
         realtime.announce_stream_started(stream)
     logger.info(
         "stream.published stream_id=%s client_ip=%s was_live=%s grace_cancelled=%s first=%s",
@@ -284,15 +290,17 @@ def stream_finalize_offline(*, stream_id: int, now: datetime | None = None) -> L
         return stream
     if stream.offline_scheduled_at is None or stream.offline_scheduled_at > now:
         return stream
-    _finalize(stream, now=now)
+    _finalize(stream, now=now, reason=LiveStream.EndReason.PUBLISHER_LEFT)
     logger.info("stream.offline stream_id=%s reason=grace_elapsed", stream.pk)
     return stream
 
 
-def _finalize(stream: LiveStream, *, now: datetime) -> None:
-    """OFFLINE now: record the end and duration, announce it, stop the restreams."""
+def _finalize(stream: LiveStream, *, now: datetime, reason: str) -> None:
+    """OFFLINE now: record the end, why (`LiveStream.EndReason`) and the duration, announce
+    it, stop the restreams."""
     went_live = stream.status == LiveStream.Status.LIVE or stream.started_at is not None
     stream.status = LiveStream.Status.OFFLINE
+    stream.end_reason = reason
     stream.offline_scheduled_at = None
     if went_live:
         stream.ended_at = now
@@ -301,6 +309,7 @@ def _finalize(stream: LiveStream, *, now: datetime) -> None:
     stream.save(
         update_fields=[
             "status",
+            "end_reason",
             "offline_scheduled_at",
             "ended_at",
             "total_duration_seconds",
@@ -394,7 +403,7 @@ def _reconcile_one(*, stream_id: int, cutoff: datetime, now: datetime) -> bool:
     seen = stream.media_last_seen_at or stream.last_publish_at
     if seen is not None and seen > cutoff:  # a heartbeat arrived meanwhile
         return False
-    _finalize(stream, now=now)
+    _finalize(stream, now=now, reason=LiveStream.EndReason.MEDIA_LOST)
     logger.info(
         "stream.offline stream_id=%s reason=media_server_lost last_seen=%s", stream.pk, seen
     )

@@ -361,26 +361,46 @@ def test_unpublish_schedules_offline_after_the_grace(client, stream, settings):
     assert 44 <= delay <= 46
 
 
-def test_grace_elapsed_turns_stream_offline_and_announces_end(
-    client, stream, room, django_capture_on_commit_callbacks
-):
+def _live_then_offline_after_the_grace(client, stream, capture) -> None:
+    """OBS publishes, leaves, and the grace runs out (the task that ends the stream runs)."""
     from live.tasks import stream_finalize_offline_task
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         rtmp(client, "on_publish", stream)
     rtmp(client, "on_publish_done", stream)
     LiveStream.objects.filter(pk=stream.pk).update(
         offline_scheduled_at=timezone.now() - timedelta(seconds=1)
     )
-
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         stream_finalize_offline_task.apply(kwargs={"stream_id": stream.pk})
+
+
+def test_grace_elapsed_turns_stream_offline_and_announces_end(
+    client, stream, room, django_capture_on_commit_callbacks
+):
+    _live_then_offline_after_the_grace(client, stream, django_capture_on_commit_callbacks)
 
     stream.refresh_from_db()
     assert stream.status == LiveStream.Status.OFFLINE
     assert stream.ended_at is not None
     assert stream.offline_scheduled_at is None
     assert room() == 2  # stream.started, then stream.ended
+
+
+def test_republish_after_offline_is_announced_to_open_pages(
+    client, stream, room, django_capture_on_commit_callbacks
+):
+    # given a stream that went live and then OFFLINE (open pages show "방송이 종료되었습니다")
+    _live_then_offline_after_the_grace(client, stream, django_capture_on_commit_callbacks)
+    notified_at = LiveStream.objects.get(pk=stream.pk).live_started_notified_at
+    assert room() == 2
+    # when OBS publishes again
+    with django_capture_on_commit_callbacks(execute=True):
+        rtmp(client, "on_publish", stream)
+    # then the room hears stream.started (once), the "live started" notice stays once per stream
+    assert LiveStream.objects.get(pk=stream.pk).status == LiveStream.Status.LIVE
+    assert room() == 3
+    assert LiveStream.objects.get(pk=stream.pk).live_started_notified_at == notified_at
 
 
 def test_finalize_before_the_grace_is_a_no_op(client, stream):

@@ -138,6 +138,33 @@ def test_exports_one_row_per_item(staff_client, shopper):
     assert sheet.max_row == 3
 
 
+def test_exports_never_hand_a_spreadsheet_a_formula(staff_client, user_factory):
+    # given text a shopper or seller typed that a spreadsheet would run as a formula
+    shopper = user_factory(
+        profile_complete=True, instagram_id="@jisoo.lee", depositor_name="=HYPERLINK(1)"
+    )
+    variant = make_variant(name="+82 스페셜", price="10.00")
+    order = make_order(user=shopper, items=[(variant, 1)])
+    from orders.models import OrderItem
+
+    OrderItem.objects.filter(order=order).update(option_label="-1+2", product_name="\t=cmd")
+    # when the seller exports the order
+    response = action(staff_client, "export_csv", [order])
+    (csv_row,) = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    from openpyxl import load_workbook
+
+    xlsx = action(staff_client, "export_xlsx", [order])
+    (cells,) = load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(min_row=2)
+    # then CSV cells start with ' and XLSX cells are text typed with a quote prefix
+    assert [csv_row[3], csv_row[5]] == ["'@jisoo.lee", "'=HYPERLINK(1)"]
+    assert csv_row[7:9] == ["'\t=cmd", "'-1+2"]
+    assert csv_row[11] == "10.00"  # money stays a number
+    for cell in (cells[3], cells[5], cells[7], cells[8]):
+        assert cell.data_type == "s" and cell.quotePrefix, (cell.value, cell.data_type)
+    assert cells[3].value == "@jisoo.lee"
+    assert not cells[0].quotePrefix  # the order id is left alone
+
+
 def test_change_view_is_read_only_with_events(staff_client, shopper):
     order = make_order(user=shopper, items=[(make_variant(), 1)])
     html = staff_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
@@ -161,3 +188,49 @@ def test_points_adjust_page(staff_client, shopper):
     )
     assert "부족" in over.content.decode()
     assert staff_client.get(reverse("admin:points_pointtransaction_changelist")).status_code == 200
+
+
+def test_order_page_confirms_payment_after_a_confirmation_step(staff_client, shopper):
+    # given an unpaid order, its admin page offers 입금 확인
+    order = make_order(user=shopper, items=[(make_variant(price="100.00"), 1)])
+    change_url = reverse("admin:orders_order_change", args=[order.pk])
+    confirm_url = reverse("admin:orders_order_confirm", args=[order.pk])
+    page = staff_client.get(change_url).content.decode()
+    assert confirm_url in page and "입금 확인" in page
+    assert "$108.00" in page  # money in dollars: $100 + $8 shipping
+    # when the button is followed, a confirmation page comes first and changes nothing
+    summary = staff_client.get(confirm_url).content.decode()
+    assert (
+        order.order_id in summary and "$108.00" in summary and "예, 입금을 확인했습니다" in summary
+    )
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING_PAYMENT
+    # then confirming goes through payment_confirm (status, points, event row with the actor)
+    response = staff_client.post(confirm_url)
+    assert response.status_code == 302 and response["Location"] == change_url
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAYMENT_CONFIRMED and order.points_earned == 500
+    assert order.events.get(kind="PAYMENT_CONFIRMED").actor == staff_client.user
+    assert confirm_url not in staff_client.get(change_url).content.decode()
+    # and a second confirm is refused with a Korean message, nothing changes
+    again = staff_client.post(confirm_url, follow=True).content.decode()
+    assert "이미" in again
+    assert order.events.filter(kind="PAYMENT_CONFIRMED").count() == 1
+
+
+def test_confirm_page_refuses_a_cancelled_order(staff_client, shopper):
+    order = make_order(user=shopper, items=[(make_variant(), 1)], status=Order.Status.CANCELLED)
+    confirm_url = reverse("admin:orders_order_confirm", args=[order.pk])
+    page = staff_client.get(confirm_url).content.decode()
+    assert "입금 확인할 수 없습니다" in page and "예, 입금을 확인했습니다" not in page
+    staff_client.post(confirm_url)
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+
+
+def test_confirm_page_is_staff_only(shopper_client, shopper):
+    order = make_order(user=shopper, items=[(make_variant(), 1)])
+    response = shopper_client.post(reverse("admin:orders_order_confirm", args=[order.pk]))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING_PAYMENT

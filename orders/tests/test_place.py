@@ -128,6 +128,19 @@ def test_concurrent_double_submit_creates_one_order(user_factory):
     assert ProductVariant.objects.get(pk=variant.pk).stock == 4
 
 
+def test_checkout_of_a_deleted_product_says_it_was_removed_not_expired(shopper):
+    from shop.services import product_delete
+
+    variant = make_variant(stock=5)
+    line = hold(user=shopper, variant=variant)
+    product_delete(product_id=variant.product_id)
+    with pytest.raises(CartItemsExpired) as caught:
+        place(shopper, line_ids=[line.pk])
+    assert caught.value.code == "CART_ITEMS_REMOVED"
+    assert "삭제" in caught.value.message and "시간" not in caught.value.message
+    assert Order.objects.count() == 0
+
+
 def test_empty_and_expired_carts_are_refused(shopper):
     with pytest.raises(CartEmpty):
         place(shopper)

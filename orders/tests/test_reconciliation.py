@@ -204,3 +204,42 @@ def test_management_command(user_factory, today, tmp_path, capsys):
     assert order.status == "PAYMENT_CONFIRMED"
     assert order.confirmed_at <= timezone.now()
     assert Decimal(order.total) == Decimal("42.00")
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "{y}.{m}.{d} 04:36:55",
+        "{y}/{m}/{d} 04:36:55",
+        "{y}-{m}-{d}T04:36:55",
+        "{y}-{m}-{d}T04:36:55.123",
+        "{y}년 {m}월 {d}일",
+        "{y}년 {m}월 {d}일 04:36",
+        "{y}. {m}. {d}.",
+    ],
+)
+def test_bank_date_formats_are_read(written):
+    assert rec.parse_date(written.format(y="2026", m="12", d="03")).isoformat() == "2026-12-03"
+
+
+def test_an_iso_date_with_an_offset_is_read_as_the_store_day(settings):
+    settings.STORE_TIME_ZONE = "America/Los_Angeles"
+    assert rec.parse_date("2026-12-03T04:36:55Z").isoformat() == "2026-12-02"
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        ("date,name,amount", "{today},김민지,-42.00"),
+        ("date,name,amount", "{today},김민지,(42.00)"),
+        ("date,name,amount,출금", "{today},김민지,,42.00"),  # deposit/withdrawal columns
+        ("date,name,amount,출금", "{today},김민지,0,42.00"),
+        ("date,name,amount,type", "{today},김민지,42.00,출금"),
+        ("date,name,amount,Type", "{today},김민지,42.00,DEBIT"),
+    ],
+)
+def test_a_withdrawal_row_is_reported_as_a_withdrawal(user_factory, today, header, row):
+    order_for(user_factory, depositor="김민지")
+    rows = run(statement([row.format(today=today)], header=header))
+    assert [r.status for r in rows] == [rec.UNMATCHED]
+    assert rows[0].reason == "출금 내역입니다(입금이 아님)"

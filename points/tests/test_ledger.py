@@ -159,3 +159,41 @@ def test_disabled_points_are_refused(db):
     config.save()
     with pytest.raises(services.PointsDisabled):
         services.points_validate_use(points=2000, order_total=Decimal("80.00"), balance=10000)
+
+
+@pytest.mark.parametrize(
+    ("earned", "months", "expires"),
+    [
+        # the same day and time N calendar months later, in the store's time zone
+        ("2026-03-15 10:00", 12, "2027-03-15 10:00"),  # 30-day months would say 2027-03-10
+        ("2026-01-31 10:00", 1, "2026-02-28 10:00"),  # no 31st: the month's last day
+        ("2027-12-31 23:30", 2, "2028-02-29 23:30"),  # leap year
+        ("2026-08-31 09:00", 6, "2027-02-28 09:00"),
+        ("2026-11-30 23:00", 1, "2026-12-30 23:00"),  # already December in UTC
+        ("2026-03-08 01:30", 1, "2026-04-08 01:30"),  # across the DST change
+    ],
+)
+def test_points_expire_n_calendar_months_after_earning(settings, earned, months, expires):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    settings.STORE_TIME_ZONE = "America/Los_Angeles"
+    store = ZoneInfo("America/Los_Angeles")
+
+    def local(text):
+        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=store)
+
+    earned_at = local(earned).astimezone(ZoneInfo("UTC"))
+    assert services.points_expiry_at(earned_at=earned_at, months=months) == local(expires)
+    assert services.points_expiry_at(earned_at=earned_at, months=0) is None
+
+
+def test_earned_points_expire_in_calendar_months(shopper, staff):
+    config = get_config()
+    config.points_expiry_months = 12
+    config.save()
+    credit = services.points_adjust(
+        user=shopper, amount=100, reason="테스트 포인트 지급 사유", actor=staff
+    )
+    expected = services.points_expiry_at(earned_at=credit.created_at, months=12)
+    assert abs(credit.expires_at - expected) < timedelta(seconds=1)

@@ -18,6 +18,7 @@ from shop.services.errors import (
     CartChanged,
     CartEmpty,
     CartItemsExpired,
+    CartItemsRemoved,
     InsufficientStock,
     InvalidQuantity,
     LineExpired,
@@ -111,7 +112,7 @@ def _hold_and_line(*, user_id: int, variant_id: int, quantity: int, now: datetim
     upsert = dict(user_id=user_id, variant_id=variant_id, quantity=quantity, expires_at=expires_at)
     result = _line_upsert(**upsert, now=now)
     if result is None:  # own overdue line: release it (we hold its lock now) and insert anew
-        inventory.overdue_release(variant_id=variant_id, now=now)
+        inventory.overdue_expire(variant_id=variant_id, now=now)
         result = _line_upsert(**upsert, now=now)
         current = inventory.variant_row(variant_id=variant_id)
         hold = replace(hold, stock=current.stock, held=current.held)
@@ -235,15 +236,10 @@ def _adds_run(batch: _Batch, per_variant: dict, results: list) -> None:
     with transaction.atomic():
         for variant_id, adds in per_variant.items():  # in variant order: locks in id order
             # Lazy expiry first (a group does it under the lock it takes anyway).
-            grouped = batch.grouped(adds)
-            if not grouped and inventory.overdue_release(variant_id=variant_id, now=now):
-                batch.released.add(variant_id)
+            if not batch.grouped(adds):
+                inventory.overdue_expire(variant_id=variant_id, now=now)
             for index, result in batch.add_many(variant_id=variant_id, adds=adds):
                 results[index] = result
-        for variant_id in sorted(batch.released):
-            if variant_id not in batch.held:  # released lazily and nothing added: still news
-                inventory.promote(variant_id=variant_id, now=now)
-                inventory.variants_announce(variant_ids=[variant_id])
         batch.announce()
         batch.committing = True  # anything failing from here on is the COMMIT or after it
 
@@ -259,7 +255,6 @@ class _Batch:
         self.held: dict[int, inventory.SaleHold] = {}  # variant -> its latest hold
         self.products: dict[int, Product] = {}  # variant -> its product (from the hold)
         self.added: dict[Product, list] = defaultdict(list)  # product -> shoppers who added
-        self.released: set[int] = set()  # variants whose overdue lines were released
         self.committing = False
 
     def grouped(self, adds: list) -> bool:
@@ -279,10 +274,9 @@ class _Batch:
             return [(i, self.add(user=u, variant_id=variant_id, quantity=q)) for i, u, q in adds]
         sale, overdue = inventory.variant_sale_locked(variant_id=variant_id, now=self.now)
         # Lazy expiry, under the variant's lock (also when it is not on sale, as for one add).
-        if (overdue or sale is None) and inventory.overdue_release(
+        if (overdue or sale is None) and inventory.overdue_expire(
             variant_id=variant_id, now=self.now
         ):
-            self.released.add(variant_id)
             sale, _overdue = inventory.variant_sale_locked(variant_id=variant_id, now=self.now)
         if sale is None:
             self.refused[variant_id] = VariantUnavailable()
@@ -444,7 +438,7 @@ def cart_line_update(*, user, line_id: int, quantity: int) -> CartLine:
         limit = _max_per_user()
         if limit is not None and quantity > limit:
             raise QuantityLimit(limit=limit)
-        inventory.overdue_release(variant_id=variant.pk, now=now)
+        inventory.overdue_expire(variant_id=variant.pk, now=now)
         if inventory.variant_hold(variant_id=variant.pk, quantity=delta) is None:
             current = inventory.variant_row(variant_id=variant.pk)
             raise InsufficientStock(available=current.available if current else 0)
@@ -461,10 +455,10 @@ def cart_line_update(*, user, line_id: int, quantity: int) -> CartLine:
 
 @transaction.atomic
 def cart_line_remove(*, user, line_id: int) -> None:
-    """Remove a line and release its hold; an expired line is just dismissed."""
+    """Remove a line and release its hold; an expired or withdrawn line is just dismissed."""
     now = timezone.now()
     line = _own_line_locked(user=user, line_id=line_id)
-    if line.status == CartLine.Status.EXPIRED:
+    if line.status in (CartLine.Status.EXPIRED, CartLine.Status.WITHDRAWN):
         CartLine.objects.filter(pk=line.pk).update(status=CartLine.Status.REMOVED, updated_at=now)
         return
     inventory.lines_release(
@@ -487,9 +481,9 @@ def cart_clear(*, user) -> int:
         .values_list(*inventory.LINE_ROW_FIELDS)
     )
     released = inventory.lines_release(rows=rows, status=CartLine.Status.REMOVED, now=now)
-    CartLine.objects.filter(user=user, status=CartLine.Status.EXPIRED).update(
-        status=CartLine.Status.REMOVED, updated_at=now
-    )
+    CartLine.objects.filter(
+        user=user, status__in=[CartLine.Status.EXPIRED, CartLine.Status.WITHDRAWN]
+    ).update(status=CartLine.Status.REMOVED, updated_at=now)
     for variant_id in sorted(released):
         inventory.promote(variant_id=variant_id, now=now)
     inventory.variants_announce(variant_ids=released)
@@ -506,16 +500,7 @@ def holds_expire(*, now: datetime | None = None) -> int:
     released = 0
     for variant_id in variant_ids:
         with transaction.atomic():
-            rows = list(
-                CartLine.objects.filter(variant_id=variant_id, status=ACTIVE, expires_at__lte=now)
-                .select_for_update(skip_locked=True)
-                .order_by("pk")
-                .values_list(*inventory.LINE_ROW_FIELDS)
-            )
-            inventory.lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
-            released += len(rows)
-            inventory.promote(variant_id=variant_id, now=now)
-            inventory.variants_announce(variant_ids=[variant_id])
+            released += inventory.overdue_expire(variant_id=variant_id, now=now)
     # Promotions whose cart hold is gone (line changed hands or vanished) expire on time too.
     held_entry_ids = CartLine.objects.filter(status=ACTIVE, waitlist_entry__isnull=False).values(
         "waitlist_entry_id"
@@ -550,6 +535,11 @@ def holds_convert_to_sale(*, lines: list[CartLine]) -> None:
         .order_by("pk")
         .values_list("pk", "variant_id", "quantity", "status", "expires_at", "waitlist_entry_id")
     )
+    if any(
+        status == CartLine.Status.WITHDRAWN or variant_id is None
+        for _pk, variant_id, _q, status, *_r in rows
+    ):
+        raise CartItemsRemoved()
     if len(rows) != len(expected):
         raise CartItemsExpired()
     for pk, _variant_id, quantity, status, expires_at, _entry in rows:

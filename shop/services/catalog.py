@@ -45,7 +45,8 @@ def stock_adjust(*, variant_id: int, stock: int, actor=None) -> ProductVariant:
     variant = inventory.variant_locked(variant_id=variant_id)
     if variant is None:
         raise VariantUnavailable()
-    variant.held -= inventory.overdue_release(variant_id=variant.pk, now=now)
+    released = inventory.overdue_release(variant_id=variant.pk, now=now)
+    variant.held -= released
     if stock < variant.held:
         raise StockBelowHeld(held=variant.held)
     before = variant.stock
@@ -54,7 +55,7 @@ def stock_adjust(*, variant_id: int, stock: int, actor=None) -> ProductVariant:
     _audit(actor, "stock_adjust", variant, {"stock": before}, {"stock": stock})
     if (before == 0) != (stock == 0):
         inventory.product_status_refresh(product_ids=[variant.product_id])
-    if stock > before:
+    if stock > before or released:
         inventory.promote(variant_id=variant.pk, now=now)
     inventory.variants_announce(variant_ids=[variant.pk])
     variant.refresh_from_db()
@@ -92,7 +93,7 @@ def stock_take(*, variant_id: int, quantity: int) -> None:
     """Sell units straight from available stock (admin raises an order item's quantity)."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise InvalidQuantity()
-    inventory.overdue_release(variant_id=variant_id, now=timezone.now())
+    inventory.overdue_expire(variant_id=variant_id, now=timezone.now())
     row = inventory.variant_take(variant_id=variant_id, quantity=quantity)
     if row is None:
         current = inventory.variant_row(variant_id=variant_id)
@@ -123,6 +124,24 @@ def _product_holds_release(*, product: Product, now) -> dict[int, int]:
         .values_list(*inventory.LINE_ROW_FIELDS)
     )
     return inventory.lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
+
+
+def _lines_withdraw(*, lines, name: str, now) -> dict[int, int]:
+    """The seller deleted what `lines` (a CartLine queryset) hold: release the active ones and
+    mark them, and the expired ones still shown in carts, WITHDRAWN with the product's name,
+    so the cart says what was removed. Returns {variant_id: units released}."""
+    rows = list(
+        lines.filter(status=CartLine.Status.ACTIVE)
+        .select_for_update()
+        .order_by("pk")
+        .values_list(*inventory.LINE_ROW_FIELDS)
+    )
+    released = inventory.lines_release(rows=rows, status=CartLine.Status.WITHDRAWN, now=now)
+    # An expired line keeps its updated_at: it leaves the cart when it would have anyway.
+    lines.filter(status__in=[CartLine.Status.WITHDRAWN, CartLine.Status.EXPIRED]).update(
+        status=CartLine.Status.WITHDRAWN, withdrawn_name=name[:220]
+    )
+    return released
 
 
 @transaction.atomic
@@ -181,7 +200,8 @@ def product_delete(*, product_id: int, actor=None) -> bool:
     orders still point at it and it was hidden instead."""
     now = timezone.now()
     product = _product_locked(product_id)
-    _product_holds_release(product=product, now=now)
+    lines = CartLine.objects.filter(variant__product=product)
+    _lines_withdraw(lines=lines, name=product.name, now=now)
     WaitlistEntry.objects.filter(
         product=product, status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.PROMOTED]
     ).update(status=WaitlistEntry.Status.CANCELLED, updated_at=now)
@@ -359,16 +379,11 @@ def product_default_variant_ensure(*, product_id: int) -> None:
 def variant_delete(*, variant_id: int, actor=None) -> None:
     """Delete an option after releasing its holds and closing its waitlist entries."""
     now = timezone.now()
-    rows = list(
-        CartLine.objects.select_for_update()
-        .filter(variant_id=variant_id, status=CartLine.Status.ACTIVE)
-        .order_by("pk")
-        .values_list(*inventory.LINE_ROW_FIELDS)
-    )
-    inventory.lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
     variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
     if variant is None:
         return
+    name = " / ".join(part for part in (variant.product.name, variant.option_label) if part)
+    _lines_withdraw(lines=CartLine.objects.filter(variant_id=variant_id), name=name, now=now)
     WaitlistEntry.objects.filter(variant_id=variant_id).delete()
     _audit(actor, "variant_delete", variant)
     product = variant.product

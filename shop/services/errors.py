@@ -93,6 +93,11 @@ class CartItemsExpired(ShopError):
     default_message = "장바구니 유지 시간이 지난 상품이 있습니다. 장바구니를 확인해주세요"
 
 
+class CartItemsRemoved(CartItemsExpired):
+    code = "CART_ITEMS_REMOVED"
+    default_message = "판매자가 삭제한 상품이 장바구니에서 제외되었습니다. 장바구니를 확인해주세요"
+
+
 class CartChanged(CartItemsExpired):
     code = "CART_CHANGED"
     default_message = "장바구니가 변경되었습니다. 다시 확인해주세요"

@@ -328,8 +328,8 @@ _OVERDUE_SQL = (
 _OVERDUE_SQL_LOCKED = _OVERDUE_SQL + " FOR UPDATE SKIP LOCKED"
 
 
-def overdue_release(*, variant_id: int, now: datetime) -> int:
-    """Lazy expiry: release the variant's overdue lines nobody else is touching right now.
+def _overdue_lines_release(*, variant_id: int, now: datetime) -> tuple[int, int]:
+    """Release the variant's overdue lines nobody else is touching right now: (lines, units).
     (Plain SQL: this runs before every add, on the hot path.)"""
     sql = _OVERDUE_SQL
     if connection.features.has_select_for_update_skip_locked:
@@ -338,8 +338,26 @@ def overdue_release(*, variant_id: int, now: datetime) -> int:
         cursor.execute(sql, [variant_id, now])
         rows = cursor.fetchall()
     if not rows:
-        return 0
-    return lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now).get(variant_id, 0)
+        return 0, 0
+    released = lines_release(rows=rows, status=CartLine.Status.EXPIRED, now=now)
+    return len(rows), released.get(variant_id, 0)
+
+
+def overdue_release(*, variant_id: int, now: datetime) -> int:
+    """Release the variant's overdue lines, nothing more: for a caller that recounts the units
+    under the variant's lock and promotes itself (`promote`, `stock_adjust`). Returns units."""
+    return _overdue_lines_release(variant_id=variant_id, now=now)[1]
+
+
+def overdue_expire(*, variant_id: int, now: datetime) -> int:
+    """Expiry of one variant's overdue lines: release → promote → announce. The periodic job
+    and every lazy expiry (before an add, a quantity change, a waitlist join, a stock take)
+    come here, so freed units always go to the waitlist first. Returns lines released."""
+    lines, _units = _overdue_lines_release(variant_id=variant_id, now=now)
+    if lines:
+        promote(variant_id=variant_id, now=now)
+        variants_announce(variant_ids=[variant_id])
+    return lines
 
 
 # --- waitlist promotion ------------------------------------------------------------------

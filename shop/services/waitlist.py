@@ -52,7 +52,7 @@ def waitlist_join(*, user, variant_id: int, quantity: int) -> WaitlistEntry:
     for _attempt in range(10):
         try:
             with transaction.atomic():
-                inventory.overdue_release(variant_id=variant_id, now=now)
+                inventory.overdue_expire(variant_id=variant_id, now=now)
                 row = inventory.variant_row(variant_id=variant_id)
                 if row.available >= quantity and product.status == product.Status.AVAILABLE:
                     raise WaitlistNotNeeded()

@@ -118,14 +118,14 @@ def test_an_own_overdue_line_skipped_by_the_lazy_release_is_replaced(shoppers, m
     CartLine.objects.filter(user=a).update(
         expires_at=timezone.now() - timezone.timedelta(seconds=1)
     )
-    real = inventory.overdue_release
+    real = inventory.overdue_expire
     calls = []
 
     def skipped_once(**kwargs):  # as if another transaction held the line (SKIP LOCKED)
         calls.append(kwargs)
         return 0 if len(calls) == 1 else real(**kwargs)
 
-    monkeypatch.setattr(inventory, "overdue_release", skipped_once)
+    monkeypatch.setattr(inventory, "overdue_expire", skipped_once)
     results = services.cart_add_batch(
         requests=[AddRequest(a, variant.pk, 1), AddRequest(b, variant.pk, 1)]
     )

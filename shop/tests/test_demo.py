@@ -28,3 +28,35 @@ def test_seed_demo_gives_the_demo_broadcast_its_own_items():
         spec["name"] for spec in STREAM_PRODUCTS
     )
     assert Product.objects.filter(stream__isnull=True).count() == len(PRODUCTS)
+
+
+def test_demo_products_get_a_generated_picture_once(settings):
+    from PIL import Image
+
+    # when the demo catalog is seeded twice
+    seed_shop()
+    seed_shop()
+    # then every product has exactly one picture: a square JPEG drawn at seed time
+    for product in Product.objects.prefetch_related("images"):
+        images = list(product.images.all())
+        assert len(images) == 1, product.name
+        with Image.open(images[0].image.path) as picture:
+            assert picture.format == "JPEG" and picture.size == (720, 720)
+    # and the store shows them
+    from django.test import Client
+
+    page = Client().get("/store/").content.decode()
+    assert page.count('src="/media/products/demo-') == Product.objects.count()
+
+
+def test_demo_picture_without_a_hangul_font_is_still_a_picture(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from shop import demo
+
+    monkeypatch.setattr(demo, "FONT_PATHS", ["/nonexistent/font.ttc"])
+    data = demo.demo_image("니트", ["블랙"])
+    with Image.open(io.BytesIO(data)) as picture:
+        assert picture.size == (720, 720)

@@ -302,3 +302,14 @@ def test_checkout_lines_selection_with_garbage_ids(shopper, variant):
             checkout_lines(user=shopper, line_ids=bad)
     with pytest.raises(services.CartEmpty):
         checkout_lines(user=shopper, line_ids=[])
+
+
+def test_deleting_an_option_withdraws_its_lines_with_their_name(shopper):
+    variant = VariantFactory(product=ProductFactory(name="니트"), color="Red", size="S", stock=4)
+    line = services.cart_add(user=shopper, variant_id=variant.pk, quantity=2)
+    services.variant_delete(variant_id=variant.pk)
+    line = CartLine.objects.get(pk=line.pk)
+    assert (line.status, line.variant_id) == ("WITHDRAWN", None)
+    assert line.withdrawn_name == "니트 / Red / S"
+    with pytest.raises(services.CartItemsRemoved):
+        services.holds_convert_to_sale(lines=[line])

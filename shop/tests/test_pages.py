@@ -165,6 +165,29 @@ def test_cart_flags_expired_and_sold_out_lines_and_removes_them(shopper_client):
     assert CartLine.objects.get(pk=expired.pk).status == "REMOVED"
 
 
+def test_cart_says_a_deleted_product_was_removed_and_lets_the_shopper_dismiss_it(
+    shopper_client,
+):
+    # given a product in the cart that the seller deletes
+    user = shopper_client.user
+    doomed = VariantFactory(product=ProductFactory(name="봄 가디건"), stock=3)
+    line = services.cart_add(user=user, variant_id=doomed.pk, quantity=2)
+    kept = services.cart_add(user=user, variant_id=VariantFactory(price="5.00").pk, quantity=1)
+    assert services.product_delete(product_id=doomed.product_id) is True
+    # when the shopper opens the cart
+    html = shopper_client.get(reverse("shop:cart")).content.decode()
+    # then it says the product was deleted (not that time ran out), and charges nothing for it
+    assert 'data-testid="line-withdrawn"' in html
+    assert "봄 가디건" in html and "상품이 삭제되어 장바구니에서 제외되었습니다" in html
+    assert 'data-testid="line-expired"' not in html
+    assert '<dd data-testid="cart-subtotal">$5.00</dd>' in html
+    # and dismissing it leaves only the kept line
+    response = shopper_client.post(reverse("shop:cart-line-remove", args=[line.pk]), **HTMX)
+    assert response.status_code == 200
+    assert "봄 가디건" not in response.content.decode()
+    assert CartLine.objects.get(pk=kept.pk).status == "ACTIVE"
+
+
 @pytest.mark.usefixtures("no_cap")
 def test_cart_line_update_page_and_json(shopper_client):
     variant = VariantFactory(stock=3)

@@ -170,3 +170,47 @@ def test_checkout_of_a_promoted_line_fulfils_the_entry(shopper, last_unit):
     services.holds_convert_to_sale(lines=checkout_lines(user=shopper))
     assert _status(entry) == "FULFILLED"
     assert WaitlistEntry.objects.filter(status="PROMOTED").count() == 0
+
+
+def _lapse(line) -> None:
+    """The line's timer ran out and the periodic job has not run."""
+    CartLine.objects.filter(pk=line.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["one-add", "batch"])
+def test_a_lazily_expired_hold_goes_to_the_waitlist_not_the_next_adder(
+    user_factory, last_unit, grouped
+):
+    # given the only unit sits in a lapsed line and a shopper waits for it
+    variant, _holder, line = last_unit
+    waiting = user_factory(profile_complete=True)
+    entry = services.waitlist_join(user=waiting, variant_id=variant.pk, quantity=1)
+    _lapse(line)
+    # when other shoppers add before the periodic job runs
+    adders = [user_factory(profile_complete=True) for _ in range(2 if grouped else 1)]
+    results = services.cart_add_batch(
+        requests=[services.AddRequest(user, variant.pk, 1) for user in adders]
+    )
+    # then the waiting shopper got the unit, the adders were told it is gone
+    assert [getattr(r, "code", None) for r in results] == ["INSUFFICIENT_STOCK"] * len(adders)
+    assert _status(entry) == "PROMOTED"
+    assert CartLine.objects.get(user=waiting, status="ACTIVE").quantity == 1
+    variant.refresh_from_db()
+    assert variant.held == 1
+
+
+def test_a_lazily_expired_hold_goes_to_the_waitlist_before_a_quantity_increase(
+    user_factory, shopper
+):
+    variant = VariantFactory(stock=2)
+    holder = user_factory(profile_complete=True)
+    held = services.cart_add(user=holder, variant_id=variant.pk, quantity=1)
+    mine = services.cart_add(user=shopper, variant_id=variant.pk, quantity=1)
+    entry = services.waitlist_join(user=user_factory(), variant_id=variant.pk, quantity=1)
+    _lapse(held)
+    # the freed unit is the waiting shopper's: the increase is refused (and rolled back whole)
+    with pytest.raises(services.InsufficientStock):
+        services.cart_line_update(user=shopper, line_id=mine.pk, quantity=2)
+    assert CartLine.objects.get(pk=mine.pk).quantity == 1
+    services.holds_expire()
+    assert _status(entry) == "PROMOTED"

@@ -53,6 +53,14 @@
     body.className = "chat-body";
     body.textContent = m.body;
     li.appendChild(name);
+    if (m.seller) {
+      li.className += " from-seller";
+      var badge = document.createElement("span");
+      badge.className = "seller-badge";
+      badge.setAttribute("data-seller-badge", "");
+      badge.textContent = "판매자";
+      li.appendChild(badge);
+    }
     li.appendChild(document.createTextNode(" "));
     li.appendChild(body);
     if (isStaff) {
@@ -361,6 +369,9 @@
   }
 
   function onError(frame) {
+    if (frame.code === "ACCOUNT_SUSPENDED" || frame.code === "STAFF_REVOKED" || frame.code === "SESSION_ENDED") {
+      return;  // the close that follows says it, and stays on the page
+    }
     if (frame.code === "LOGIN_REQUIRED" || frame.code === "PROFILE_INCOMPLETE") {
       if (gateUrl) { window.location.href = gateUrl; return; }
     }
@@ -393,6 +404,7 @@
       room.setAttribute("data-ws-state", "closed");
       if (event.code === 4003) { toast("이 방송에서 강퇴되었습니다.", 6000); disableChat(); return; }
       if (event.code === 4404) return;
+      if (ACCOUNT_CLOSED[event.code]) { accountClosed(event.code, event.reason || ACCOUNT_CLOSED[event.code]); return; }
       scheduleReconnect();
     };
     socket.onopen = function () {
@@ -401,6 +413,38 @@
         if (socket && socket.readyState === 1) socket.send('{"type":"heartbeat"}');
       }, 10000);
     };
+  }
+
+  // The account behind this page changed (suspended, no longer staff, logged out everywhere):
+  // the server closed the socket with one of these codes and the Korean reason. No reconnect.
+  var ACCOUNT_CLOSED = {
+    4001: "이용이 정지된 계정입니다.",
+    4002: "관리자 권한이 해제되었습니다.",
+    4401: "로그아웃되었습니다. 다시 로그인해 주세요."
+  };
+  function accountClosed(code, text) {
+    room.setAttribute("data-account-closed", String(code));
+    disableChat();
+    var actions = $(".live-actions");
+    if (actions) {
+      actions.textContent = "";
+      var note = document.createElement("p");
+      note.className = "account-closed";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-account-closed-message", "");
+      note.textContent = text;
+      actions.appendChild(note);
+      if (code !== 4002) {  // suspended / logged out: the login page explains and lets them back
+        var link = document.createElement("a");
+        link.className = "btn";
+        link.href = "/login/" + (code === 4001 ? "?suspended=1" : "?next=" + encodeURIComponent(location.pathname));
+        link.setAttribute("data-account-closed-login", "");
+        link.textContent = "로그인 페이지로";
+        actions.appendChild(link);
+      }
+    } else {
+      toast(text, 8000);
+    }
   }
 
   function scheduleReconnect() {

@@ -12,6 +12,7 @@
   var TEXT = {
     connecting: "연결 중",
     reconnecting: "네트워크 오류. 재연결 중...",
+    waiting: "영상 신호를 기다리는 중",
     ended: "방송이 종료되었습니다",
     pending: "방송 시작 전입니다",
     starting: "곧 방송이 시작됩니다"
@@ -29,8 +30,9 @@
   var ended = video.getAttribute("data-player-state") === "ended";
   var room = document.getElementById("live-room");
   // Scheduled but not live yet: say so (not a network error) and retry slowly; the room's
-  // stream.started event starts playback at once.
-  var pending = !ended && !!room && room.getAttribute("data-status") === "PENDING";
+  // stream.started event starts playback at once. (The studio's preview has no room: the
+  // status is on the video.)
+  var pending = !ended && (room || video).getAttribute("data-status") === "PENDING";
   var PENDING_RETRY_MS = 10000;
   // LIVE but no frame has arrived yet (the encoder is still connecting): that is not a network
   // error either; say the show is about to start until the first frame plays.
@@ -57,7 +59,8 @@
     try { video.load(); } catch (e) { /* ignore */ }
   }
 
-  function fail() {
+  // noSignal: the server answered 404 (LIVE, but no video reaches the media server yet).
+  function fail(noSignal) {
     if (ended) return;
     teardown();
     attempt += 1;
@@ -71,7 +74,7 @@
     } else if (!played) {
       setState("connecting", TEXT.starting);
     } else {
-      setState("reconnecting");
+      setState("reconnecting", noSignal === true ? TEXT.waiting : TEXT.reconnecting);
     }
     clearTimeout(retryTimer);
     retryTimer = setTimeout(start, delay);
@@ -88,7 +91,7 @@
       { type: "flv", isLive: true, url: flvUrl },
       { enableStashBuffer: false, liveBufferLatencyChasing: true, lazyLoad: false, autoCleanupSourceBuffer: true }
     );
-    player.on(mpegts.Events.ERROR, fail);
+    player.on(mpegts.Events.ERROR, function (_type, _detail, info) { fail(!!info && info.code === 404); });
     player.attachMediaElement(video);
     player.load();
     engine = { kind: "flv", destroy: function () { player.pause(); player.unload(); player.detachMediaElement(); player.destroy(); } };
@@ -99,7 +102,9 @@
   function startHlsJs() {
     if (!(window.Hls && Hls.isSupported())) return false;
     var hls = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 2, manifestLoadingMaxRetry: 2 });
-    hls.on(Hls.Events.ERROR, function (_event, data) { if (data && data.fatal) fail(); });
+    hls.on(Hls.Events.ERROR, function (_event, data) {
+      if (data && data.fatal) fail(!!data.response && data.response.code === 404);
+    });
     hls.loadSource(hlsUrl);
     hls.attachMedia(video);
     engine = { kind: "hls", destroy: function () { hls.destroy(); } };
@@ -136,7 +141,7 @@
     lastProgress = Date.now();
     setState("playing");
   });
-  video.addEventListener("error", fail);
+  video.addEventListener("error", function () { fail(); });
 
   // Stall detection: currentTime frozen for 5 s while we expect playback -> reconnect.
   stallTimer = setInterval(function () {

@@ -14,6 +14,11 @@
   var attempt = 0;
   var heartbeat = null;
   var MAX_ROWS = 200;
+  var ACCOUNT_CLOSED = {
+    4001: "이용이 정지된 계정입니다.",
+    4002: "관리자 권한이 해제되었습니다.",
+    4401: "로그아웃되었습니다. 다시 로그인해 주세요."
+  };
 
   function setState(text) { if (stateBadge) stateBadge.textContent = text; }
   function showError(text) { if (errorBox) errorBox.textContent = text || ""; }
@@ -25,6 +30,13 @@
     row.dataset.messageId = message.id;
     row.dataset.userId = message.user_id || "";
     row.querySelector(".chat-name").textContent = message.name || "익명";
+    var badge = row.querySelector("[data-seller-badge]");
+    if (badge) badge.hidden = !message.seller;
+    if (message.seller) {
+      row.classList.add("from-seller");
+      // the seller's own messages: nothing to moderate
+      row.querySelectorAll('[data-mod="mute"], [data-mod="ban"]').forEach(function (b) { b.remove(); });
+    }
     row.querySelector(".chat-body").textContent = message.body || "";
     if (!message.user_id) {
       row.querySelectorAll('[data-mod="mute"], [data-mod="ban"]').forEach(function (b) { b.remove(); });
@@ -57,6 +69,10 @@
       case "stream.started":
       case "stream.ended":
         if (window.htmx) window.htmx.trigger(document.body, "studio:status");
+        // the preview player starts or stops with the show
+        window.dispatchEvent(new CustomEvent("dorami:stream", {
+          detail: { status: (data && data.status) || (name === "stream.ended" ? "OFFLINE" : "LIVE") }
+        }));
         break;
     }
   }
@@ -84,8 +100,17 @@
       heartbeat = setInterval(function () { send({ type: "heartbeat" }); }, 15000);
     });
     socket.addEventListener("message", onFrame);
-    socket.addEventListener("close", function () {
+    socket.addEventListener("close", function (event) {
       clearInterval(heartbeat);
+      if (ACCOUNT_CLOSED[event.code]) {
+        // No longer staff / suspended / logged out: the studio stops and says why.
+        var text = event.reason || ACCOUNT_CLOSED[event.code];
+        root.setAttribute("data-account-closed", String(event.code));
+        setState(text);
+        showError(text);
+        if (form) Array.prototype.forEach.call(form.elements, function (el) { el.disabled = true; });
+        return;
+      }
       setState("재연결 중...");
       attempt += 1;
       setTimeout(connect, Math.min(1000 * Math.pow(2, attempt), 15000));

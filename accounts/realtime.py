@@ -1,0 +1,22 @@
+"""Events of the accounts app: tell every open socket of a user that it must close.
+
+A page keeps its websocket (and the user loaded at the handshake) for hours, so ending a
+user's sessions is not enough: suspension, "log out everywhere" and the loss of staff rights
+also send a control message (after commit) to the user's control group, which every server
+process's sockets of that user listen to (`live.consumers`). Never sent to browsers as is.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dorami.realtime import send_text, user_control_group
+
+CLOSE = "close"
+
+
+def announce_user_closed(*, user_id: int, code: str) -> None:
+    """Close every open socket of the user; `code` is an `accounts.permissions` code
+    (ACCOUNT_SUSPENDED / SESSION_ENDED / STAFF_REVOKED) the page explains in Korean."""
+    text = json.dumps({"action": CLOSE, "user_id": user_id, "code": code})
+    send_text(group=user_control_group(user_id), text=text)

@@ -1,0 +1,70 @@
+"""Every CSV/XLSX download goes through here, so no cell reaches a spreadsheet as a formula.
+
+Text that starts with `= + - @`, a tab or a carriage return is run as a formula by Excel,
+LibreOffice and Google Sheets (CSV/formula injection) — and every Instagram ID starts with
+`@`. In CSV such a cell gets a leading `'`; in XLSX it is written as a text cell with the quote
+prefix set (what Excel stores when someone types the `'`), so it shows unchanged and stays
+text even when edited. Numbers (Decimal, int) are never touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.http import HttpResponse
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def formula_risky(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def csv_cell(value):
+    """A cell as CSV writes it: risky text with a leading `'`, Decimal as its plain digits."""
+    if formula_risky(value):
+        return "'" + value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def csv_response(*, filename: str, header: Sequence, rows: Iterable[Sequence]) -> HttpResponse:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel opens UTF-8 Korean text correctly with a BOM
+    writer = csv.writer(buffer)
+    for row in (header, *rows):
+        writer.writerow([csv_cell(value) for value in row])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_response(
+    *, filename: str, sheet_name: str, header: Sequence, rows: Iterable[Sequence]
+) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_name)
+
+    def cell(value):
+        if not formula_risky(value):
+            return value
+        text = WriteOnlyCell(sheet, value=value)
+        text.data_type = "s"  # openpyxl would otherwise write "=…" as a formula
+        text.quotePrefix = True
+        return text
+
+    for row in (header, *rows):
+        sheet.append([cell(value) for value in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
