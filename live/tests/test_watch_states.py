@@ -26,7 +26,7 @@ def test_pending_show_has_its_start_and_a_countdown_target(client):
     html = _watch(client, stream)
 
     assert 'data-countdown-to="2031-05-01T20:30:00-07:00"' in html
-    assert "2031년 5월 1일 (목) 오후 8:30 PDT 시작" in html
+    assert "2031년 5월 1일 (목) 오후 8:30 PDT</p>" in html
     assert 'data-status="PENDING"' in html
 
 

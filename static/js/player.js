@@ -34,8 +34,8 @@
   // status is on the video.)
   var pending = !ended && (room || video).getAttribute("data-status") === "PENDING";
   var PENDING_RETRY_MS = 10000;
-  // LIVE but no frame has arrived yet (the encoder is still connecting): that is not a network
-  // error either; say the show is about to start until the first frame plays.
+  // LIVE but no frame has played yet: a failure then is not a network error either; say the
+  // show is about to start (or, on a 404, that the video signal is awaited).
   var played = false;
 
   function setState(state, text) {
@@ -71,10 +71,12 @@
     if (pending) {
       delay = PENDING_RETRY_MS;
       setState("connecting", TEXT.pending);
+    } else if (noSignal === true) {
+      setState("reconnecting", TEXT.waiting);
     } else if (!played) {
       setState("connecting", TEXT.starting);
     } else {
-      setState("reconnecting", noSignal === true ? TEXT.waiting : TEXT.reconnecting);
+      setState("reconnecting", TEXT.reconnecting);
     }
     clearTimeout(retryTimer);
     retryTimer = setTimeout(start, delay);
@@ -125,7 +127,7 @@
     lastTime = -1;
     lastProgress = Date.now();
     if (pending) setState("connecting", TEXT.pending);
-    else if (!played && attempt > 0) setState("connecting", TEXT.starting);
+    else if (!played && attempt > 0) { /* a retry before the first frame keeps its message */ }
     else if (video.getAttribute("data-player-state") !== "reconnecting") setState("connecting");
     var ok;
     if (isAppleNative()) ok = startNative();
