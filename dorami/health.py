@@ -43,6 +43,7 @@ def ready(request):
     failed = {name: error for name, error in checks.items() if error}
     body = {
         "status": "fail" if failed else "ok",
+        "failed": sorted(failed),  # e.g. ["redis"]: what a load balancer's log should name
         "checks": {
             name: (
                 "fail: " + error

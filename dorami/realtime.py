@@ -10,7 +10,13 @@ subscription per group (the `Hub`, one per event loop) and hands the same text t
 socket's sink in a plain loop — no per-viewer channel-layer message, no msgpack decode, no
 thread hop. Without Redis (embedded default) the hub delivers in-process.
 
-Every event carries a per-group sequence number (`seq`) so clients notice gaps and refetch.
+Every event carries a per-group sequence number (`seq`) and the group's `epoch` (a random token
+kept with the number in Redis) so clients notice gaps and resets and refetch: when Redis loses
+its data the number restarts from 1 under a new epoch.
+
+Redis outage: reads and publishes fail fast (`REDIS_DOWN`); the hub keeps its sockets, tells
+them the room is degraded (`status` frame), retries every second at most, resubscribes when
+Redis answers and tells them to resynchronise.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import threading
 import types
 import weakref
@@ -29,6 +36,8 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +45,12 @@ STORE_GROUP = "store"  # events about products that belong to no stream
 STAFF_GROUP = "staff"  # seller studio / admin listeners
 
 Sink = Callable[[str], Awaitable[None]]
+StatusWatcher = Callable[[str], Awaitable[None]]
+
+# What an unreachable Redis raises (redis-py wraps socket errors; the builtins for safety).
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+STATUS_DEGRADED = "degraded"
+STATUS_OK = "ok"
 
 
 def room_group(stream_id: int | str) -> str:
@@ -52,29 +67,45 @@ def user_control_group(user_id: int | str) -> str:
 
 
 # --- Redis clients (None in the embedded default) -------------------------------------------
-_sync_client = None
+# Keyed by URL: a changed REDIS_URL (tests pointing at their own server) gets its own client.
+_sync_clients: dict[str, Any] = {}
 _sync_lock = threading.Lock()
-_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop → {url: client}
 
 
 def redis_enabled() -> bool:
     return bool(getattr(settings, "REDIS_URL", ""))
 
 
+def _one_retry(module):
+    """Retry a command once on a fresh connection: after Redis restarts, every pooled
+    connection is dead and would otherwise fail its first command (redis-py 8 retries none)."""
+    from redis.backoff import NoBackoff
+
+    return module.retry.Retry(NoBackoff(), 1)
+
+
 def sync_redis():
     """Thread-safe redis-py client for sync code (services, views), or None without Redis."""
-    global _sync_client
     if not redis_enabled():
         return None
-    if _sync_client is None:
+    url = settings.REDIS_URL
+    client = _sync_clients.get(url)
+    if client is None:
         import redis
 
         with _sync_lock:
-            if _sync_client is None:
-                _sync_client = redis.Redis.from_url(
-                    settings.REDIS_URL, socket_timeout=10, max_connections=200
+            client = _sync_clients.get(url)
+            if client is None:
+                client = redis.Redis.from_url(
+                    url,
+                    socket_timeout=10,
+                    socket_connect_timeout=2,
+                    max_connections=200,
+                    retry=_one_retry(redis),
                 )
-    return _sync_client
+                _sync_clients[url] = client
+    return client
 
 
 def async_redis():
@@ -83,18 +114,31 @@ def async_redis():
         return None
     import redis.asyncio as aredis
 
+    url = settings.REDIS_URL
     loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
+    clients = _async_clients.setdefault(loop, {})
+    client = clients.get(url)
     if client is None:
         # redis-py 8 caps pools at 100 connections by default and raises past it: set the cap
         # explicitly. (A BlockingConnectionPool costs ~4x more CPU per checkout; concurrency
         # stays bounded by Redis latency, so the plain pool rarely grows past a few dozen.)
         pool = aredis.ConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=2000, socket_timeout=30
+            url,
+            max_connections=2000,
+            socket_timeout=30,
+            socket_connect_timeout=2,
+            retry=_one_retry(aredis),
         )
         client = aredis.Redis(connection_pool=pool)
-        _async_clients[loop] = client
+        clients[url] = client
     return client
+
+
+async def _close_async_clients(loop) -> None:
+    for client in (_async_clients.pop(loop, None) or {}).values():
+        with contextlib.suppress(Exception):
+            await client.aclose()
+            await client.connection_pool.disconnect()
 
 
 def _namespace() -> str:
@@ -106,56 +150,97 @@ def _namespace() -> str:
     return f"{prefix}:{db}:rt:"
 
 
-# --- Sequence numbers -----------------------------------------------------------------------
+# --- Sequence numbers and epochs ------------------------------------------------------------
+# One Redis hash per group: `seq` (the last number handed out) and `epoch` (a random token made
+# when the hash is created). If Redis loses the hash, numbering restarts under a new epoch.
 _memory_seq: dict[str, int] = defaultdict(int)
 _memory_lock = threading.Lock()
+_MEMORY_EPOCH = secrets.token_hex(6)  # embedded default: a restarted process is a new epoch
 
 
 def sequence_key(group: str) -> str:
-    return f"rt:seq:{group}"
+    return f"rt:room:{group}"
 
 
-def next_sequence(group: str) -> int:
-    """Per-group increasing sequence number (Redis INCR; in-process without Redis)."""
+def new_epoch() -> str:
+    return secrets.token_hex(6)
+
+
+def queue_sequence_read(pipe, group: str) -> int:
+    """Add the (seq, epoch) read to a caller's pipeline (decode with `sequence_decode`); the
+    epoch is created if missing, so every reader and the next event agree on it. Returns the
+    number of commands queued."""
+    pipe.hsetnx(sequence_key(group), "epoch", new_epoch())
+    pipe.hmget(sequence_key(group), "seq", "epoch")
+    return 2
+
+
+def sequence_decode(results: list) -> tuple[int, str]:
+    seq, epoch = results[-1]
+    epoch = epoch.decode() if isinstance(epoch, bytes) else (epoch or "")
+    return int(seq or 0), epoch
+
+
+def room_sequence(group: str) -> tuple[int, str]:
+    """The group's current (seq, epoch). Raises one of `REDIS_DOWN` when Redis is down."""
     client = sync_redis()
     if client is not None:
-        return int(client.incr(sequence_key(group)))
+        pipe = client.pipeline(transaction=False)
+        queue_sequence_read(pipe, group)
+        return sequence_decode(pipe.execute())
     with _memory_lock:
-        _memory_seq[group] += 1
-        return _memory_seq[group]
+        return _memory_seq.get(group, 0), _MEMORY_EPOCH
 
 
-async def anext_sequence(group: str) -> int:
+async def aroom_sequence(group: str) -> tuple[int, str]:
     client = async_redis()
     if client is not None:
-        return int(await client.incr(sequence_key(group)))
-    return next_sequence(group)
+        pipe = client.pipeline(transaction=False)
+        queue_sequence_read(pipe, group)
+        return sequence_decode(await pipe.execute())
+    return room_sequence(group)
 
 
 def current_sequence(group: str) -> int:
-    client = sync_redis()
-    if client is not None:
-        return int(client.get(sequence_key(group)) or 0)
-    with _memory_lock:
-        return _memory_seq.get(group, 0)
+    return room_sequence(group)[0]
 
 
 async def acurrent_sequence(group: str) -> int:
-    client = async_redis()
+    return (await aroom_sequence(group))[0]
+
+
+def next_sequence(group: str) -> int:
+    """Take the group's next number without sending anything (tests simulate a lost event)."""
+    client = sync_redis()
     if client is not None:
-        return int(await client.get(sequence_key(group)) or 0)
-    return current_sequence(group)
+        pipe = client.pipeline(transaction=True)
+        pipe.hincrby(sequence_key(group), "seq", 1)
+        pipe.hsetnx(sequence_key(group), "epoch", new_epoch())
+        return int(pipe.execute()[0])
+    return _memory_next(group)[0]
+
+
+def _memory_next(group: str) -> tuple[int, str]:
+    with _memory_lock:
+        _memory_seq[group] += 1
+        return _memory_seq[group], _MEMORY_EPOCH
 
 
 # --- Rendering and publishing ---------------------------------------------------------------
-def render_event(*, event: str, seq: int, data: dict[str, Any]) -> str:
-    """The exact text every socket receives: `{"type":"event","event":…,"seq":…,"data":…}`."""
+def render_event(*, event: str, seq: int, epoch: str, data: dict[str, Any]) -> str:
+    """The exact text every socket receives:
+    `{"type":"event","event":…,"seq":…,"epoch":…,"data":…}`."""
     return json.dumps(
-        {"type": "event", "event": event, "seq": seq, "data": data},
+        {"type": "event", "event": event, "seq": seq, "epoch": epoch, "data": data},
         cls=DjangoJSONEncoder,
         ensure_ascii=False,
         separators=(",", ":"),
     )
+
+
+def status_frame(state: str) -> str:
+    """`{"type":"status","state":"degraded"|"ok"}`: the room's realtime link is down / back."""
+    return json.dumps({"type": "status", "state": state}, separators=(",", ":"))
 
 
 def publish_text(*, group: str, text: str) -> None:
@@ -179,23 +264,39 @@ def send_text(*, group: str, text: str, using: str | None = None) -> None:
     transaction.on_commit(_send, using=using)
 
 
-# INCR the group's sequence and PUBLISH the event carrying it, in one Redis round trip: the text
-# is rendered around the number (`head` + seq + `tail`), byte for byte `render_event`'s output.
+# Take the group's next sequence number (creating the epoch with the hash) and PUBLISH the
+# event carrying both, in one Redis round trip: the text is rendered around them (`head` + seq +
+# epoch + `tail`), byte for byte `render_event`'s output. Epochs are hex, so need no escaping.
 _SEQ_PUBLISH_LUA = """
-local seq = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', KEYS[2], ARGV[1] .. tostring(seq) .. ARGV[2])
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[3])
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+redis.call('PUBLISH', KEYS[2], ARGV[1] .. tostring(seq) .. ',"epoch":"' .. epoch .. '",' .. ARGV[2])
 return seq
 """
 _seq_publish_script = None
+_SPLIT = ',"seq":0,"epoch":"",'
+
+
+def _seq_publish_args(*, group: str, event: str, data: dict[str, Any]) -> tuple[list, list]:
+    head, tail = render_event(event=event, seq=0, epoch="", data=data).split(_SPLIT, 1)
+    keys = [sequence_key(group), _namespace() + group]
+    return keys, [head + ',"seq":', tail, new_epoch()]
 
 
 def _seq_publish(client, *, group: str, event: str, data: dict[str, Any]) -> int:
     global _seq_publish_script
     if _seq_publish_script is None:
         _seq_publish_script = client.register_script(_SEQ_PUBLISH_LUA)
-    head, tail = render_event(event=event, seq=0, data=data).split(',"seq":0,', 1)
-    keys = [sequence_key(group), _namespace() + group]
-    return int(_seq_publish_script(keys=keys, args=[head + ',"seq":', "," + tail], client=client))
+    keys, args = _seq_publish_args(group=group, event=event, data=data)
+    return int(_seq_publish_script(keys=keys, args=args, client=client))
+
+
+def _log_publish_failure(group: str, event: str, exc: Exception) -> None:
+    if isinstance(exc, REDIS_DOWN):  # an outage: one line, not a traceback per event
+        logger.warning("realtime publish failed group=%s event=%s redis unavailable", group, event)
+    else:
+        logger.exception("realtime publish failed group=%s event=%s", group, event)
 
 
 def publish(*, group: str, event: str, data: dict[str, Any]) -> int | None:
@@ -205,27 +306,26 @@ def publish(*, group: str, event: str, data: dict[str, Any]) -> int | None:
         client = sync_redis()
         if client is not None:
             return _seq_publish(client, group=group, event=event, data=data)
-        seq = next_sequence(group)
-        publish_text(group=group, text=render_event(event=event, seq=seq, data=data))
+        seq, epoch = _memory_next(group)
+        publish_text(group=group, text=render_event(event=event, seq=seq, epoch=epoch, data=data))
         return seq
-    except Exception:  # a realtime hiccup must never fail the business write that caused it
-        logger.exception("realtime publish failed group=%s event=%s", group, event)
+    except Exception as exc:  # a realtime hiccup must never fail the business write behind it
+        _log_publish_failure(group, event, exc)
         return None
 
 
 async def apublish(*, group: str, event: str, data: dict[str, Any]) -> int | None:
     """`publish` for async code (consumers): no thread hop."""
     try:
-        seq = await anext_sequence(group)
-        text = render_event(event=event, seq=seq, data=data)
         client = async_redis()
         if client is not None:
-            await client.publish(_namespace() + group, text)
-        else:
-            _deliver_local_threadsafe(group, text)
+            keys, args = _seq_publish_args(group=group, event=event, data=data)
+            return int(await client.register_script(_SEQ_PUBLISH_LUA)(keys=keys, args=args))
+        seq, epoch = _memory_next(group)
+        _deliver_local_threadsafe(group, render_event(event=event, seq=seq, epoch=epoch, data=data))
         return seq
-    except Exception:
-        logger.exception("realtime publish failed group=%s event=%s", group, event)
+    except Exception as exc:
+        _log_publish_failure(group, event, exc)
         return None
 
 
@@ -280,26 +380,39 @@ def _start(coro) -> None:
 
 
 class Hub:
-    """One per event loop: group → local sinks, fed by one Redis subscription per group."""
+    """One per event loop: group → local sinks, fed by one Redis subscription per group.
+
+    If the subscription breaks (Redis stopped, restarted, unreachable) the hub keeps its sinks,
+    calls every status watcher with `STATUS_DEGRADED`, retries with a short backoff (at most
+    `RETRY_MAX` seconds apart), resubscribes every group when Redis answers and calls the
+    watchers with `STATUS_OK`: sockets then refetch what they missed."""
 
     UNSUBSCRIBE_AFTER = 30.0  # seconds a group must stay empty before UNSUBSCRIBE
+    RETRY_MIN = 0.25
+    RETRY_MAX = 1.0
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self.sinks: dict[str, dict[Sink, None]] = {}
-        self.subscribed: dict[str, asyncio.Future] = {}
+        self.subscribed: dict[str, asyncio.Future] = {}  # groups wanted on the subscription
         self.empty_since: dict[str, float] = {}
+        self.watchers: dict[StatusWatcher, None] = {}
+        self.degraded = False
         self._pubsub = None
         self._reader: asyncio.Task | None = None
         self._sweeper: asyncio.Task | None = None
         self._closed = False
 
     # subscriptions
-    async def join(self, group: str, sink: Sink) -> None:
+    async def join(self, group: str, sink: Sink) -> bool:
+        """Add `sink`; True when the group's Redis subscription is live on return, False when
+        Redis is down (the hub subscribes it once Redis is back)."""
         self.sinks.setdefault(group, {})[sink] = None
         self.empty_since.pop(group, None)
-        if redis_enabled():
-            await self._ensure_subscribed(group)
+        if not redis_enabled():
+            return True
+        await self._ensure_subscribed(group)
+        return not self.degraded
 
     def leave(self, group: str, sink: Sink) -> None:
         sinks = self.sinks.get(group)
@@ -309,42 +422,58 @@ class Hub:
         if not sinks:
             self.empty_since[group] = self.loop.time()
 
+    def watch(self, watcher: StatusWatcher) -> None:
+        self.watchers[watcher] = None
+
+    def unwatch(self, watcher: StatusWatcher) -> None:
+        self.watchers.pop(watcher, None)
+
     async def _ensure_subscribed(self, group: str) -> None:
         future = self.subscribed.get(group)
         if future is None:
             future = self.loop.create_future()
             self.subscribed[group] = future
             try:
-                if self._pubsub is None:
-                    self._pubsub = async_redis().pubsub(ignore_subscribe_messages=True)
-                await self._pubsub.subscribe(_namespace() + group)
-                if self._reader is None or self._reader.done():
-                    self._reader = self.loop.create_task(self._read())
-                if self._sweeper is None or self._sweeper.done():
-                    self._sweeper = self.loop.create_task(self._sweep())
+                if not self.degraded:
+                    if self._pubsub is None:
+                        self._pubsub = async_redis().pubsub(ignore_subscribe_messages=True)
+                    await self._pubsub.subscribe(_namespace() + group)
+            except Exception as exc:  # the reader loop subscribes it when Redis is back
+                self._lost(exc)
+            finally:
                 future.set_result(True)
-            except Exception as exc:
-                self.subscribed.pop(group, None)
-                future.set_exception(exc)
-                future.exception()  # retrieved: joiners re-raise it below
-                raise
-        if not future.done():
+                self._start_tasks()
+        elif not future.done():
             await asyncio.shield(future)
-        elif future.exception() is not None:
-            raise future.exception()
+
+    def _start_tasks(self) -> None:
+        if self._closed:
+            return
+        if self._reader is None or self._reader.done():
+            self._reader = self.loop.create_task(self._read())
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = self.loop.create_task(self._sweep())
 
     async def _read(self) -> None:
         prefix_len = len(_namespace())
+        delay = self.RETRY_MIN
         while not self._closed:
+            if self.degraded:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.RETRY_MAX)
+                if await self._reconnect():
+                    delay = self.RETRY_MIN
+                continue
+            pubsub = self._pubsub
+            if pubsub is None or not pubsub.subscribed:
+                await asyncio.sleep(0.2)  # every group swept: nothing to read yet
+                continue
             try:
-                message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=1.0
-                )
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("realtime subscription lost; resubscribing", exc_info=True)
-                await self._resubscribe()
+            except Exception as exc:
+                self._lost(exc)
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -353,21 +482,54 @@ class Hub:
             data = message["data"]
             self.deliver(group, data.decode() if isinstance(data, bytes) else data)
 
-    async def _resubscribe(self) -> None:
-        await asyncio.sleep(1.0)
-        try:
-            if self._pubsub is not None:
-                await self._pubsub.aclose()
-        except Exception:  # noqa: S110 - the old connection is gone either way
-            pass
-        self._pubsub = async_redis().pubsub(ignore_subscribe_messages=True)
+    def _lost(self, exc: Exception) -> None:
+        """The subscription broke: drop it, tell the sockets, let the reader reconnect."""
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            self.loop.create_task(self._discard(pubsub))
+        if self.degraded:
+            return
+        self.degraded = True
+        logger.warning("realtime subscription lost; reconnecting error=%s", type(exc).__name__)
+        self._notify(STATUS_DEGRADED)
+
+    async def _discard(self, pubsub) -> None:
+        with contextlib.suppress(Exception):
+            await pubsub.aclose()
+
+    async def _reconnect(self) -> bool:
+        """Subscribe every wanted group on a fresh connection; True when Redis answered."""
         groups = list(self.subscribed)
+        pubsub = async_redis().pubsub(ignore_subscribe_messages=True)
         try:
             if groups:
-                await self._pubsub.subscribe(*[_namespace() + g for g in groups])
+                await pubsub.subscribe(*[_namespace() + g for g in groups])
+            else:
+                await async_redis().ping()
+        except asyncio.CancelledError:
+            raise
         except Exception:
-            logger.warning("realtime resubscribe failed", exc_info=True)
-        # Clients detect the missed events through the sequence numbers and refetch.
+            await self._discard(pubsub)
+            return False
+        joined_meanwhile = [g for g in self.subscribed if g not in groups]
+        try:
+            if joined_meanwhile:
+                await pubsub.subscribe(*[_namespace() + g for g in joined_meanwhile])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await self._discard(pubsub)
+            return False
+        self._pubsub = pubsub
+        self.degraded = False
+        logger.warning("realtime subscription restored groups=%d", len(groups))
+        # Events published while the subscription was down are lost: every socket refetches.
+        self._notify(STATUS_OK)
+        return True
+
+    def _notify(self, state: str) -> None:
+        for watcher in tuple(self.watchers):
+            _start(watcher(state))
 
     async def _sweep(self) -> None:
         while not self._closed:
@@ -398,13 +560,8 @@ class Hub:
             if task is not None:
                 task.cancel()
         if self._pubsub is not None:
-            with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
-        client = _async_clients.pop(self.loop, None)
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.aclose()
-                await client.connection_pool.disconnect()
+            await self._discard(self._pubsub)
+        await _close_async_clients(self.loop)
 
 
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -421,13 +578,30 @@ def hub() -> Hub:
     return current
 
 
-async def subscribe(group: str, sink: Sink) -> None:
-    """Have `sink(text)` called for every event of `group` (await: subscribed on return)."""
-    await hub().join(group, sink)
+async def subscribe(group: str, sink: Sink) -> bool:
+    """Have `sink(text)` called for every event of `group`. Returns True when subscribed on
+    return, False when Redis is down (subscribed automatically once it is back)."""
+    return await hub().join(group, sink)
 
 
 def unsubscribe(group: str, sink: Sink) -> None:
     hub().leave(group, sink)
+
+
+def watch_status(watcher: StatusWatcher) -> None:
+    """Have `watcher(state)` called with `STATUS_DEGRADED` / `STATUS_OK` when this process's
+    link to Redis breaks / comes back."""
+    hub().watch(watcher)
+
+
+def unwatch_status(watcher: StatusWatcher) -> None:
+    hub().unwatch(watcher)
+
+
+def realtime_available() -> bool:
+    """False while this loop's hub has lost Redis (sends would be lost)."""
+    current = _hubs.get(asyncio.get_running_loop())
+    return current is None or not current.degraded
 
 
 async def close_hub() -> None:
@@ -437,10 +611,7 @@ async def close_hub() -> None:
     if current is not None:
         await current.close()
     else:
-        client = _async_clients.pop(loop, None)
-        if client is not None:
-            await client.aclose()
-            await client.connection_pool.disconnect()
+        await _close_async_clients(loop)
 
 
 def _deliver_local_threadsafe(group: str, text: str) -> None:

@@ -166,6 +166,9 @@ if REDIS_URL:
             "BACKEND": "dorami.cache.RedisCache",  # one redis client per pool, reused
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dorami"),
+            # Fail fast when Redis is unreachable: the cache then answers misses (sessions fall
+            # back to the database) instead of holding every request (dorami/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 3},
         }
     }
     CHANNEL_LAYERS = {

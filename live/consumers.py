@@ -2,7 +2,12 @@
 
 Client → server: `{"type":"chat","body":…}`, `{"type":"heartbeat"}`, and for staff
 `{"type":"delete","message_id":…}`, `{"type":"mute"|"ban","user_id":…}`.
-Server → client: `hello`, `history`, `event` (room events with `seq`), `error` (`code`, `message`).
+Server → client: `hello`, `history`, `event` (room events with `seq` and `epoch`), `status`
+(`{"type":"status","state":"degraded"|"ok"}`: Redis lost / back), `error` (`code`, `message`).
+
+Redis outage: a connected socket stays open and is told `degraded`; a socket joining during the
+outage is accepted in the same state (history from the database, viewers unknown); chat is
+refused with `REALTIME_UNAVAILABLE`; when Redis is back every socket is told `ok` and refetches.
 
 Hot path: room events reach this socket through `dorami.realtime`'s hub as already-rendered text
 (`_deliver`), with no channel-layer message and no thread hop. The stock `AsyncConsumer.dispatch`
@@ -61,6 +66,7 @@ ERROR_MESSAGES = {
     "FRAME_TOO_LARGE": _("메시지가 너무 큽니다 (최대 4KB)."),
     "FLOODING": _("메시지를 너무 많이 보내 연결을 종료합니다."),
     "INVALID_INPUT": _("요청 값이 올바르지 않습니다."),
+    "REALTIME_UNAVAILABLE": chat_service.RealtimeUnavailable.default_message,
     **GATE_MESSAGES,
 }
 
@@ -131,39 +137,60 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=1011, reason="try again")
 
     async def _join(self, context: dict) -> None:
-        # Subscribe before reading the sequence: every later event reaches this socket.
+        # Subscribe before reading the sequence: every later event reaches this socket. While
+        # Redis is down the hub keeps the sinks and subscribes them once it is back.
+        transport.watch_status(self._status)
         await transport.subscribe(self.group, self._deliver)
         await transport.subscribe(control_group(self.stream_id), self._control)
         if self.user is not None and self.user.is_staff:
             await transport.subscribe(transport.STAFF_GROUP, self._staff_deliver)
         # One Redis round trip: count this viewer in, try the viewer-count gate, and read the
-        # chat history and the room's sequence number.
-        joined = await presence.presence_join(
-            stream_id=self.stream_id, member=self.member, also=self._join_reads
+        # chat history and the room's sequence number and epoch.
+        try:
+            joined = await presence.presence_join(
+                stream_id=self.stream_id, member=self.member, also=self._join_reads
+            )
+        except transport.REDIS_DOWN:
+            if transport.realtime_available():
+                raise  # a blip the hub has not seen: close, the client reconnects
+            await self._join_degraded(context)
+            return
+        raw_history, seq, epoch = joined.extra[0], *transport.sequence_decode(joined.extra)
+        await self._hello(context, seq=seq, epoch=epoch, viewers=joined.viewers)
+        await self.send(text_data=chat_service.history_frame(raw_history))
+        if joined.announce:
+            await presence.presence_announce(self.stream_id)
+
+    async def _join_degraded(self, context: dict) -> None:
+        """Redis is down: the room still opens (chat history from the database, no seq, no
+        viewer count) and the page shows that it is reconnecting."""
+        raw_history = await database_sync_to_async(chat_service.history_from_database)(
+            stream_id=self.stream_id
         )
-        raw_history, seq = joined.extra
-        seq = int(seq or 0)
+        await self._hello(context, seq=None, epoch=None, viewers=None)
+        await self.send(text_data=chat_service.history_frame(raw_history))
+        await self.send(text_data=transport.status_frame(transport.STATUS_DEGRADED))
+
+    async def _hello(self, context: dict, *, seq, epoch, viewers) -> None:
         await self.send_json(
             {
                 "type": "hello",
                 "seq": seq,
-                "viewers": joined.viewers,
+                "epoch": epoch,
+                "viewers": viewers,
                 "stream_id": self.stream_id,
                 "status": context["status"],
                 "can_chat": can_chat(self.user) is None,
                 "is_staff": bool(self.user and self.user.is_staff),
             }
         )
-        await self.send(text_data=chat_service.history_frame(raw_history))
-        if joined.announce:
-            await presence.presence_announce(self.stream_id)
 
     async def _join_reads(self, pipe) -> list:
         if pipe is None:  # no Redis: in-process state
             raw = chat_service.history_raw(stream_id=self.stream_id)
-            return [raw, await transport.acurrent_sequence(self.group)]
+            return [raw, [*await transport.aroom_sequence(self.group)]]
         chat_service.history_queue_read(pipe, stream_id=self.stream_id)
-        pipe.get(transport.sequence_key(self.group))
+        transport.queue_sequence_read(pipe, self.group)
         return []
 
     async def disconnect(self, code):
@@ -178,6 +205,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         self.member = None
 
     def _unsubscribe_all(self) -> None:
+        transport.unwatch_status(self._status)
         transport.unsubscribe(self.group, self._deliver)
         transport.unsubscribe(control_group(self.stream_id), self._control)
         transport.unsubscribe(transport.STAFF_GROUP, self._staff_deliver)
@@ -202,6 +230,10 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     async def _deliver(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})
 
+    async def _status(self, state: str) -> None:
+        """The process lost / regained Redis: the page shows 재연결 중 / refetches the room."""
+        await self.base_send({"type": "websocket.send", "text": transport.status_frame(state)})
+
     async def _staff_deliver(self, text: str) -> None:
         """Staff sockets also get this stream's studio events (live sales, restream state).
         They belong to another group's sequence, so they go out without a `seq`."""
@@ -212,6 +244,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         data = frame.get("data") or {}
         if frame.get("event") in STAFF_EVENTS and data.get("stream_id") == self.stream_id:
             frame.pop("seq", None)
+            frame.pop("epoch", None)
             await self.send_json(frame)
 
     async def _control(self, text: str) -> None:
@@ -314,6 +347,9 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         code = can_chat(self.user)
         if code:
             await self.send_error(code)
+            return
+        if not transport.realtime_available():  # nobody would see it: refuse, the text stays
+            await self.send_error(chat_service.RealtimeUnavailable.code)
             return
         try:
             chat_service.chat_body_clean(body)  # cheap checks before the thread hop

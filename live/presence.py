@@ -15,6 +15,9 @@ Heartbeats only touch process memory; each process refreshes the scores of its o
 one pipeline every few seconds. Peak viewers reach the database at most once per second, as a
 conditional `UPDATE … WHERE peak_viewers < n`. Without Redis (embedded default) the same
 functions keep the state in this process.
+
+Redis outage: counts read as unknown (`None`; pages show "-"), a joining socket stays counted
+in this process and the flusher writes it to Redis once Redis is back.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import weakref
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from dorami.realtime import async_redis, sync_redis
+from dorami.realtime import REDIS_DOWN, async_redis, sync_redis
 from live import realtime as live_realtime
 
 logger = logging.getLogger(__name__)
@@ -88,8 +91,8 @@ _memory = _Memory()
 
 
 # --- Counting -------------------------------------------------------------------------------
-def viewer_count(stream_id: int) -> int:
-    """Current unique viewers (sync; pages and the room state)."""
+def viewer_count(stream_id: int) -> int | None:
+    """Current unique viewers (sync; pages and the room state); None while Redis is down."""
     now = time.time()
     client = sync_redis()
     if client is None:
@@ -97,7 +100,11 @@ def viewer_count(stream_id: int) -> int:
     pipe = client.pipeline(transaction=False)
     pipe.zremrangebyscore(_k("", stream_id), "-inf", now - ttl_seconds())
     pipe.zcard(_k("", stream_id))
-    return int(pipe.execute()[1])
+    try:
+        return int(pipe.execute()[1])
+    except REDIS_DOWN:
+        logger.warning("viewer count unavailable stream_id=%s redis down", stream_id)
+        return None
 
 
 async def aviewer_count(stream_id: int) -> int:
@@ -132,6 +139,8 @@ class _Tracker:
                 await self.flush()
             except asyncio.CancelledError:
                 raise
+            except REDIS_DOWN:
+                logger.warning("presence flush skipped: redis unavailable")
             except Exception:
                 logger.warning("presence flush failed", exc_info=True)
 
@@ -235,6 +244,8 @@ async def presence_join(*, stream_id: int, member: str, also=None) -> JoinResult
         extra_count = len(pipe.command_stack) - before
     try:
         result = await pipe.execute()
+    except REDIS_DOWN:
+        raise  # stays counted here: the flusher writes it to Redis once Redis is back
     except Exception:
         _forget_local(tracker, stream_id, member)  # not counted anywhere: no ghost viewer
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.contrib.auth import get_user_model
@@ -9,10 +10,12 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS
-from dorami.realtime import current_sequence, room_group
+from dorami.realtime import REDIS_DOWN, room_group, room_sequence
 from live.models import ChatSanction, LiveStream, public_id_valid
 from live.presence import viewer_count
 from live.realtime import stream_payload
+
+logger = logging.getLogger(__name__)
 
 
 def stream_by_public_id(public_id: str) -> LiveStream | None:
@@ -94,16 +97,28 @@ def _stock_list(products: list) -> list[dict]:
     ]
 
 
+def room_position(stream: LiveStream) -> dict:
+    """The room's `seq` and `epoch`, and whether its realtime link (Redis) is up. While Redis
+    is down: seq 0 and no epoch, so the first event after it is back makes the page refetch."""
+    try:
+        seq, epoch = room_sequence(room_group(stream.pk))
+    except REDIS_DOWN:
+        logger.warning("room sequence unavailable stream_id=%s redis down", stream.pk)
+        return {"seq": 0, "epoch": "", "realtime": "degraded"}
+    return {"seq": seq, "epoch": epoch, "realtime": "ok"}
+
+
 def live_room_state(*, stream: LiveStream) -> dict:
     """Everything a client needs after a gap or a reconnect. The seq is read first, so every
-    event after it is either reflected here or arrives later with a higher seq."""
+    event after it is either reflected here or arrives later with a higher seq. While Redis is
+    down `viewers` is null and `realtime` is "degraded" (the rest comes from the database)."""
     from live.services.chat import history_read
 
-    seq = current_sequence(room_group(stream.pk))
+    position = room_position(stream)
     products = stream_products(stream)
     return {
         **stream_payload(stream),
-        "seq": seq,
+        **position,
         "viewers": viewer_count(stream.pk),
         "notice": stream.notice_text,
         "featured_product_id": stream.featured_product_id,

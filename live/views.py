@@ -9,7 +9,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_buy_or_chat, gate_url
-from dorami.realtime import current_sequence, room_group
 from live import selectors
 from live.presence import viewer_count
 from live.services.chat import history_read
@@ -43,7 +42,7 @@ def watch(request, public_id: str):
         "featured": next((p for p in products if p.pk == stream.featured_product_id), None),
         # The ended panel's next show (a page open when the show ends reloads the panel).
         "next_stream": selectors.next_stream(after=stream) if ended else None,
-        "seq": current_sequence(room_group(stream.pk)),
+        **selectors.room_position(stream),
         "viewers": viewer_count(stream.pk),
         "chat_messages": history_read(stream_id=stream.pk),
         "gate": gate,

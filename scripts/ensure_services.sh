@@ -57,8 +57,9 @@ if [ "$(psql_admin "SELECT 1 FROM pg_database WHERE datname='dorami'")" != "1" ]
 fi
 
 # --- Redis -------------------------------------------------------------------------------
+# The binary is needed even when a Redis already answers: the outage tests run their own.
+command -v redis-server >/dev/null || apt_install redis-server
 if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
-  command -v redis-server >/dev/null || apt_install redis-server
   echo "==> starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
     >/dev/null

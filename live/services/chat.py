@@ -6,11 +6,15 @@ touching the database. Every message is also stored as a `ChatMessage` row.
 Rate limit: the site's limiter (`dorami.ratelimit`, a sliding-window counter per user in
 Redis), numbers from `SystemConfig` (20 messages / 10 s by default).
 Without Redis (embedded default) both live in this process.
+Redis outage: the live room refuses sending with `REALTIME_UNAVAILABLE` while its hub has lost
+Redis (`live/consumers.py`: nothing stored, the sender keeps the text, nothing is posted that
+nobody would see; the limiter itself fails open), and the history is read from the database.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections import deque
@@ -24,11 +28,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_chat
 from accounts.permissions import MESSAGES as GATE_MESSAGES
 from dorami import ratelimit
-from dorami.realtime import sync_redis
+from dorami.realtime import REDIS_DOWN, sync_redis
 from live import realtime
 from live.models import ChatMessage, ChatSanction, LiveStream
 from live.selectors import account_state
 from live.services.errors import LiveError
+
+logger = logging.getLogger(__name__)
 
 MAX_LENGTH = 500
 HISTORY_SIZE = 100
@@ -63,6 +69,11 @@ class ChatBanned(ChatError):
 class RateLimitExceeded(ChatError):
     code = "RATE_LIMIT_EXCEEDED"
     default_message = _("메시지를 너무 빨리 보내고 있습니다. 잠시 후 다시 시도해 주세요.")
+
+
+class RealtimeUnavailable(ChatError):
+    code = "REALTIME_UNAVAILABLE"
+    default_message = _("실시간 연결이 끊겨 메시지를 보내지 못했습니다. 잠시 후 다시 보내 주세요.")
 
 
 class ChatNotAllowed(ChatError):
@@ -150,7 +161,10 @@ def history_push(*, stream_id: int, payload: dict) -> None:
     pipe.lpush(_history_key(stream_id), text)
     pipe.ltrim(_history_key(stream_id), 0, HISTORY_SIZE - 1)
     pipe.expire(_history_key(stream_id), HISTORY_TTL)
-    pipe.execute()
+    try:
+        pipe.execute()
+    except REDIS_DOWN:  # runs after commit: the row is stored; the page reads it from the DB
+        logger.warning("chat history push skipped stream_id=%s redis down", stream_id)
 
 
 def history_remove(*, stream_id: int, message_id: int) -> None:
@@ -162,9 +176,12 @@ def history_remove(*, stream_id: int, message_id: int) -> None:
                 if json.loads(text).get("id") == message_id:
                     entries.remove(text)
         return
-    for raw in client.lrange(_history_key(stream_id), 0, -1):
-        if json.loads(raw).get("id") == message_id:
-            client.lrem(_history_key(stream_id), 0, raw)
+    try:
+        for raw in client.lrange(_history_key(stream_id), 0, -1):
+            if json.loads(raw).get("id") == message_id:
+                client.lrem(_history_key(stream_id), 0, raw)
+    except REDIS_DOWN:  # runs after commit: the row is marked deleted either way
+        logger.warning("chat history remove skipped stream_id=%s redis down", stream_id)
 
 
 def history_queue_read(pipe, *, stream_id: int) -> None:
@@ -190,12 +207,26 @@ def history_frame(raw_entries) -> str:
 
 
 def history_raw(*, stream_id: int) -> list:
-    """Stored entries, newest first (in-process store without Redis)."""
+    """Stored entries, newest first (in-process store without Redis; from the database while
+    Redis is down)."""
     client = sync_redis()
     if client is None:
         with _memory_lock:
             return list(_history_memory.get(stream_id, ()))
-    return client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1)
+    try:
+        return client.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1)
+    except REDIS_DOWN:
+        logger.warning("chat history read from the database stream_id=%s redis down", stream_id)
+        return history_from_database(stream_id=stream_id)
+
+
+def history_from_database(*, stream_id: int) -> list[str]:
+    """The last 100 visible messages as stored entries (newest first), from `ChatMessage`."""
+    rows = ChatMessage.objects.filter(stream_id=stream_id, is_deleted=False).order_by("-id")
+    return [
+        json.dumps(message_payload(message), ensure_ascii=False, separators=(",", ":"))
+        for message in rows[:HISTORY_SIZE]
+    ]
 
 
 def history_read(*, stream_id: int) -> list[dict]:

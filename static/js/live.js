@@ -1,6 +1,8 @@
 // Live room client: one websocket for chat, viewer counts and room events; product and checkout
-// sheets. Every room event carries a per-room `seq`; on a gap or a reconnect the client refetches
-// /live/<key>/state/ and redraws. All user text is inserted with textContent (never as HTML).
+// sheets. Every room event carries a per-room `seq` and `epoch`; on a gap, a new epoch (the
+// server lost its counters), a reconnect or a `status: ok` frame (the server's Redis is back) the
+// client refetches the room state and redraws. While the socket is closed or the server reports
+// `status: degraded` the page shows 재연결 중. All user text is inserted with textContent.
 (function () {
   "use strict";
   var room = document.getElementById("live-room");
@@ -15,10 +17,16 @@
   var gateUrl = room.getAttribute("data-gate-url");
   var stateUrl = room.getAttribute("data-state-url");
   var lastSeq = parseInt(room.getAttribute("data-seq"), 10) || 0;
+  var lastEpoch = room.getAttribute("data-epoch") || "";
+  var serverDegraded = room.getAttribute("data-realtime") === "degraded";
+  var socketOpen = false;
+  var pendingChat = null;   // the last chat sent, put back in the input if the server refuses it
+  var CHAT_REFUSALS = ["REALTIME_UNAVAILABLE", "RATE_LIMIT_EXCEEDED", "CHAT_MUTED", "MESSAGE_EMPTY", "MESSAGE_TOO_LONG", "FLOODING"];
   var socket = null;
   var attempt = 0;
   var heartbeat = null;
   var refetching = false;
+  var refetchAgain = false;
   var MAX_CHAT_LINES = 150;
 
   // --- guest identity (several tabs count once) ---------------------------------------------
@@ -153,9 +161,20 @@
     }
   }
 
+  function setViewers(count) {
+    if (viewersEl) viewersEl.textContent = count == null ? "-" : count;
+  }
+
+  // 재연결 중: shown while the socket is down or the server has lost its realtime link.
+  function updateBanner() {
+    var el = $("[data-realtime-banner]");
+    if (el) el.hidden = socketOpen && !serverDegraded;
+  }
+
   function applyState(state) {
     lastSeq = state.seq;
-    if (viewersEl) viewersEl.textContent = state.viewers;
+    lastEpoch = state.epoch || "";
+    setViewers(state.viewers);
     setNotice(state.notice);
     setFeatured(state.featured_product_id);
     setStatus(state.status);
@@ -169,13 +188,15 @@
   }
 
   function refetch() {
-    if (refetching || !stateUrl) return;
+    if (!stateUrl) return;
+    if (refetching) { refetchAgain = true; return; }   // the answer may predate the reason
     refetching = true;
+    refetchAgain = false;
     fetch(stateUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(applyState)
       .catch(function () { /* the next gap or reconnect tries again */ })
-      .then(function () { refetching = false; });
+      .then(function () { refetching = false; if (refetchAgain) refetch(); });
   }
 
   // --- room -----------------------------------------------------------------------------------
@@ -299,9 +320,12 @@
   }
 
   var handlers = {
-    "chat.message": addMessage,
+    "chat.message": function (m) {
+      if (pendingChat !== null && m.body === pendingChat) pendingChat = null;
+      addMessage(m);
+    },
     "chat.deleted": function (d) { removeMessage(d.message_id); },
-    "viewers": function (d) { if (viewersEl) viewersEl.textContent = d.viewers; },
+    "viewers": function (d) { setViewers(d.viewers); },
     "stock.changed": onStock,
     "stock.low": function (d) { onStock({ product_id: d.product_id, variant_id: d.variant_id, available: d.available, status: "ACTIVE" }); },
     "product.sold_out": function (d) {
@@ -357,9 +381,13 @@
 
   function onEvent(frame) {
     if (typeof frame.seq === "number") {
-      if (frame.seq <= lastSeq) return;               // already reflected
-      var gap = frame.seq > lastSeq + 1;
+      // A new epoch: the server's counters were reset (Redis came back empty), so numbers
+      // start again from 1 and everything since the last known state must be refetched.
+      var reset = !!frame.epoch && frame.epoch !== lastEpoch;
+      if (!reset && frame.seq <= lastSeq) return;     // already reflected
+      var gap = reset || frame.seq > lastSeq + 1;
       lastSeq = frame.seq;
+      if (frame.epoch) lastEpoch = frame.epoch;
       if (gap) refetch();
     }
     var handler = handlers[frame.event];
@@ -375,7 +403,18 @@
     if (frame.code === "LOGIN_REQUIRED" || frame.code === "PROFILE_INCOMPLETE") {
       if (gateUrl) { window.location.href = gateUrl; return; }
     }
-    toast(frame.message || frame.code);
+    if (pendingChat !== null && CHAT_REFUSALS.indexOf(frame.code) !== -1) {
+      var input = $("[data-chat-input]");
+      if (input && !input.value) input.value = pendingChat;   // never lose what was typed
+      pendingChat = null;
+    }
+    toast(frame.message || frame.code, 4000);
+  }
+
+  function onStatus(frame) {
+    serverDegraded = frame.state === "degraded";
+    updateBanner();
+    if (frame.state === "ok") refetch();   // events sent while it was down are lost: redraw
   }
 
   // --- socket -------------------------------------------------------------------------------
@@ -392,15 +431,22 @@
       if (frame.type === "event") onEvent(frame);
       else if (frame.type === "hello") {
         attempt = 0;
+        socketOpen = true;
+        serverDegraded = false;   // a `status: degraded` frame follows the hello if not
+        updateBanner();
         room.setAttribute("data-ws-state", "open");
-        if (viewersEl) viewersEl.textContent = frame.viewers;
-        if (frame.seq > lastSeq) refetch();   // missed events while away: redraw from state
+        setViewers(frame.viewers);
+        // Missed events while away, or the counters were reset: redraw from the state.
+        if (typeof frame.seq === "number" && (frame.seq > lastSeq || (frame.epoch && frame.epoch !== lastEpoch))) refetch();
       } else if (frame.type === "history") {
         (frame.messages || []).forEach(addMessage);
-      } else if (frame.type === "error") onError(frame);
+      } else if (frame.type === "status") onStatus(frame);
+      else if (frame.type === "error") onError(frame);
     };
     socket.onclose = function (event) {
       clearInterval(heartbeat);
+      socketOpen = false;
+      updateBanner();
       room.setAttribute("data-ws-state", "closed");
       if (event.code === 4003) { toast("이 방송에서 강퇴되었습니다.", 6000); disableChat(); return; }
       if (event.code === 4404) return;
@@ -473,7 +519,8 @@
       var body = (input.value || "").trim();
       if (!body) return;
       if (body.length > 500) { toast("메시지는 500자 이내로 입력해 주세요."); return; }
-      if (send({ type: "chat", body: body })) input.value = "";
+      if (serverDegraded) { toast("실시간 연결이 끊겨 메시지를 보내지 못했습니다. 잠시 후 다시 보내 주세요.", 4000); return; }
+      if (send({ type: "chat", body: body })) { pendingChat = body; input.value = ""; }
     });
   }
 

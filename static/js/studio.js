@@ -84,6 +84,13 @@
       (frame.messages || []).forEach(addMessage);
     } else if (frame.type === "event") {
       onEvent(frame.event, frame.data || {});
+    } else if (frame.type === "status") {
+      // The server lost / regained Redis: say so, and redraw what may have been missed.
+      setState(frame.state === "degraded" ? "재연결 중..." : "연결됨");
+      if (frame.state === "ok" && window.htmx) {
+        window.htmx.trigger(document.body, "studio:sales");
+        window.htmx.trigger(document.body, "studio:status");
+      }
     } else if (frame.type === "error") {
       showError(frame.message || frame.code);
     }
