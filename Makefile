@@ -51,6 +51,7 @@ system-packages:
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(RUN_ENV) $(VENV)/bin/mypy  # the service layer and core ([tool.mypy] in pyproject.toml)
 
 format: dev-deps
 	$(VENV)/bin/ruff check --fix .
@@ -72,4 +73,4 @@ bench: dev-deps services
 	$(TEST_ENV) $(PY) bench/flash_sale.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -13,6 +13,11 @@ from django.utils.html import format_html_join
 from accounts import services
 from accounts.crypto import DecryptionError
 from accounts.models import User
+from core.admin import AuditedModelAdmin
+
+# Only a superuser grants admin access or permissions (otherwise "change user" would let any
+# staff member make themselves a superuser).
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 PERMISSION_ACTIONS = {"add": "추가", "change": "변경", "delete": "삭제", "view": "보기"}
 
@@ -68,8 +73,15 @@ class ProfileCompleteFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UserServiceAdminMixin(admin.ModelAdmin):
+    """Placed after AuditedModelAdmin in the bases so the audit wraps the service call."""
+
+    def save_model(self, request, obj, form, change):
+        services.user_save_by_admin(user=obj)
+
+
 @admin.register(User)
-class UserAdmin(KoreanPermissionsMixin, admin.ModelAdmin):
+class UserAdmin(KoreanPermissionsMixin, AuditedModelAdmin, UserServiceAdminMixin):
     list_display = (
         "email",
         "instagram_id",
@@ -96,6 +108,7 @@ class UserAdmin(KoreanPermissionsMixin, admin.ModelAdmin):
         "updated_at",
     )
     filter_horizontal = ("groups", "user_permissions")
+    audit_exclude_fields = ("shipping_address_encrypted",)
     # The ciphertext and the password hash are never editable here.
     fieldsets = (
         (None, {"fields": ("email", "name", "status")}),
@@ -134,6 +147,12 @@ class UserAdmin(KoreanPermissionsMixin, admin.ModelAdmin):
         ),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *PRIVILEGE_FIELDS)
+
     @admin.display(boolean=True, description="프로필 완료", ordering="profile_completed_at")
     def profile_complete(self, obj: User) -> bool:
         return obj.has_complete_profile
@@ -153,10 +172,9 @@ class UserAdmin(KoreanPermissionsMixin, admin.ModelAdmin):
         ]
         return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
-    def save_model(self, request, obj, form, change):
-        services.user_save_by_admin(user=obj)
-
-    @admin.action(description="선택한 회원 이용 정지 (모든 기기에서 로그아웃)")
+    @admin.action(
+        description="선택한 회원 이용 정지 (모든 기기에서 로그아웃)", permissions=["change"]
+    )
     def suspend_users(self, request, queryset):
         done = 0
         for user in queryset.exclude(pk=request.user.pk).exclude(status=User.Status.SUSPENDED):
@@ -166,7 +184,7 @@ class UserAdmin(KoreanPermissionsMixin, admin.ModelAdmin):
             self.message_user(request, "자기 자신은 정지할 수 없습니다.", messages.WARNING)
         self.message_user(request, f"{done}명을 이용 정지했습니다.", messages.SUCCESS)
 
-    @admin.action(description="선택한 회원 정지 해제")
+    @admin.action(description="선택한 회원 정지 해제", permissions=["change"])
     def restore_users(self, request, queryset):
         done = 0
         for user in queryset.filter(status=User.Status.SUSPENDED):

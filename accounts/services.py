@@ -10,6 +10,8 @@ from django.utils import timezone
 from accounts import realtime
 from accounts.models import User
 from accounts.permissions import ACCOUNT_SUSPENDED, SESSION_ENDED, STAFF_REVOKED
+from core.errors import ServiceError
+from core.services import audit_log_record
 
 ADDRESS_KEYS = ("full_name", "address1", "address2", "city", "state", "zip")
 
@@ -19,14 +21,13 @@ def normalize_instagram_id(value: str) -> str:
     return value if value.startswith("@") else f"@{value}"
 
 
-class AccountError(Exception):
+class AccountError(ServiceError):
     code = "ACCOUNT_ERROR"
     message = "요청을 처리할 수 없습니다."
 
     def __init__(self, message: str | None = None, *, field: str | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
         self.field = field
+        super().__init__(message or type(self).message)
 
 
 class InstagramIdTaken(AccountError):
@@ -121,7 +122,6 @@ def live_alert_set(*, user: User, enabled: bool) -> User:
 def _audit_status(*, actor: User | None, action: str, user: User, before: str) -> None:
     if actor is None or not actor.is_staff:
         return
-    from adminpanel.services import audit_log_record
 
     audit_log_record(
         actor=actor,

@@ -1,29 +1,21 @@
-"""Admin site (Korean): site titles, the audit mixin, SystemConfig, notices and the audit log.
-
-`AuditedModelAdmin` is the one way admin writes get audited: inherit it in any app's admin and
-every add/change/delete through that admin (forms, list_editable, the bulk delete action)
-records an `AuditLog` row with before/after JSON in the same transaction as the write.
-"""
+"""Admin site (Korean): site titles, and the admin pages of core's SystemConfig, notices and
+audit log (their audited base, `core.admin.AuditedModelAdmin`, lives in core)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.sites.models import Site
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.models import AuditLog, Notice, SystemConfig, get_config
-from adminpanel.services import audit_log_record
-from dorami.templatetags.money import usd
+from core.admin import AuditedModelAdmin
+from core.models import AuditLog, Notice, SystemConfig, get_config
 from orders.models import OrderEvent
 
 admin.site.site_header = _("도라미 관리자")
@@ -38,89 +30,6 @@ admin.site.index_template = "admin/dorami_index.html"
 for _model in (SocialApp, SocialToken, SocialAccount, Site):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
-
-
-def money_column(field: str, description):
-    """An admin column (list or read-only field) showing a Decimal field as "$1,234.50"."""
-
-    @admin.display(description=description, ordering=field)
-    def column(model_admin, obj) -> str:
-        return usd(getattr(obj, field)) or "-"
-
-    return column
-
-
-def audit_snapshot(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The concrete field values of `obj` as JSON-safe data (FKs as ids, Decimals as text)."""
-    data = {}
-    for field in obj._meta.concrete_fields:
-        if field.name in exclude or field.attname in exclude:
-            continue
-        value = field.value_from_object(obj)
-        if isinstance(value, models.fields.files.FieldFile):
-            value = value.name or ""
-        data[field.attname if field.is_relation else field.name] = value
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
-class AuditedModelAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose every write leaves an AuditLog row (actor, action, before/after).
-
-    - add: action ``admin.create``, ``after`` = all fields;
-    - change: action ``admin.update``, ``before``/``after`` = only the fields that changed
-      (``auto_now`` timestamps left out);
-    - delete (single or bulk): action ``admin.delete``, ``before`` = all fields.
-
-    List secrets in ``audit_exclude_fields`` (``password`` is always left out). Inline formsets
-    are not audited here; neither are custom admin actions: when those call services, the
-    services audit (``audit_log_record``) with the request's user as actor.
-    """
-
-    audit_exclude_fields: tuple[str, ...] = ()
-
-    def _audit_exclude(self) -> tuple[str, ...]:
-        return ("password", *self.audit_exclude_fields)
-
-    def _audit_stored(self, obj: models.Model) -> dict[str, Any]:
-        stored = type(obj)._default_manager.filter(pk=obj.pk).first()
-        return audit_snapshot(stored, exclude=self._audit_exclude()) if stored else {}
-
-    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
-        with transaction.atomic():
-            before = self._audit_stored(obj) if change and obj.pk is not None else {}
-            super().save_model(request, obj, form, change)
-            after = audit_snapshot(obj, exclude=self._audit_exclude())
-            if change:
-                stamps = {f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", 0)}
-                changed = sorted(k for k in after if k not in stamps and before.get(k) != after[k])
-                before = {k: before.get(k) for k in changed}
-                after = {k: after[k] for k in changed}
-            audit_log_record(
-                actor=request.user,
-                action="admin.update" if change else "admin.create",
-                obj=obj,
-                before=before if change else None,
-                after=after,
-            )
-
-    def _audit_delete(self, request: HttpRequest, obj) -> None:
-        audit_log_record(
-            actor=request.user,
-            action="admin.delete",
-            obj=obj,
-            before=audit_snapshot(obj, exclude=self._audit_exclude()),
-        )
-
-    def delete_model(self, request: HttpRequest, obj) -> None:
-        with transaction.atomic():
-            self._audit_delete(request, obj)
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset) -> None:
-        with transaction.atomic():
-            for obj in queryset:
-                self._audit_delete(request, obj)
-            super().delete_queryset(request, queryset)
 
 
 @admin.register(SystemConfig)
@@ -211,9 +120,7 @@ class SystemConfigAdmin(AuditedModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         config = get_config()
-        return HttpResponseRedirect(
-            reverse("admin:adminpanel_systemconfig_change", args=[config.pk])
-        )
+        return HttpResponseRedirect(reverse("admin:core_systemconfig_change", args=[config.pk]))
 
 
 @admin.register(Notice)
@@ -244,6 +151,24 @@ AUDIT_ACTIONS = {
     "product_delete": _("상품 삭제"),
     "product_duplicate": _("상품 복제"),
     "variant_delete": _("옵션 삭제"),
+    "variant_create": _("옵션 추가"),
+    "variant_update": _("옵션 수정"),
+    "variants_generate": _("옵션 일괄 생성"),
+    "product_import": _("상품 가져오기"),
+    "live.stream_create": _("방송 생성"),
+    "live.stream_key_refresh": _("스트림 키 재발급"),
+    "live.stream_end": _("방송 종료"),
+    "live.stream_feature": _("대표 상품 지정"),
+    "live.stream_notice": _("방송 공지 수정"),
+    "live.chat_delete": _("채팅 삭제"),
+    "live.chat_mute": _("채팅 제한"),
+    "live.chat_ban": _("강퇴"),
+    "live.chat_unmute": _("채팅 제한 해제"),
+    "live.chat_unban": _("강퇴 해제"),
+    "live.restream_target_create": _("리스트리밍 대상 추가"),
+    "live.restream_target_update": _("리스트리밍 대상 수정"),
+    "live.restream_target_toggle": _("리스트리밍 대상 켜기/끄기"),
+    "live.restream_target_delete": _("리스트리밍 대상 삭제"),
     # order.<event kind>: written by orders.services.order_event_record
     **{f"order.{kind.lower()}": label for kind, label in OrderEvent.Kind.choices},
 }
@@ -253,9 +178,15 @@ def audit_action_label(code: str) -> str:
     return str(AUDIT_ACTIONS.get(code, code))
 
 
+# Rows written before SystemConfig, Notice and AuditLog moved to core name the old app.
+MOVED_LABELS = {
+    f"adminpanel.{name}": f"core.{name}" for name in ("SystemConfig", "Notice", "AuditLog")
+}
+
+
 def audit_object_type_label(label: str) -> str:
     try:
-        return str(apps.get_model(label)._meta.verbose_name)
+        return str(apps.get_model(MOVED_LABELS.get(label, label))._meta.verbose_name)
     except (LookupError, ValueError):
         return label
 
@@ -274,6 +205,10 @@ AUDIT_DATA_KEYS = {
     "new_quantity": _("새 수량"),
     "shipping_rule": _("배송비 규칙"),
     "source": _("원본"),
+    "key_replaced": _("스트림 키 교체"),
+    "stream_key_replaced": _("스트림 키 교체"),
+    "has_stream_key": _("스트림 키 있음"),
+    "variants": _("옵션"),
 }
 
 
@@ -281,7 +216,8 @@ def audit_data_labels(data: dict, *, object_type: str) -> dict:
     """Before/after data as people read it: field names → Korean labels, codes → labels."""
     try:
         fields = {}
-        for field in apps.get_model(object_type)._meta.concrete_fields:
+        model = apps.get_model(MOVED_LABELS.get(object_type, object_type))
+        for field in model._meta.concrete_fields:
             fields[field.name] = fields[field.attname] = field
     except (LookupError, ValueError):
         fields = {}
@@ -383,3 +319,46 @@ class AuditLogAdmin(admin.ModelAdmin):
     @admin.display(description=_("변경 후"))
     def after_json(self, obj: AuditLog) -> str:
         return self._pretty(obj.after, obj)
+
+
+# --- Other packages' admins (auth groups, allauth email addresses) --------------------------
+# Re-registered (from `AdminpanelConfig.ready`, once every admin module is loaded) so that their
+# writes are audited like ours and so that their actions, which declare no permission, need
+# "change" (Django would offer them to view-only staff).
+PROJECT_APPS = {
+    "core",
+    "accounts",
+    "shop",
+    "live",
+    "orders",
+    "points",
+    "notifications",
+    "adminpanel",
+}
+
+
+class GuardedActionsMixin:
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            return actions
+        return {
+            name: action
+            for name, action in actions.items()
+            if getattr(action[0], "allowed_permissions", None)
+        }
+
+
+def guard_other_admins() -> None:
+    for model in apps.get_models():
+        if model._meta.app_label in PROJECT_APPS or not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        if isinstance(model_admin, AuditedModelAdmin):
+            continue
+        base = type(model_admin)
+        guarded = type(
+            f"Audited{base.__name__}", (GuardedActionsMixin, AuditedModelAdmin, base), {}
+        )
+        admin.site.unregister(model)
+        admin.site.register(model, guarded)

@@ -7,11 +7,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+
+from live.models import LiveStream
+from live.presence import viewer_count
+from orders.models import Order, OrderItem
+from orders.selectors import stream_sales
 
 ZERO = Decimal("0.00")
 CHART_DAYS = 14
@@ -37,12 +41,9 @@ def _money(value) -> Decimal:
 def dashboard_summary(*, now: datetime | None = None) -> Dashboard:
     """Revenue of the last 7 days vs the 7 before (by payment confirmation), pending payments,
     top 5 products of the week, daily revenue of the last 14 store days, the live show."""
-    order_model = apps.get_model("orders", "Order")
-    item_model = apps.get_model("orders", "OrderItem")
-    stream_model = apps.get_model("live", "LiveStream")
     now = now or timezone.now()
     week = timedelta(days=7)
-    paid = order_model.objects.paid()
+    paid = Order.objects.paid()
 
     def revenue(start, end) -> tuple[Decimal, int]:
         row = paid.filter(confirmed_at__gte=start, confirmed_at__lt=end).aggregate(
@@ -56,10 +57,10 @@ def dashboard_summary(*, now: datetime | None = None) -> Dashboard:
     if revenue_prev:
         change = ((revenue_7d - revenue_prev) / revenue_prev * 100).quantize(Decimal("0.1"))
 
-    pending = order_model.objects.pending_payment().aggregate(total=Sum("total"), count=Count("id"))
+    pending = Order.objects.pending_payment().aggregate(total=Sum("total"), count=Count("id"))
 
     top = (
-        item_model.objects.filter(
+        OrderItem.objects.filter(
             order__in=paid, order__confirmed_at__gte=now - week, order__confirmed_at__lt=now
         )
         .values("product_id", "product_name")
@@ -90,11 +91,8 @@ def dashboard_summary(*, now: datetime | None = None) -> Dashboard:
     ]
 
     live = None
-    stream = stream_model.objects.live().order_by("-started_at").first()
+    stream = LiveStream.objects.live().order_by("-started_at").first()
     if stream is not None:
-        from live.presence import viewer_count
-        from orders.selectors import stream_sales
-
         live = {
             "stream": stream,
             "viewers": viewer_count(stream.pk),

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.kakao",
+    "core",  # the ground floor: config, notices, audit log (imports no other app)
     "accounts",
     "shop",
     "live",
@@ -246,8 +247,6 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
 STORE_TIME_ZONE = env.str("STORE_TIME_ZONE", default="America/Los_Angeles")
-# The cart page shows shipping and total computed by the orders app (shop never imports it).
-SHOP_CART_SUMMARY_HOOK = "orders.selectors.cart_summary_extra"
 
 # --- Static / media -------------------------------------------------------------------------
 STATIC_URL = "/static/"

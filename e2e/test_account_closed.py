@@ -95,7 +95,7 @@ def test_demoted_staff_studio_socket_closes_with_a_korean_message(
     from live.models import LiveStream
 
     stream = LiveStream.objects.create(title="스튜디오", status=LiveStream.Status.LIVE)
-    seller = UserFactory(profile_complete=True, is_staff=True)
+    seller = UserFactory(profile_complete=True, is_staff=True, is_superuser=True)
     context = browser.new_context(
         **{**browser_context_args, "viewport": {"width": 1440, "height": 900}}
     )

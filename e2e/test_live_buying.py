@@ -23,7 +23,7 @@ def _live_show(**extra):
 
 
 def test_buy_from_the_live_sheet_and_stay_in_the_show(page, asgi_live_server, login, shopper):
-    from adminpanel.models import get_config
+    from core.models import get_config
     from orders.models import Order
 
     # given a live show with a featured product and the bank details in the config

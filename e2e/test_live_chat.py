@@ -27,7 +27,9 @@ def test_two_viewers_chat_delete_and_sold_out(asgi_live_server, browser, browser
     product = ProductFactory(stream=stream, name="마지막 니트")
     VariantFactory(product=product, stock=1, size="FREE")
     shopper = UserFactory(profile_complete=True, instagram_id="@buyer_a")
-    staff = UserFactory(profile_complete=True, is_staff=True, instagram_id="@seller_b")
+    staff = UserFactory(
+        profile_complete=True, is_staff=True, is_superuser=True, instagram_id="@seller_b"
+    )
     url = f"{asgi_live_server.url}/live/{stream.public_id}/"
 
     context_a = browser.new_context(**browser_context_args)

@@ -10,7 +10,9 @@ from e2e.conftest import login_browser
 
 @pytest.fixture
 def seller(transactional_db, django_user_model):
-    return django_user_model.objects.create_user("seller@example.com", is_staff=True)
+    return django_user_model.objects.create_user(
+        "seller@example.com", is_staff=True, is_superuser=True
+    )
 
 
 def test_studio_follows_the_room_and_moderates_chat(asgi_live_server, page, context, seller):

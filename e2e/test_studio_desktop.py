@@ -44,7 +44,9 @@ def test_seller_chats_from_the_studio_without_a_profile(
     stream = LiveStream.objects.create(
         title="금요 신상 라이브", status=LiveStream.Status.LIVE, started_at=started
     )
-    seller = UserFactory(is_staff=True, profile_complete=False, email="seller@example.com")
+    seller = UserFactory(
+        is_staff=True, is_superuser=True, profile_complete=False, email="seller@example.com"
+    )
     shopper = UserFactory(profile_complete=True, instagram_id="@mina")
     variant = make_variant(price="24.00", stream=stream, name="캐시미어 니트")
     for minutes_in, quantity in ((12, 2), (31, 1)):
@@ -121,7 +123,7 @@ def test_studio_says_why_a_show_ended_by_itself(asgi_live_server, desktop):
     from live.models import LiveStream
     from live.services.stream import media_reconcile
 
-    seller = UserFactory(is_staff=True)
+    seller = UserFactory(is_staff=True, is_superuser=True)
     started = timezone.now() - timedelta(minutes=30)
     stream = LiveStream.objects.create(
         title="끊긴 방송",

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from adminpanel.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
 from live.models import ChatMessage, ChatSanction, LiveStream, RestreamSession, RestreamTarget
 from live.services import stream as stream_services
 from live.services.errors import LiveError
@@ -143,7 +143,7 @@ class RestreamTargetAdmin(AuditedModelAdmin):
 
 
 @admin.register(RestreamSession)
-class RestreamSessionAdmin(admin.ModelAdmin):
+class RestreamSessionAdmin(AuditedModelAdmin):
     """Owned by the restream worker: read-only here."""
 
     list_display = ("stream", "target", "state", "restart_count", "pid", "started_at", "updated_at")
@@ -177,7 +177,13 @@ class ChatMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # "delete" hides the message for everyone (the action below)
 
-    @admin.action(description=_("선택한 메시지 삭제 (모든 시청자 화면에서)"))
+    def has_moderate_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Hiding marks the message changed; the change form itself stays read-only.
+        return request.user.has_perm("live.change_chatmessage")
+
+    @admin.action(
+        description=_("선택한 메시지 삭제 (모든 시청자 화면에서)"), permissions=["moderate"]
+    )
     def hide_messages(self, request: HttpRequest, queryset: QuerySet) -> None:
         from live.services import chat as chat_services
 

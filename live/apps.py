@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class LiveConfig(AppConfig):
     name = "live"
     verbose_name = "라이브"
+
+    def ready(self) -> None:
+        from live.selectors import stream_shipping_rules
+        from orders.stream_rules import stream_rules_register
+
+        # Orders prices shipping with each show's free-shipping rule (orders never imports live).
+        stream_rules_register(stream_shipping_rules)

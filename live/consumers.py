@@ -28,6 +28,7 @@ import uuid
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import (
@@ -375,8 +376,32 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             }
         )
         try:
-            await database_sync_to_async(service)(by=self.user, **kwargs, **extra)
+            await database_sync_to_async(moderate)(service, by=self.user, **kwargs, **extra)
         except chat_service.AccountChanged as error:
             await self._close_for_account(error.code)
         except chat_service.ChatError as error:
             await self.send_error(error.code, error.message)
+
+
+# Chat moderation needs staff plus the model permission of what it writes (documented in
+# docs/permissions.md): deleting marks a message changed, mute/ban adds a sanction.
+MODERATION_PERMISSIONS = {
+    chat_service.chat_message_delete: "live.change_chatmessage",
+    chat_service.chat_sanction_add: "live.add_chatsanction",
+}
+
+
+def moderate(service, *, by, **kwargs):
+    """Check the moderator's permission as the database says now (the socket's user was loaded
+    at its handshake), then act. Runs in the ORM thread. Someone who is no longer active staff
+    is left to the service, which closes the socket for the account change."""
+    if by is not None and by.is_staff:
+        current = get_user_model().objects.filter(pk=by.pk).first()
+        if (
+            current is not None
+            and current.is_active
+            and current.is_staff
+            and not current.has_perm(MODERATION_PERMISSIONS[service])
+        ):
+            raise chat_service.NotStaff()
+    return service(by=by, **kwargs)

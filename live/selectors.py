@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch
@@ -14,6 +15,7 @@ from dorami.realtime import REDIS_DOWN, room_group, room_sequence
 from live.models import ChatSanction, LiveStream, public_id_valid
 from live.presence import viewer_count
 from live.realtime import stream_payload
+from orders.shipping import StreamRule
 
 logger = logging.getLogger(__name__)
 
@@ -174,3 +176,18 @@ def cached_join_context(public_id: str) -> dict | bool | None:
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     return False
+
+
+def stream_shipping_rules(stream_ids: Collection[int]) -> dict[int, StreamRule]:
+    """The free-shipping rule of each stream (registered with `orders.stream_rules`)."""
+    rows = LiveStream.objects.filter(pk__in=stream_ids).values(
+        "id", "free_shipping_mode", "free_shipping_threshold"
+    )
+    return {
+        row["id"]: StreamRule(
+            stream_id=row["id"],
+            mode=row["free_shipping_mode"],
+            threshold=row["free_shipping_threshold"],
+        )
+        for row in rows
+    }

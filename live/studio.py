@@ -1,6 +1,11 @@
 """Seller studio (staff only): streams, OBS settings, live numbers, products, chat moderation,
 restream targets. Thin views: parse input, check staff, call one service, render.
 
+Permissions (docs/permissions.md): opening the studio needs staff + `live.change_livestream`
+(the page shows the publish key); each action also needs the permission of what it writes
+(`live.add_livestream`, `shop.change_product`, `shop.change_productvariant`,
+`live.add/change/delete_restreamtarget`). Anonymous → login; otherwise missing → 403.
+
 Every POST is CSRF-protected (the default middleware; htmx sends the token from `<body>`).
 With htmx a POST answers the named partial it changed; without JS it redirects back (PRG).
 """
@@ -13,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -159,6 +165,7 @@ def _answer(
 
 @require_GET
 @staff_required
+@permission_required("live.change_livestream", raise_exception=True)
 def studio_home(request: HttpRequest) -> HttpResponse:
     streams = LiveStream.objects.order_by("-created_at")[:50]
     return render(
@@ -174,6 +181,7 @@ def studio_home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
+@permission_required("live.add_livestream", raise_exception=True)
 def studio_stream_create(request: HttpRequest) -> HttpResponse:
     scheduled_at = None
     raw = (request.POST.get("scheduled_at") or "").strip()
@@ -199,6 +207,7 @@ def studio_stream_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
+@permission_required("live.change_livestream", raise_exception=True)
 def studio_stream(request: HttpRequest, stream_id: int) -> HttpResponse:
     stream = _load(stream_id)
     partial = request.GET.get("partial")
@@ -220,6 +229,7 @@ def _int(raw) -> int:
 
 @require_POST
 @staff_required
+@permission_required("live.change_livestream", raise_exception=True)
 def studio_key_refresh(request: HttpRequest, stream_id: int) -> HttpResponse:
     stream = _load(stream_id)
     try:
@@ -239,6 +249,7 @@ def studio_key_refresh(request: HttpRequest, stream_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
+@permission_required("live.change_livestream", raise_exception=True)
 def studio_stream_end(request: HttpRequest, stream_id: int) -> HttpResponse:
     stream = _load(stream_id)
     if request.POST.get("confirm") != "yes":
@@ -252,6 +263,7 @@ def studio_stream_end(request: HttpRequest, stream_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
+@permission_required("live.change_livestream", raise_exception=True)
 def studio_feature(request: HttpRequest, stream_id: int) -> HttpResponse:
     from shop.models import Product
 
@@ -274,6 +286,7 @@ def studio_feature(request: HttpRequest, stream_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
+@permission_required("live.change_livestream", raise_exception=True)
 def studio_notice(request: HttpRequest, stream_id: int) -> HttpResponse:
     stream = _load(stream_id)
     try:
@@ -287,6 +300,7 @@ def studio_notice(request: HttpRequest, stream_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
+@permission_required("shop.change_product", raise_exception=True)
 def studio_sold_out(request: HttpRequest, stream_id: int, product_id: int) -> HttpResponse:
     from shop import services as shop_services
 
@@ -305,6 +319,7 @@ def studio_sold_out(request: HttpRequest, stream_id: int, product_id: int) -> Ht
 
 @require_POST
 @staff_required
+@permission_required("shop.change_productvariant", raise_exception=True)
 def studio_stock(request: HttpRequest, stream_id: int, variant_id: int) -> HttpResponse:
     from shop import services as shop_services
     from shop.models import ProductVariant
@@ -360,6 +375,7 @@ def _target_fields(request: HttpRequest) -> dict:
 
 @require_POST
 @staff_required
+@permission_required("live.add_restreamtarget", raise_exception=True)
 def studio_target_create(request: HttpRequest) -> HttpResponse:
     try:
         restream_services.restream_target_create(**_target_fields(request), actor=request.user)
@@ -370,6 +386,7 @@ def studio_target_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
+@permission_required("live.change_restreamtarget", raise_exception=True)
 def studio_target_update(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(RestreamTarget, pk=target_id)
     fields = _target_fields(request)
@@ -384,6 +401,7 @@ def studio_target_update(request: HttpRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
+@permission_required("live.change_restreamtarget", raise_exception=True)
 def studio_target_toggle(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(RestreamTarget, pk=target_id)
     field = request.POST.get("field")
@@ -403,6 +421,7 @@ def studio_target_toggle(request: HttpRequest, target_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
+@permission_required("live.delete_restreamtarget", raise_exception=True)
 def studio_target_delete(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(RestreamTarget, pk=target_id)
     restream_services.restream_target_delete(target=target, actor=request.user)

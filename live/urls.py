@@ -5,6 +5,8 @@ from live import hls, studio, views, webhooks
 app_name = "live"
 
 urlpatterns: list = [
+    # The home page: what is on air, what comes next, featured products.
+    path("", views.home, name="home"),
     # Shopper live room.
     path("live/", views.live_index, name="index"),
     # `<public_id>` is the stream's public identifier, never its publish key.

@@ -5,13 +5,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_buy_or_chat, gate_url
+from core.models import get_config
 from live import selectors
+from live.models import LiveStream
 from live.presence import viewer_count
 from live.services.chat import history_read
+from shop import selectors as shop_selectors
 
 
 def _stream_or_404(public_id: str):
@@ -47,11 +51,14 @@ def watch(request, public_id: str):
         "chat_messages": history_read(stream_id=stream.pk),
         "gate": gate,
         "gate_url": gate_url(request, gate) if gate else "",
-        "is_staff": request.user.is_authenticated and request.user.is_staff,
+        # delete buttons on chat lines: for those the socket lets moderate
+        "is_staff": request.user.is_staff and request.user.has_perm("live.change_chatmessage"),
         # Playback and socket paths name the public id: the media server's stream name.
         **selectors.player_urls(stream),
         "ws_path": f"/ws/live/{stream.public_id}/",
         "debug": settings.DEBUG,
+        # "N개 남음" shows at 1..threshold (SystemConfig), on the cards and in live.js alike.
+        "low_stock_threshold": get_config().low_stock_threshold,
     }
     return render(request, "live/watch.html", context)
 
@@ -70,3 +77,17 @@ def room_state(request, public_id: str):
     """JSON room state for a client that saw a sequence gap or reconnected."""
     stream = _stream_or_404(public_id)
     return JsonResponse(selectors.live_room_state(stream=stream))
+
+
+@require_GET
+def home(request):
+    """The home page: the show on air, the next ones, featured products (shop's and live's)."""
+    live = LiveStream.objects.live().order_by("-started_at").first()
+    upcoming = list(LiveStream.objects.upcoming().filter(scheduled_at__gt=timezone.now())[:5])
+    context = {
+        "live_stream": live,
+        "next_stream": upcoming[0] if upcoming else None,
+        "upcoming": upcoming,
+        "featured": shop_selectors.featured_products(),
+    }
+    return render(request, "shop/home.html", context)

@@ -7,18 +7,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.admin import AuditedModelAdmin, money_column
+from core.admin import AuditedModelAdmin, money_column
+from core.errors import ServiceError
 from dorami import exports
 from orders import reconciliation, selectors, services
 from orders.forms import CancelForm, ReconcileForm, ShipCsvForm
 from orders.models import Order, OrderEvent, OrderItem
-from shop.services import ShopError
 
 ADMIN_TEMPLATES = "orders/admin"
 
@@ -28,11 +29,14 @@ class StreamFilter(admin.SimpleListFilter):
     parameter_name = "stream"
 
     def lookups(self, request, model_admin):
-        from live.models import LiveStream
-
-        streams = LiveStream.objects.filter(order_items__isnull=False).distinct()
+        streams = (
+            OrderItem.objects.filter(stream__isnull=False)
+            .values_list("stream_id", "stream__title")
+            .distinct()
+            .order_by("-stream_id")[:50]
+        )
         rows = [("store", _("스토어 상품"))]
-        rows += [(str(s.pk), f"#{s.pk} {s.title}") for s in streams.order_by("-pk")[:50]]
+        rows += [(str(pk), f"#{pk} {title}") for pk, title in streams]
         return rows
 
     def queryset(self, request, queryset):
@@ -224,9 +228,21 @@ class OrderAdmin(AuditedModelAdmin):
             *[part for link in links for part in link],
         )
 
+    # --- permissions: money actions have their own (orders.confirm_payment, cancel_order) ---
+
+    def has_confirm_payment_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.confirm_payment")
+
+    def has_cancel_order_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.cancel_order")
+
+    def _require(self, request, allowed: bool) -> None:
+        if not allowed:
+            raise PermissionDenied
+
     # --- actions ---------------------------------------------------------------------------
 
-    @admin.action(description=_("선택한 주문 입금 확인"))
+    @admin.action(description=_("선택한 주문 입금 확인"), permissions=["confirm_payment"])
     def confirm_payment(self, request, queryset):
         result = services.payments_confirm_many(
             order_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
@@ -240,12 +256,12 @@ class OrderAdmin(AuditedModelAdmin):
         for order_id, reason in result["refused"]:
             self.message_user(request, f"{order_id}: {reason}", messages.ERROR)
 
-    @admin.action(description=_("선택한 주문 취소…"))
+    @admin.action(description=_("선택한 주문 취소…"), permissions=["cancel_order"])
     def cancel_orders(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return HttpResponseRedirect(reverse("admin:orders_order_cancel") + f"?ids={ids}")
 
-    @admin.action(description=_("선택한 주문 배송 완료"))
+    @admin.action(description=_("선택한 주문 배송 완료"), permissions=["change"])
     def mark_delivered(self, request, queryset):
         done = 0
         for pk in queryset.values_list("pk", flat=True):
@@ -257,14 +273,14 @@ class OrderAdmin(AuditedModelAdmin):
         if done:
             self.message_user(request, f"배송 완료 {done}건", messages.SUCCESS)
 
-    @admin.action(description=_("CSV 내보내기 (상품별 한 줄)"))
+    @admin.action(description=_("CSV 내보내기 (상품별 한 줄)"), permissions=["view"])
     def export_csv(self, request, queryset):
         rows = selectors.order_export_rows(orders=queryset)
         return exports.csv_response(
             filename="orders.csv", header=selectors.EXPORT_HEADER, rows=rows
         )
 
-    @admin.action(description=_("XLSX 내보내기 (상품별 한 줄)"))
+    @admin.action(description=_("XLSX 내보내기 (상품별 한 줄)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
         rows = selectors.order_export_rows(orders=queryset)
         return exports.xlsx_response(
@@ -293,14 +309,8 @@ class OrderAdmin(AuditedModelAdmin):
             **extra,
         }
 
-    def _require_change(self, request):
-        if not self.has_change_permission(request):
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied
-
     def cancel_view(self, request):
-        self._require_change(request)
+        self._require(request, self.has_cancel_order_permission(request))
         raw = request.POST.get("ids") or request.GET.get("ids", "")
         ids = [int(part) for part in raw.split(",") if part.strip().isdigit()][:500]
         orders = list(Order.objects.filter(pk__in=ids).select_related("user"))
@@ -313,7 +323,7 @@ class OrderAdmin(AuditedModelAdmin):
                         order=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
                     )
                     done += 1
-                except (services.OrderError, ShopError) as exc:
+                except ServiceError as exc:
                     self.message_user(request, f"{order.order_id}: {exc.message}", messages.ERROR)
             if done:
                 self.message_user(request, f"주문 취소 {done}건", messages.SUCCESS)
@@ -326,7 +336,7 @@ class OrderAdmin(AuditedModelAdmin):
 
     def confirm_view(self, request, pk: int):
         """입금 확인 from the order page: a confirmation page first, then the service."""
-        self._require_change(request)
+        self._require(request, self.has_confirm_payment_permission(request))
         order = get_object_or_404(Order.objects.select_related("user"), pk=pk)
         change_url = reverse("admin:orders_order_change", args=[pk])
         if request.method == "POST":
@@ -350,7 +360,7 @@ class OrderAdmin(AuditedModelAdmin):
         )
 
     def ship_view(self, request, pk: int):
-        self._require_change(request)
+        self._require(request, self.has_change_permission(request))
         order = get_object_or_404(Order, pk=pk)
         error = None
         if request.method == "POST":
@@ -372,7 +382,7 @@ class OrderAdmin(AuditedModelAdmin):
         )
 
     def items_view(self, request, pk: int):
-        self._require_change(request)
+        self._require(request, self.has_change_permission(request))
         order = get_object_or_404(Order, pk=pk)
         errors: list[str] = []
         if request.method == "POST":
@@ -389,7 +399,7 @@ class OrderAdmin(AuditedModelAdmin):
                 try:
                     services.order_item_update(item=item.pk, quantity=quantity, actor=request.user)
                     changed += 1
-                except (services.OrderError, ShopError) as exc:
+                except ServiceError as exc:
                     errors.append(f"{item.product_name}: {exc.message}")
             if changed and not errors:
                 self.message_user(request, f"상품 {changed}건 수정", messages.SUCCESS)
@@ -409,7 +419,7 @@ class OrderAdmin(AuditedModelAdmin):
         )
 
     def ship_csv_view(self, request):
-        self._require_change(request)
+        self._require(request, self.has_change_permission(request))
         form = ShipCsvForm(request.POST or None, request.FILES or None)
         report = error = None
         if request.method == "POST" and form.is_valid():
@@ -428,7 +438,7 @@ class OrderAdmin(AuditedModelAdmin):
         )
 
     def reconcile_view(self, request):
-        self._require_change(request)
+        self._require(request, self.has_confirm_payment_permission(request))
         if request.method == "POST" and request.POST.get("step") == "confirm":
             ids = [int(v) for v in request.POST.getlist("order") if v.isdigit()][:10_000]
             result = services.payments_confirm_many(order_ids=ids, actor=request.user)

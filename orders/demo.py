@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 
+from core.models import get_config
 from orders import services
 from orders.models import Order
 
@@ -73,7 +74,6 @@ DEMO_PAYMENT_ACCOUNTS = {
 
 def _demo_payment_accounts() -> None:
     """Fill the payment account fields the order-complete page shows, only where blank."""
-    from adminpanel.models import get_config
 
     config = get_config()
     blank = {k: v for k, v in DEMO_PAYMENT_ACCOUNTS.items() if not getattr(config, k)}

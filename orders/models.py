@@ -96,6 +96,12 @@ class Order(crypto.EncryptedAddressMixin, models.Model):
         verbose_name = _("주문")
         verbose_name_plural = _("주문")
         ordering = ["-created_at", "-id"]
+        # Money actions get their own permissions: "change order" (ship, deliver, item edits)
+        # does not include confirming a payment or cancelling (which refunds points).
+        permissions = [
+            ("confirm_payment", _("입금 확인")),
+            ("cancel_order", _("주문 취소 (포인트 환불 포함)")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"], name="order_idempotency_per_user"

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import TruncMinute
+from django.urls import reverse
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders.models import Order, OrderEvent, OrderItem
-from orders.shipping import ZERO, ShippingQuote, StreamRule, line_total, money, shipping_quote
+from orders.shipping import ZERO, ShippingQuote, line_total, money, shipping_quote
+from orders.stream_rules import stream_rules
 from points.services import points_limits
 
 STATUS_TABS = [
@@ -40,23 +42,12 @@ def shipping_for(
     """Gather the inputs of `orders.shipping.shipping_quote` for `user` and evaluate it.
 
     `amounts` = (stream id or None, line total) per line of the order being priced."""
-    from live.models import LiveStream
-
     config = config or get_config()
     by_stream: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
     for stream_id, amount in amounts:
         by_stream[stream_id] += money(amount)
     stream_ids = [sid for sid in by_stream if sid is not None]
-    rules = {
-        row["id"]: StreamRule(
-            stream_id=row["id"],
-            mode=row["free_shipping_mode"],
-            threshold=row["free_shipping_threshold"],
-        )
-        for row in LiveStream.objects.filter(pk__in=stream_ids).values(
-            "id", "free_shipping_mode", "free_shipping_threshold"
-        )
-    }
+    rules = stream_rules(stream_ids)
     prior: dict[int, Decimal] = {}
     if stream_ids:
         earlier = OrderItem.objects.filter(order__user=user, stream_id__in=stream_ids).exclude(
@@ -140,9 +131,7 @@ def cart_shipping_quote(*, user) -> dict:
 
 
 def cart_summary_extra(*, user, cart=None) -> dict:
-    """`settings.SHOP_CART_SUMMARY_HOOK`: the shipping row and total on the cart page."""
-    from django.urls import reverse
-
+    """The shipping row and total on the cart page (registered with `shop.cart_summary`)."""
     quote = cart_shipping_quote(user=user)
     label = "배송비" + (f" ({quote['shipping_label']})" if quote["shipping_label"] else "")
     return {

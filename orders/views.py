@@ -11,17 +11,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.permissions import profile_required
-from adminpanel.models import get_config
+from core.errors import ServiceError
+from core.models import get_config
 from dorami.ratelimit import rate_limited
 from orders import selectors, services
 from orders.forms import CheckoutForm, parse_line_ids, parse_points
 from orders.models import Order
 from points import services as points
-from shop.services import ShopError
 
 CHECKOUT = "orders/checkout.html"
 COMPLETE_CARD = "orders/complete.html#order-complete"
-BUSINESS_ERRORS = (services.OrderError, points.PointsError, ShopError)
 
 
 def _new_token() -> str:
@@ -115,7 +114,7 @@ def checkout(request):
                 points_to_use=data["points"],
                 expected_total=data["expected_total"],
             )
-        except BUSINESS_ERRORS as exc:
+        except ServiceError as exc:
             error = exc
         else:
             if request.htmx and sheet:

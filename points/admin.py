@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
 from points import services
 from points.forms import PointsAdjustForm
 from points.models import PointTransaction
@@ -44,8 +44,12 @@ class PointTransactionAdmin(AuditedModelAdmin):
             *super().get_urls(),
         ]
 
+    def has_adjust_points_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("points.adjust_points")
+
     def adjust_view(self, request):
-        if not request.user.is_staff or not self.has_view_permission(request):
+        # Viewing the ledger is not enough: adjusting moves money (points.adjust_points).
+        if not self.has_adjust_points_permission(request):
             raise PermissionDenied
         form = PointsAdjustForm(request.POST or None, initial={"user": request.GET.get("user", "")})
         error = None

@@ -66,6 +66,7 @@ class PointTransaction(models.Model):
         verbose_name = _("포인트 내역")
         verbose_name_plural = _("포인트 내역")
         ordering = ["-created_at", "-id"]
+        permissions = [("adjust_points", _("포인트 수동 조정"))]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="pointtx_amount_non_zero"),
             models.CheckConstraint(

@@ -22,8 +22,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from adminpanel.models import get_config
-from adminpanel.services import audit_log_record
+from core.errors import ServiceError
+from core.models import get_config
+from core.services import audit_log_record
 from points.models import PointBalance, PointTransaction
 
 Kind = PointTransaction.Kind
@@ -31,14 +32,9 @@ MIN_REASON_LENGTH = 10
 CENT = Decimal("0.01")
 
 
-class PointsError(Exception):
+class PointsError(ServiceError):
     code = "POINTS_ERROR"
     default_message = "포인트를 처리할 수 없습니다."
-
-    def __init__(self, message: str | None = None, **params):
-        self.message = message or self.default_message.format(**params)
-        self.params = params
-        super().__init__(self.message)
 
 
 class PointsDisabled(PointsError):

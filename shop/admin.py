@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Min, Sum
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +15,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from adminpanel.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
+from core.models import get_config
 from dorami.templatetags.money import usd
 from shop import services
 from shop.models import MAX_STOCK, Product, ProductImage, ProductVariant, WaitlistEntry
@@ -196,7 +197,6 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
         )
 
     def get_changeform_initial_data(self, request):
-        from adminpanel.models import get_config
 
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("timer_minutes", get_config().default_cart_timer_minutes)
@@ -250,7 +250,10 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
                     )
                 else:
                     services.variant_save(
-                        product_id=product.pk, stock=data.get("stock") or 0, **fields
+                        product_id=product.pk,
+                        stock=data.get("stock") or 0,
+                        actor=request.user,
+                        **fields,
                     )
             except ShopError as error:
                 messages.error(request, f"{variant_form.instance}: {error.message}")
@@ -262,13 +265,15 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
 
     # --- actions ---------------------------------------------------------------------------
 
-    @admin.action(description=_("선택한 상품 품절 처리 (장바구니 보류 해제)"))
+    @admin.action(
+        description=_("선택한 상품 품절 처리 (장바구니 보류 해제)"), permissions=["change"]
+    )
     def action_mark_sold_out(self, request, queryset):
         for product_id in queryset.values_list("pk", flat=True):
             services.product_mark_sold_out(product_id=product_id, sold_out=True, actor=request.user)
         messages.success(request, _("품절 처리했습니다"))
 
-    @admin.action(description=_("선택한 상품 판매 재개"))
+    @admin.action(description=_("선택한 상품 판매 재개"), permissions=["change"])
     def action_reopen(self, request, queryset):
         for product_id in queryset.values_list("pk", flat=True):
             services.product_mark_sold_out(
@@ -276,25 +281,25 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
             )
         messages.success(request, _("판매를 재개했습니다"))
 
-    @admin.action(description=_("선택한 상품 숨기기 (장바구니 보류 해제)"))
+    @admin.action(description=_("선택한 상품 숨기기 (장바구니 보류 해제)"), permissions=["change"])
     def action_hide(self, request, queryset):
         for product_id in queryset.values_list("pk", flat=True):
             services.product_hide(product_id=product_id, hidden=True, actor=request.user)
         messages.success(request, _("숨겼습니다"))
 
-    @admin.action(description=_("선택한 상품 다시 보이기"))
+    @admin.action(description=_("선택한 상품 다시 보이기"), permissions=["change"])
     def action_show(self, request, queryset):
         for product_id in queryset.values_list("pk", flat=True):
             services.product_hide(product_id=product_id, hidden=False, actor=request.user)
         messages.success(request, _("다시 보이게 했습니다"))
 
-    @admin.action(description=_("선택한 상품 복제 (숨김 상태로)"))
+    @admin.action(description=_("선택한 상품 복제 (숨김 상태로)"), permissions=["add"])
     def action_duplicate(self, request, queryset):
         for product_id in queryset.values_list("pk", flat=True):
             services.product_duplicate(product_id=product_id, actor=request.user)
         messages.success(request, _("복제했습니다. 복사본은 숨김 상태입니다"))
 
-    @admin.action(description=_("선택한 상품 삭제 (장바구니 보류 해제)"))
+    @admin.action(description=_("선택한 상품 삭제 (장바구니 보류 해제)"), permissions=["delete"])
     def action_delete(self, request, queryset):
         count = 0
         for product_id in list(queryset.values_list("pk", flat=True)):
@@ -322,7 +327,7 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
     def variant_grid_view(self, request, product_id: int):
         product = get_object_or_404(Product, pk=product_id)
         if not self.has_change_permission(request, product):
-            return redirect("admin:index")
+            raise PermissionDenied
         form = VariantGridForm(request.POST or None, initial={"price": product.price})
         if request.method == "POST" and form.is_valid():
             created = services.variants_generate(
@@ -331,6 +336,7 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
                 sizes=form.cleaned_data["sizes"],
                 price=form.cleaned_data["price"],
                 stock=form.cleaned_data["stock"],
+                actor=request.user,
             )
             messages.success(request, _("옵션 %(n)s개를 만들었습니다") % {"n": len(created)})
             return redirect("admin:shop_product_change", product.pk)
@@ -345,13 +351,15 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
 
     def import_view(self, request):
         if not self.has_add_permission(request):
-            return redirect("admin:index")
+            raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
         report, file_error = None, None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                report = products_import(filename=upload.name, data=upload.read())
+                report = products_import(
+                    filename=upload.name, data=upload.read(), actor=request.user
+                )
             except ImportFileError as error:
                 file_error = error.message
         context = {
@@ -366,7 +374,7 @@ class ProductAdmin(AuditedModelAdmin, ShopServiceAdminMixin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(AuditedModelAdmin):
     list_display = ["number", "product", "variant", "user", "quantity", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["product__name", "user__email", "user__instagram_id"]

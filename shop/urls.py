@@ -5,7 +5,6 @@ from shop import views
 app_name = "shop"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("store/", views.store, name="store"),
     path("products/<int:product_id>/", views.product_detail, name="product-detail"),
     path("products/<int:product_id>/sheet/", views.product_sheet, name="product-sheet"),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,23 +18,21 @@ from accounts.permissions import (
     safe_next,
     wants_json,
 )
-from adminpanel.models import get_config
+from core.errors import service_error_json
+from core.models import get_config
 from dorami.ratelimit import rate_limited
 from shop import selectors, services
+from shop.cart_summary import cart_summary_extra
 from shop.services import ShopError
 
 STORE_PAGE_SIZE = 20
-
-
-def _error_json(error: ShopError) -> JsonResponse:
-    return JsonResponse({"error": error.as_dict()}, status=error.status)
 
 
 def _add_error_response(request, error: ShopError, *, fallback: str, context: dict | None = None):
     """A refused add (cart or waitlist): the JSON error, the sheet's add-result partial, or a
     flash message and a redirect to `fallback`."""
     if wants_json(request):
-        return _error_json(error)
+        return service_error_json(error)
     if request.htmx:
         context = {"error": error, **(context or {})}
         return render(request, "shop/product_detail.html#add-result", context)
@@ -46,21 +41,6 @@ def _add_error_response(request, error: ShopError, *, fallback: str, context: di
 
 
 # --- home and store ----------------------------------------------------------------------
-
-
-@require_GET
-def home(request):
-    from live.models import LiveStream
-
-    live = LiveStream.objects.live().order_by("-started_at").first()
-    upcoming = list(LiveStream.objects.upcoming().filter(scheduled_at__gt=timezone.now())[:5])
-    context = {
-        "live_stream": live,
-        "next_stream": upcoming[0] if upcoming else None,
-        "upcoming": upcoming,
-        "featured": selectors.featured_products(),
-    }
-    return render(request, "shop/home.html", context)
 
 
 @require_GET
@@ -105,6 +85,7 @@ def _product_context(request, product) -> dict:
         "images": list(product.images.all()),
         "sold_out": selectors.product_is_sold_out(product),
         "waitlist_entry": selectors.open_waitlist_entry(user=request.user, product_id=product.pk),
+        "low_stock_threshold": get_config().low_stock_threshold,
     }
 
 
@@ -159,18 +140,9 @@ def cart_add_answer(request, result, *, variant_id: str, quantity: str) -> HttpR
     return redirect("shop:cart")
 
 
-def _summary_extra(request, cart) -> dict:
-    """Optional hook (settings.SHOP_CART_SUMMARY_HOOK, a dotted path) that adds rows such as
-    shipping and a total to the cart summary without the shop importing other apps."""
-    hook = getattr(settings, "SHOP_CART_SUMMARY_HOOK", "")
-    if not hook or not cart.payable_rows:
-        return {}
-    return import_string(hook)(user=request.user, cart=cart) or {}
-
-
 def _cart_context(request) -> dict:
     cart = selectors.cart_view(user=request.user)
-    return {"cart": cart, "summary_extra": _summary_extra(request, cart)}
+    return {"cart": cart, "summary_extra": cart_summary_extra(user=request.user, cart=cart)}
 
 
 @require_GET
@@ -188,7 +160,7 @@ def cart_summary(request):
 def _cart_response(request, *, error: ShopError | None = None, notice: str = ""):
     if wants_json(request):
         if error:
-            return _error_json(error)
+            return service_error_json(error)
         return JsonResponse({"ok": True})
     if request.htmx:
         context = {**_cart_context(request), "error": error, "notice": notice}
@@ -283,7 +255,7 @@ def waitlist_cancel(request, entry_id: int):
         services.waitlist_cancel(user=request.user, entry_id=entry_id)
     except ShopError as error:
         if wants_json(request):
-            return _error_json(error)
+            return service_error_json(error)
         messages.error(request, error.message)
     else:
         if wants_json(request):

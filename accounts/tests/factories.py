@@ -39,3 +39,23 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.shipping_address = extracted
             if create:
                 obj.save(update_fields=["shipping_address_encrypted", "address_key_version"])
+
+
+def staff_with(*perms: str, **extra) -> User:
+    """A staff member (not superuser) holding exactly `perms` ("app_label.codename"); the
+    wildcard "*.view" gives every view permission."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    user = UserFactory(is_staff=True, profile_complete=True, **extra)
+    query = Q(pk__in=[])
+    for perm in perms:
+        if perm == "*.view":
+            query |= Q(codename__startswith="view_")
+        else:
+            app_label, codename = perm.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+    found = Permission.objects.filter(query)
+    assert "*.view" in perms or found.count() == len(perms), f"unknown permission in {perms}"
+    user.user_permissions.set(found)
+    return user

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import user_restore, user_sessions_end, user_suspend
-from adminpanel.models import AuditLog
+from core.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ from django.contrib import admin
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from adminpanel.admin import AuditedModelAdmin
-from adminpanel.models import AuditLog, Notice, SystemConfig, get_config
-from adminpanel.services import audit_log_record
+from core.admin import AuditedModelAdmin
+from core.models import AuditLog, Notice, SystemConfig, get_config
+from core.services import audit_log_record
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +29,9 @@ def test_admin_site_is_korean(staff_client):
 
 
 def test_config_changelist_opens_the_single_row(staff_client):
-    response = staff_client.get(reverse("admin:adminpanel_systemconfig_changelist"))
+    response = staff_client.get(reverse("admin:core_systemconfig_changelist"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:adminpanel_systemconfig_change", args=[1])
+    assert response["Location"] == reverse("admin:core_systemconfig_change", args=[1])
     page = staff_client.get(response["Location"])
     assert page.status_code == 200
     html = page.content.decode()
@@ -49,8 +49,8 @@ def test_config_changelist_opens_the_single_row(staff_client):
 
 def test_config_cannot_be_added_twice_or_deleted(staff_client):
     get_config()
-    add = staff_client.get(reverse("admin:adminpanel_systemconfig_add"))
-    delete = staff_client.get(reverse("admin:adminpanel_systemconfig_delete", args=[1]))
+    add = staff_client.get(reverse("admin:core_systemconfig_add"))
+    delete = staff_client.get(reverse("admin:core_systemconfig_delete", args=[1]))
     assert add.status_code == 403
     assert delete.status_code == 403
     assert SystemConfig.objects.count() == 1
@@ -74,15 +74,13 @@ def test_config_fieldsets_show_every_editable_field(rf, staff_user):
 def test_config_change_is_audited_with_before_and_after(staff_client, staff_user):
     config = get_config()
     data = _form_data(config) | {"shipping_fee_ca": "9.50", "bank_name": "Chase"}
-    response = staff_client.post(
-        reverse("admin:adminpanel_systemconfig_change", args=[config.pk]), data
-    )
+    response = staff_client.post(reverse("admin:core_systemconfig_change", args=[config.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert get_config().shipping_fee_ca == Decimal("9.50")
     row = AuditLog.objects.get()
     assert row.actor == staff_user
     assert row.action == "admin.update"
-    assert (row.object_type, row.object_id) == ("adminpanel.SystemConfig", "1")
+    assert (row.object_type, row.object_id) == ("core.SystemConfig", "1")
     assert row.before == {"bank_name": "", "shipping_fee_ca": "8.00"}
     assert row.after == {"bank_name": "Chase", "shipping_fee_ca": "9.50"}
 
@@ -90,9 +88,7 @@ def test_config_change_is_audited_with_before_and_after(staff_client, staff_user
 def test_invalid_config_is_refused_and_not_audited(staff_client):
     config = get_config()
     data = _form_data(config) | {"shipping_fee_ca": "-1", "default_cart_timer_minutes": "0"}
-    response = staff_client.post(
-        reverse("admin:adminpanel_systemconfig_change", args=[config.pk]), data
-    )
+    response = staff_client.post(reverse("admin:core_systemconfig_change", args=[config.pk]), data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert AuditLog.objects.count() == 0
@@ -101,7 +97,7 @@ def test_invalid_config_is_refused_and_not_audited(staff_client):
 
 def test_notice_add_toggle_delete_are_audited(staff_client, staff_user):
     response = staff_client.post(
-        reverse("admin:adminpanel_notice_add"),
+        reverse("admin:core_notice_add"),
         {
             "kind": "IMPORTANT",
             "title": "배송 지연 안내",
@@ -118,7 +114,7 @@ def test_notice_add_toggle_delete_are_audited(staff_client, staff_user):
 
     # list_editable on the changelist goes through the same audited save.
     response = staff_client.post(
-        reverse("admin:adminpanel_notice_changelist"),
+        reverse("admin:core_notice_changelist"),
         {
             "form-TOTAL_FORMS": "1",
             "form-INITIAL_FORMS": "1",
@@ -133,7 +129,7 @@ def test_notice_add_toggle_delete_are_audited(staff_client, staff_user):
     assert (updated.before, updated.after) == ({"is_active": True}, {"is_active": False})
 
     response = staff_client.post(
-        reverse("admin:adminpanel_notice_delete", args=[notice.pk]), {"post": "yes"}
+        reverse("admin:core_notice_delete", args=[notice.pk]), {"post": "yes"}
     )
     assert response.status_code == 302
     assert not Notice.objects.exists()
@@ -153,11 +149,11 @@ def test_audit_log_is_read_only_even_for_superusers(staff_client, staff_user, rf
     assert not model_admin.has_delete_permission(request, row)
     assert model_admin.has_view_permission(request, row)
 
-    assert staff_client.get(reverse("admin:adminpanel_auditlog_add")).status_code == 403
-    change_url = reverse("admin:adminpanel_auditlog_change", args=[row.pk])
+    assert staff_client.get(reverse("admin:core_auditlog_add")).status_code == 403
+    change_url = reverse("admin:core_auditlog_change", args=[row.pk])
     assert staff_client.post(change_url, {"action": "forged"}).status_code == 403
     assert staff_client.get(change_url).status_code == 200  # view only
-    delete_url = reverse("admin:adminpanel_auditlog_delete", args=[row.pk])
+    delete_url = reverse("admin:core_auditlog_delete", args=[row.pk])
     assert staff_client.post(delete_url, {"post": "yes"}).status_code == 403
     row.refresh_from_db()
     assert row.action == "admin.update"
@@ -169,7 +165,7 @@ def test_audit_log_list_filters_and_search(staff_client, staff_user, user_factor
     audit_log_record(
         actor=other, action="payment_confirm", object_type="orders.Order", object_id="9"
     )
-    url = reverse("admin:adminpanel_auditlog_changelist")
+    url = reverse("admin:core_auditlog_changelist")
 
     def shown(params):
         response = staff_client.get(url, params)

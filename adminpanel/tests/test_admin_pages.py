@@ -24,7 +24,7 @@ def test_every_admin_list_and_add_page_renders(staff_client):
         add = staff_client.get(reverse(f"{prefix}_add"))
         assert add.status_code in (200, 403), prefix
         names.append(prefix)
-    assert {"admin:adminpanel_notice", "admin:adminpanel_auditlog"} <= set(names)
+    assert {"admin:core_notice", "admin:core_auditlog"} <= set(names)
 
 
 def test_every_list_search_handles_odd_input(staff_client):

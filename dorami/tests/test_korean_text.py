@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from accounts.forms import US_STATES
 from accounts.models import User
-from adminpanel.models import AuditLog, get_config
+from core.models import AuditLog, get_config
 from dorami.tests.pagetext import visible_text
 from live.models import LiveStream
 from orders.models import Order
@@ -168,13 +168,13 @@ def test_admin_screens_speak_korean(demo):
         "order": reverse("admin:orders_order_change", args=[order.pk]),
         "users": reverse("admin:accounts_user_changelist"),
         "products": reverse("admin:shop_product_changelist"),
-        "audit": reverse("admin:adminpanel_auditlog_changelist"),
+        "audit": reverse("admin:core_auditlog_changelist"),
         "streams": reverse("admin:live_livestream_changelist"),
-        "notices": reverse("admin:adminpanel_notice_changelist"),
+        "notices": reverse("admin:core_notice_changelist"),
         "user": reverse("admin:accounts_user_change", args=[demo["shopper"].pk]),
         "group": reverse("admin:auth_group_add"),
         "audit row": reverse(
-            "admin:adminpanel_auditlog_change",
+            "admin:core_auditlog_change",
             args=[AuditLog.objects.filter(action="order.cancelled").first().pk],
         ),
         "points": reverse("admin:points_pointtransaction_changelist"),

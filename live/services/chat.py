@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS, account_change, can_chat
 from accounts.permissions import MESSAGES as GATE_MESSAGES
+from core.models import get_config
+from core.services import audit_log_record
 from dorami import ratelimit
 from dorami.realtime import REDIS_DOWN, sync_redis
 from live import realtime
@@ -132,7 +134,6 @@ def chat_rate_limit_take(*, user_id: int) -> None:
     """Count one message for `user_id`; raise RateLimitExceeded past the configured limit
     (SystemConfig's numbers, the site's one limiter: `dorami.ratelimit`; refused messages do
     not count)."""
-    from adminpanel.models import get_config
 
     config = get_config()
     limits = (("user", config.chat_rate_limit_count, config.chat_rate_limit_seconds),)
@@ -249,7 +250,6 @@ def message_payload(message: ChatMessage) -> dict:
 def seller_display_name() -> str:
     """What the seller's (any staff member's) messages are signed with: the business name from
     SystemConfig, else 판매자."""
-    from adminpanel.models import get_config
 
     return (get_config().business_name or "").strip()[:100] or str(_("판매자"))
 
@@ -265,6 +265,7 @@ def chat_message_post(*, stream_id: int, user, body: str) -> ChatMessage:
     changed = account_change(user, state)
     if changed:
         raise AccountChanged(changed)
+    assert state is not None  # a missing account is a change, refused just above
     if state["banned"]:
         raise ChatBanned()
     if state["muted"]:
@@ -303,6 +304,13 @@ def chat_message_delete(*, message_id: int, by) -> ChatMessage:
         message.deleted_by = by
         message.deleted_at = timezone.now()
         message.save(update_fields=["is_deleted", "deleted_by", "deleted_at"])
+        audit_log_record(
+            actor=by,
+            action="live.chat_delete",
+            obj=message,
+            before={"is_deleted": False, "body": message.body, "user_id": message.user_id},
+            after={"is_deleted": True},
+        )
     stream_id = message.stream_id
     transaction.on_commit(lambda: history_remove(stream_id=stream_id, message_id=message_id))
     realtime.announce_chat_deleted(stream_id=stream_id, message_id=message_id)
@@ -321,12 +329,19 @@ def chat_sanction_add(
         raise StreamNotFound()
     if not get_user_model().objects.filter(pk=user_id).exists():
         raise UserNotFound()
-    sanction, _created = ChatSanction.objects.get_or_create(
+    sanction, created = ChatSanction.objects.get_or_create(
         stream_id=stream_id,
         user_id=user_id,
         kind=kind,
         defaults={"created_by": by, "reason": reason[:200]},
     )
+    if created:
+        audit_log_record(
+            actor=by,
+            action=f"live.chat_{kind.lower()}",
+            obj=sanction,
+            after=_sanction_fields(sanction),
+        )
     if kind == ChatSanction.Kind.BAN:
         realtime.announce_chat_ban(stream_id=stream_id, user_id=user_id)
     return sanction
@@ -335,7 +350,26 @@ def chat_sanction_add(
 @transaction.atomic
 def chat_sanction_remove(*, stream_id: int, user_id: int, kind: str, by) -> int:
     _require_staff(by)
-    deleted, _detail = ChatSanction.objects.filter(
-        stream_id=stream_id, user_id=user_id, kind=kind
-    ).delete()
+    sanctions = list(
+        ChatSanction.objects.select_for_update().filter(
+            stream_id=stream_id, user_id=user_id, kind=kind
+        )
+    )
+    for sanction in sanctions:
+        audit_log_record(
+            actor=by,
+            action=f"live.chat_un{kind.lower()}",
+            obj=sanction,
+            before=_sanction_fields(sanction),
+        )
+    deleted, _detail = ChatSanction.objects.filter(pk__in=[s.pk for s in sanctions]).delete()
     return deleted
+
+
+def _sanction_fields(sanction: ChatSanction) -> dict:
+    return {
+        "stream_id": sanction.stream_id,
+        "user_id": sanction.user_id,
+        "kind": sanction.kind,
+        "reason": sanction.reason,
+    }

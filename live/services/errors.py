@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
 
-class LiveError(Exception):
+
+class LiveError(ServiceError):
     code = "LIVE_ERROR"
     default_message = _("요청을 처리할 수 없습니다.")
 
     def __init__(self, message: str | None = None):
-        self.message = str(message or self.default_message)
-        super().__init__(self.message)
+        super().__init__(message or self.default_message)
 
 
 class StreamUnknown(LiveError):

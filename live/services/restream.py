@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from core.services import audit_log_record
 from live import realtime
 from live.models import LiveStream, RestreamSession, RestreamTarget
 from live.services.errors import InvalidInput
@@ -72,6 +73,7 @@ def restream_target_create(
         name=name, platform=platform, rtmp_url=rtmp_url, stream_key=stream_key
     )
     target = RestreamTarget.objects.create(**fields, enabled=enabled, mute_audio=mute_audio)
+    _audit(actor, "restream_target_create", target, after=_target_audit_fields(target))
     logger.info("restream.target_created target_id=%s actor=%s", target.pk, _actor(actor))
     return target
 
@@ -93,9 +95,24 @@ def restream_target_update(
         name=name, platform=platform, rtmp_url=rtmp_url, stream_key=stream_key
     )
     target = RestreamTarget.objects.select_for_update().get(pk=target.pk)
+    before = _target_audit_fields(target)
+    old_key = target.stream_key
     for attr, value in {**fields, "enabled": enabled, "mute_audio": mute_audio}.items():
         setattr(target, attr, value)
     target.save()
+    after = _target_audit_fields(target)
+    changed = sorted(k for k in after if before[k] != after[k])
+    if changed or old_key != target.stream_key:
+        _audit(
+            actor,
+            "restream_target_update",
+            target,
+            before={k: before[k] for k in changed},
+            after={
+                **{k: after[k] for k in changed},
+                **({"stream_key_replaced": True} if old_key != target.stream_key else {}),
+            },
+        )
     logger.info("restream.target_updated target_id=%s actor=%s", target.pk, _actor(actor))
     return target
 
@@ -105,8 +122,16 @@ def restream_target_set_enabled(
     *, target: RestreamTarget, enabled: bool, actor=None
 ) -> RestreamTarget:
     target = RestreamTarget.objects.select_for_update().get(pk=target.pk)
+    before = target.enabled
     target.enabled = enabled
     target.save(update_fields=["enabled", "updated_at"])
+    _audit(
+        actor,
+        "restream_target_toggle",
+        target,
+        before={"enabled": before},
+        after={"enabled": enabled},
+    )
     logger.info(
         "restream.target_enabled target_id=%s enabled=%s actor=%s",
         target.pk,
@@ -121,20 +146,51 @@ def restream_target_set_mute(
     *, target: RestreamTarget, mute_audio: bool, actor=None
 ) -> RestreamTarget:
     target = RestreamTarget.objects.select_for_update().get(pk=target.pk)
+    before = target.mute_audio
     target.mute_audio = mute_audio
     target.save(update_fields=["mute_audio", "updated_at"])
+    _audit(
+        actor,
+        "restream_target_toggle",
+        target,
+        before={"mute_audio": before},
+        after={"mute_audio": mute_audio},
+    )
     return target
 
 
 @transaction.atomic
 def restream_target_delete(*, target: RestreamTarget, actor=None) -> None:
     """Delete a target; its running relays stop on the worker's next poll."""
+    target = RestreamTarget.objects.select_for_update().filter(pk=target.pk).first()
+    if target is None:
+        return
+    _audit(actor, "restream_target_delete", target, before=_target_audit_fields(target))
     logger.info("restream.target_deleted target_id=%s actor=%s", target.pk, _actor(actor))
     RestreamTarget.objects.filter(pk=target.pk).delete()
 
 
 def _actor(actor) -> object:
     return getattr(actor, "pk", None)
+
+
+def _target_audit_fields(target: RestreamTarget) -> dict:
+    """What the audit log keeps of a target: never its stream key, only whether one is set."""
+    return {
+        "name": target.name,
+        "platform": target.platform,
+        "rtmp_url": target.rtmp_url,
+        "enabled": target.enabled,
+        "mute_audio": target.mute_audio,
+        "has_stream_key": bool(target.stream_key),
+    }
+
+
+def _audit(actor, action: str, target: RestreamTarget, before=None, after=None) -> None:
+    if actor is not None:
+        audit_log_record(
+            actor=actor, action=f"live.{action}", obj=target, before=before, after=after
+        )
 
 
 # --- Sessions (worker) ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from core.services import audit_log_record
 from live import realtime
 from live.models import (
     LiveStream,
@@ -68,6 +69,18 @@ def _stream_for_update(stream_id: int) -> LiveStream:
     return LiveStream.objects.select_for_update().get(pk=stream_id)
 
 
+def _audit(actor, action: str, stream: LiveStream, before=None, after=None) -> None:
+    """A seller's change (studio or admin) in the audit log. Never the publish key itself."""
+    if actor is not None:
+        audit_log_record(
+            actor=actor, action=f"live.{action}", obj=stream, before=before, after=after
+        )
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 # --- Seller: create, key, end, feature, notice ----------------------------------------------
 
 
@@ -99,6 +112,19 @@ def stream_create(
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         **fields,
     )
+    _audit(
+        actor,
+        "stream_create",
+        stream,
+        after={
+            "title": stream.title,
+            "description": stream.description,
+            "scheduled_at": _iso(stream.scheduled_at),
+            "free_shipping_mode": stream.free_shipping_mode,
+            "free_shipping_threshold": str(stream.free_shipping_threshold),
+            "status": stream.status,
+        },
+    )
     logger.info("stream.created stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None))
     return stream
 
@@ -111,9 +137,17 @@ def stream_key_refresh(*, stream: LiveStream, actor=None) -> LiveStream:
     stream = _stream_for_update(stream.pk)
     if stream.status == LiveStream.Status.LIVE:
         raise StreamLive("방송 중에는 스트림 키를 바꿀 수 없습니다.")
+    expired_at = stream.key_expires_at
     stream.publish_key = new_publish_key()
     stream.key_expires_at = default_key_expiry()
     stream.save(update_fields=["publish_key", "key_expires_at", "updated_at"])
+    _audit(
+        actor,
+        "stream_key_refresh",
+        stream,
+        before={"key_expires_at": _iso(expired_at)},
+        after={"key_expires_at": _iso(stream.key_expires_at), "key_replaced": True},
+    )
     logger.info("stream.key_refreshed stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None))
     return stream
 
@@ -126,10 +160,18 @@ def stream_end(*, stream: LiveStream, actor=None) -> LiveStream:
     if stream.status == LiveStream.Status.OFFLINE:
         raise StreamEnded()
     now = timezone.now()
+    before = {"status": stream.status}
     # The show is over: its key no longer publishes (OBS reconnecting would restart it).
     stream.key_expires_at = now
     stream.save(update_fields=["key_expires_at"])
     _finalize(stream, now=now, reason=LiveStream.EndReason.SELLER)
+    _audit(
+        actor,
+        "stream_end",
+        stream,
+        before=before,
+        after={"status": stream.status, "ended_at": _iso(stream.ended_at)},
+    )
     logger.info(
         "stream.ended_by_seller stream_id=%s actor=%s", stream.pk, getattr(actor, "pk", None)
     )
@@ -142,8 +184,16 @@ def stream_feature_product(*, stream: LiveStream, product=None, actor=None) -> L
     stream = _stream_for_update(stream.pk)
     if product is not None and product.stream_id != stream.pk:
         raise ProductNotInStream()
+    before = {"featured_product_id": stream.featured_product_id}
     stream.featured_product = product
     stream.save(update_fields=["featured_product", "updated_at"])
+    _audit(
+        actor,
+        "stream_feature",
+        stream,
+        before=before,
+        after={"featured_product_id": stream.featured_product_id},
+    )
     realtime.announce_featured_product(stream, product)
     return stream
 
@@ -154,8 +204,10 @@ def stream_notice_update(*, stream: LiveStream, notice_text: str, actor=None) ->
     if len(notice_text) > NOTICE_MAX_LENGTH:
         raise InvalidInput("공지는 300자 이내로 입력하세요.")
     stream = _stream_for_update(stream.pk)
+    before = {"notice_text": stream.notice_text}
     stream.notice_text = notice_text
     stream.save(update_fields=["notice_text", "updated_at"])
+    _audit(actor, "stream_notice", stream, before=before, after={"notice_text": notice_text})
     realtime.announce_notice(stream)
     return stream
 
@@ -413,8 +465,6 @@ def _reconcile_one(*, stream_id: int, cutoff: datetime, now: datetime) -> bool:
 @transaction.atomic
 def streams_delete(*, stream_ids: list[int], actor=None) -> tuple[int, int]:
     """Admin bulk delete: LIVE streams are never deleted. Returns (deleted, skipped live)."""
-    from adminpanel.services import audit_log_record
-
     streams = list(LiveStream.objects.select_for_update().filter(pk__in=stream_ids))
     deletable = [s for s in streams if s.status != LiveStream.Status.LIVE]
     for stream in deletable:

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import get_config
 from live.models import LiveStream
 from live.services.chat import history_push
 from shop.tests.factories import ProductFactory, VariantFactory
@@ -37,6 +38,7 @@ def products(stream):
 
 def test_watch_page_for_a_guest(client, stream, products, django_assert_num_queries):
     history_push(stream_id=stream.pk, payload={"id": 7, "name": "@fan", "body": "<b>hi</b>"})
+    get_config()  # cached, as it is between the seller's edits
     with django_assert_num_queries(4):  # stream, products, images, variants
         response = client.get(reverse("live:watch", args=[stream.public_id]))
     assert response.status_code == 200
@@ -55,6 +57,17 @@ def test_watch_page_for_a_guest(client, stream, products, django_assert_num_quer
     assert f'data-variant-stock="{s_id}:3,{m_id}:0"' in html  # seeds the page's stock state
     cards = html.split('data-testid="product-card"')
     assert 'class="product-card sold-out' in html and len(cards) == 3
+
+
+@pytest.mark.parametrize(("threshold", "shown"), [(2, False), (3, True)])
+def test_watch_page_low_stock_badge_follows_the_config(client, stream, products, threshold, shown):
+    config = get_config()
+    config.low_stock_threshold = threshold
+    config.save()
+    html = client.get(reverse("live:watch", args=[stream.public_id])).content.decode()
+    assert f'data-low-stock="{threshold}"' in html  # live.js reads the same number
+    badge = html.split("data-low-badge")[1].split(">")[0]
+    assert ("hidden" not in badge) is shown
 
 
 def test_watch_page_for_a_shopper_has_the_chat_form(shopper_client, stream, products):

@@ -221,7 +221,7 @@ async def test_500_characters_is_allowed():
 
 
 async def test_rate_limit_from_system_config():
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     def configure():
         config = get_config()
@@ -258,7 +258,7 @@ async def test_history_keeps_the_last_100():
 async def test_staff_delete_removes_message_for_everyone():
     stream = await make_stream()
     author = await make_user()
-    staff = await make_user(is_staff=True)
+    staff = await make_user(is_staff=True, is_superuser=True)
     a = await join(stream, user=author)
     s = await join(stream, user=staff)
     await a.send_json_to({"type": "chat", "body": "지워질 메시지"})
@@ -294,10 +294,55 @@ async def test_shopper_cannot_moderate():
         await comm.disconnect()
 
 
+async def test_view_only_staff_and_guests_cannot_moderate():
+    from accounts.tests.factories import staff_with
+
+    stream = await make_stream()
+    author = await make_user()
+    viewer = await database_sync_to_async(staff_with)("*.view")
+    a = await join(stream, user=author)
+    await a.send_json_to({"type": "chat", "body": "hello"})
+    message_id = (await next_frame(a, is_event("chat.message")))["data"]["id"]
+    v = await join(stream, user=viewer)
+    g = await join(stream, guest="guestkey42")
+    for comm in (v, g):
+        for frame in (
+            {"type": "delete", "message_id": message_id},
+            {"type": "mute", "user_id": author.pk},
+            {"type": "ban", "user_id": author.pk},
+        ):
+            await comm.send_json_to(frame)
+            await next_frame(comm, is_error("FORBIDDEN"))
+    assert not await database_sync_to_async(ChatSanction.objects.exists)()
+    row = await database_sync_to_async(ChatMessage.objects.get)(pk=message_id)
+    assert not row.is_deleted
+    for comm in (a, v, g):
+        await comm.disconnect()
+
+
+async def test_a_permission_revoked_after_joining_is_refused():
+    from accounts.tests.factories import staff_with
+
+    stream = await make_stream()
+    author = await make_user()
+    moderator = await database_sync_to_async(staff_with)("live.change_chatmessage")
+    m = await join(stream, user=moderator)
+    a = await join(stream, user=author)
+    await a.send_json_to({"type": "chat", "body": "hello"})
+    message_id = (await next_frame(a, is_event("chat.message")))["data"]["id"]
+    await database_sync_to_async(moderator.user_permissions.clear)()
+    await m.send_json_to({"type": "delete", "message_id": message_id})
+    await next_frame(m, is_error("FORBIDDEN"))
+    row = await database_sync_to_async(ChatMessage.objects.get)(pk=message_id)
+    assert not row.is_deleted
+    for comm in (a, m):
+        await comm.disconnect()
+
+
 async def test_muted_user_cannot_send():
     stream = await make_stream()
     user = await make_user()
-    staff = await make_user(is_staff=True)
+    staff = await make_user(is_staff=True, is_superuser=True)
     s = await join(stream, user=staff)
     u = await join(stream, user=user)
     await s.send_json_to({"type": "mute", "user_id": user.pk})
@@ -312,7 +357,7 @@ async def test_muted_user_cannot_send():
 async def test_ban_closes_the_socket_and_refuses_rejoin():
     stream = await make_stream()
     user = await make_user()
-    staff = await make_user(is_staff=True)
+    staff = await make_user(is_staff=True, is_superuser=True)
     s = await join(stream, user=staff)
     u = await join(stream, user=user)
     await s.send_json_to({"type": "ban", "user_id": user.pk})

@@ -7,7 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from accounts.permissions import PROFILE_INCOMPLETE, can_buy_or_chat, can_chat
-from adminpanel.models import SystemConfig, get_config
+from core.models import SystemConfig, get_config
 from live import presence
 from live.models import ChatMessage
 from live.tests.test_consumers import (  # noqa: F401 - the autouse fixture releases the hub

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from adminpanel.models import AuditLog
+from core.models import AuditLog
 from live.models import ChatMessage, ChatSanction, LiveStream, RestreamTarget
 from live.services.stream import stream_create, stream_publish
 

@@ -17,7 +17,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def seller(django_user_model):
-    return django_user_model.objects.create_user("seller@example.com", is_staff=True)
+    return django_user_model.objects.create_user(
+        "seller@example.com", is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture

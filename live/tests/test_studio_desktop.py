@@ -19,7 +19,11 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def seller_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("seller@example.com", is_staff=True))
+    client.force_login(
+        django_user_model.objects.create_user(
+            "seller@example.com", is_staff=True, is_superuser=True
+        )
+    )
     return client
 
 

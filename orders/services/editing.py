@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import shipping_for
 from orders.services.errors import InvalidQuantity, LastItemRemoval, OrderError
@@ -82,9 +82,9 @@ def order_item_update(*, item: OrderItem | int, quantity: int, actor=None) -> Or
     if quantity == 0 and order.items.count() <= 1:
         raise LastItemRemoval()
     delta = quantity - old
-    if item.variant_id is None and delta > 0:
-        raise OrderError("삭제된 옵션은 수량을 늘릴 수 없습니다.")
     if delta > 0:
+        if item.variant_id is None:
+            raise OrderError("삭제된 옵션은 수량을 늘릴 수 없습니다.")
         stock_take(variant_id=item.variant_id, quantity=delta)
     elif item.variant_id is not None:
         stock_restore(items=[(item.variant_id, -delta)])
@@ -111,5 +111,6 @@ def order_item_update(*, item: OrderItem | int, quantity: int, actor=None) -> Or
             "shipping_fee": str(order.shipping_fee),
             "total": str(order.total),
         },
+        before={"quantity": old, "total": str(old_total)},
     )
     return order

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+from core.errors import ServiceError
 
-class OrderError(Exception):
+
+class OrderError(ServiceError):
     code = "ORDER_ERROR"
     default_message = "주문을 처리할 수 없습니다."
-
-    def __init__(self, message: str | None = None, **params):
-        self.params = params
-        self.message = message or self.default_message.format(**params)
-        super().__init__(self.message)
 
 
 class OrderAlreadyConfirmed(OrderError):

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders import realtime
 from orders.models import Order, OrderEvent
 from orders.services.errors import (
@@ -72,6 +72,7 @@ def payment_confirm(*, order: Order | int, actor=None) -> Order:
         message=f"입금 확인 (${order.total:,.2f}), 포인트 {earned:,}P 적립",
         actor=actor,
         data={"points_earned": earned},
+        before={"status": S.PENDING_PAYMENT},
     )
     realtime.payment_confirmed(order=order)
     return order
@@ -97,6 +98,7 @@ def order_ship(*, order: Order | int, tracking_number: str, actor=None) -> Order
         message=f"발송 (운송장 {tracking})",
         actor=actor,
         data={"tracking_number": tracking},
+        before={"status": S.PAYMENT_CONFIRMED},
     )
     realtime.order_updated(order=order)
     return order
@@ -111,7 +113,11 @@ def order_deliver(*, order: Order | int, actor=None) -> Order:
     order.delivered_at = timezone.now()
     order.save(update_fields=["status", "delivered_at", "updated_at"])
     order_event_record(
-        order=order, kind=OrderEvent.Kind.DELIVERED, message="배송 완료", actor=actor
+        order=order,
+        kind=OrderEvent.Kind.DELIVERED,
+        message="배송 완료",
+        actor=actor,
+        before={"status": S.SHIPPED},
     )
     realtime.order_updated(order=order)
     return order
@@ -151,6 +157,7 @@ def order_cancel(*, order: Order | int, actor=None, reason: str = "") -> Order:
             "points_refunded": refunded.amount if refunded else 0,
             "points_reversed": -reversed_tx.amount if reversed_tx else 0,
         },
+        before={"status": previous},
     )
     realtime.order_cancelled(order=order)
     return order

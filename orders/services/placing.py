@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders import realtime
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import checkout_preview

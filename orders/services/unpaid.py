@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders import realtime
 from orders.models import Order, OrderEvent
 from orders.selectors import unpaid_orders_due_cancel, unpaid_orders_due_reminder

@@ -4,7 +4,7 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from adminpanel.models import AuditLog
+from core.models import AuditLog
 from orders.models import Order
 from orders.tests.factories import make_order, make_stream, make_variant
 from points.models import PointTransaction

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders import services
 from orders.models import Order, OrderEvent
 from orders.tests.factories import make_order, make_stream, make_variant

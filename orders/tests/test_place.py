@@ -219,7 +219,7 @@ def test_points_at_checkout(shopper, balance, use, code):
 
 
 def test_points_disabled_at_checkout(shopper):
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     give(shopper, 10000)
     config = get_config()
@@ -231,7 +231,7 @@ def test_points_disabled_at_checkout(shopper):
 
 
 def test_disabled_payment_method_is_refused(shopper):
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     config = get_config()
     config.zelle_enabled = False

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from adminpanel.models import get_config
+from core.models import get_config
 from orders.models import Order
 from orders.tests.factories import hold, make_order, make_stream, make_variant
 from points.services import points_adjust

@@ -4,7 +4,7 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from adminpanel.models import get_config
+from core.models import get_config
 from points import services
 from points.models import PointBalance, PointTransaction
 

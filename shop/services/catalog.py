@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core.services import audit_log_record
 from shop import realtime
 from shop.models import MAX_STOCK, CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services import inventory
@@ -24,8 +25,6 @@ from shop.services.errors import (
 def _audit(actor, action: str, obj, before=None, after=None) -> None:
     if actor is None:
         return
-    from adminpanel.services import audit_log_record
-
     audit_log_record(actor=actor, action=action, obj=obj, before=before, after=after)
 
 
@@ -220,9 +219,10 @@ def product_delete(*, product_id: int, actor=None) -> bool:
 
 
 @transaction.atomic
-def product_save(*, product: Product, actor=None) -> Product:
+def product_save(*, product: Product) -> Product:
     """Create or update a product (admin form) and announce it. Turning on the manual sold-out
-    or hiding releases the product's holds; turning the sold-out off reopens it."""
+    or hiding releases the product's holds; turning the sold-out off reopens it. (The admin
+    form audits the save itself: `AuditedModelAdmin`.)"""
     now = timezone.now()
     created = product._state.adding or product.pk is None
     before = None
@@ -298,7 +298,13 @@ def _split_options(text: str) -> list[str]:
 
 @transaction.atomic
 def variants_generate(
-    *, product_id: int, colors: str, sizes: str, price: Decimal | None = None, stock: int = 0
+    *,
+    product_id: int,
+    colors: str,
+    sizes: str,
+    price: Decimal | None = None,
+    stock: int = 0,
+    actor=None,
 ) -> list[ProductVariant]:
     """Color × size grid: create every missing combination (existing ones are kept)."""
     product = _product_locked(product_id)
@@ -307,7 +313,7 @@ def variants_generate(
     colors_list, sizes_list = _split_options(colors) or [""], _split_options(sizes) or [""]
     existing = set(product.variants.values_list("color", "size"))
     order = product.variants.count()
-    created = []
+    created: list[ProductVariant] = []
     for color in colors_list:
         for size in sizes_list:
             if (color[:50], size[:50]) in existing:
@@ -324,6 +330,18 @@ def variants_generate(
             )
     ProductVariant.objects.bulk_create(created)
     if created:
+        _audit(
+            actor,
+            "variants_generate",
+            product,
+            None,
+            {
+                "variants": [
+                    {"color": v.color, "size": v.size, "price": str(v.price), "stock": v.stock}
+                    for v in created
+                ]
+            },
+        )
         inventory.product_status_refresh(product_ids=[product.pk])
         realtime.announce_product_updated(product=product)
     return created
@@ -350,18 +368,31 @@ def variant_save(
         variant = ProductVariant.objects.create(
             product_id=product_id, stock=_stock_clean(stock or 0), held=0, **fields
         )
+        _audit(actor, "variant_create", variant, None, _variant_fields(variant))
         inventory.product_status_refresh(product_ids=[product_id])
         inventory.variants_announce(variant_ids=[variant.pk])
         return variant
+    before = None
     if fields:
-        ProductVariant.objects.filter(pk=variant_id, product_id=product_id).update(
-            **fields, updated_at=timezone.now()
-        )
+        rows = ProductVariant.objects.filter(pk=variant_id, product_id=product_id)
+        before = rows.select_for_update().values(*fields).first()
+        rows.update(**fields, updated_at=timezone.now())
     if stock is not None:
         stock_adjust(variant_id=variant_id, stock=stock, actor=actor)
     elif "status" in fields:
         inventory.variants_announce(variant_ids=[variant_id])
-    return ProductVariant.objects.get(pk=variant_id)
+    variant = ProductVariant.objects.get(pk=variant_id)
+    if before is not None:
+        _audit(actor, "variant_update", variant, _json_safe(before), _json_safe(fields))
+    return variant
+
+
+def _variant_fields(variant: ProductVariant) -> dict:
+    return _json_safe({name: getattr(variant, name) for name in (*VARIANT_EDITABLE, "stock")})
+
+
+def _json_safe(values: dict) -> dict:
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
 
 
 @transaction.atomic

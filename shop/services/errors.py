@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 
-class ShopError(Exception):
+
+class ShopError(ServiceError):
     code = "SHOP_ERROR"
     default_message = "요청을 처리할 수 없습니다"
     status = 400
 
     def __init__(self, message: str | None = None, **extra):
-        self.message = message or _(self.default_message)
         self.extra = extra
-        super().__init__(self.message)
+        super().__init__(message or _(self.default_message))
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": str(self.message), **self.extra}

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
+from core.services import audit_log_record
 from shop.models import MAX_STOCK, MIN_PRICE, Product, ProductVariant
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -184,8 +185,9 @@ def _row_clean(values: dict[str, str], reasons: list[str]) -> dict:
     return cleaned
 
 
-def products_import(*, filename: str, data: bytes) -> ImportReport:
-    """Import products; returns what was created and, per rejected row, why."""
+def products_import(*, filename: str, data: bytes, actor=None) -> ImportReport:
+    """Import products; returns what was created and, per rejected row, why. Each created
+    product is audited with `actor`."""
     rows = rows_read(filename=filename, data=data)
     rows = [row for row in rows if any((cell or "").strip() for cell in row)]
     if not rows:
@@ -213,12 +215,14 @@ def products_import(*, filename: str, data: bytes) -> ImportReport:
         else:
             groups.append((cleaned["name"], [(result, cleaned)]))
     for _name, members in groups:
-        _product_create(members, report)
+        _product_create(members, report, actor=actor)
     return report
 
 
 @transaction.atomic
-def _product_create(members: list[tuple[RowResult, dict]], report: ImportReport) -> None:
+def _product_create(
+    members: list[tuple[RowResult, dict]], report: ImportReport, *, actor=None
+) -> None:
     first = members[0][1]
     seen: set[tuple[str, str]] = set()
     variants = []
@@ -253,6 +257,24 @@ def _product_create(members: list[tuple[RowResult, dict]], report: ImportReport)
     )
     if not any(v["stock"] for v in variants):
         Product.objects.filter(pk=product.pk).update(status=Product.Status.SOLD_OUT)
+    if actor is not None:
+        audit_log_record(
+            actor=actor,
+            action="product_import",
+            obj=product,
+            after={
+                "name": product.name,
+                "variants": [
+                    {
+                        "color": v["color"],
+                        "size": v["size"],
+                        "price": str(v["price"]),
+                        "stock": v["stock"],
+                    }
+                    for v in variants
+                ],
+            },
+        )
     from shop import realtime
 
     realtime.announce_product_added(product=product)

@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import get_config
 from shop import realtime
 from shop.models import CartLine, Product, ProductVariant, WaitlistEntry
 
@@ -483,7 +484,6 @@ def config() -> object:
     """`get_config()` memoised in-process for a few seconds: the hot path reads it on every
     add (cap, low-stock threshold), and a cache round trip per read is measurable."""
     global _config_memo
-    from adminpanel.models import get_config
 
     now = time.monotonic()
     if _config_memo is None or _config_memo[0] <= now:

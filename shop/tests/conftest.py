@@ -16,7 +16,7 @@ def untimed_variant(db):
 @pytest.fixture
 def no_cap(db):
     """No per-user cap (`SystemConfig.max_per_user` cleared): for tests about stock alone."""
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     config = get_config()
     config.max_per_user = None

@@ -269,7 +269,7 @@ def test_waitlist_admin_is_read_only(staff_client, shopper):
 
 
 def test_new_product_form_starts_with_the_configured_timer(staff_client):
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     config = get_config()
     config.default_cart_timer_minutes = 25

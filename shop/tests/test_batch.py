@@ -96,7 +96,7 @@ def test_bad_input_and_unavailable_variants_fail_alone(shoppers):
 
 
 def test_a_per_user_limit_is_kept_in_a_batch(shoppers):
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     a, b, *_rest = shoppers
     config = get_config()

@@ -53,7 +53,7 @@ def test_stock_25_add_12_is_fine_no_cap(shopper):
 
 
 def test_max_per_user_caps_when_configured(shopper, variant):
-    from adminpanel.models import get_config
+    from core.models import get_config
 
     config = get_config()
     config.max_per_user = 3

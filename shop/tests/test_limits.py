@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from adminpanel.models import DEFAULT_MAX_PER_USER, SystemConfig, get_config
+from core.models import DEFAULT_MAX_PER_USER, SystemConfig, get_config
 from shop import services
 from shop.models import CartLine, WaitlistEntry
 from shop.services import AddRequest, ShopError

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import get_config
 from shop import services
 from shop.models import CartLine, ProductVariant
 from shop.tests.factories import ProductFactory, VariantFactory
@@ -66,10 +67,22 @@ def test_store_hides_products_of_upcoming_or_live_streams(client):
     assert "방송 전용" not in html and "숨김 상품" not in html
 
 
+@pytest.mark.parametrize(("threshold", "shown"), [(2, False), (3, True)])
+def test_product_detail_low_stock_note_follows_the_config(client, threshold, shown):
+    config = get_config()
+    config.low_stock_threshold = threshold
+    config.save()
+    product = ProductFactory(name="캐시미어 코트")
+    VariantFactory(product=product, stock=3)
+    html = client.get(reverse("shop:product-detail", args=[product.pk])).content.decode()
+    assert ("3개 남음" in html) is shown
+
+
 def test_product_detail_shows_sheet(client, django_assert_num_queries):
     product = ProductFactory(name="캐시미어 코트", original_price="199.00", timer_minutes=15)
     VariantFactory(product=product, color="블랙", size="S", stock=3)
     VariantFactory(product=product, color="블랙", size="M", stock=9)
+    get_config()  # cached, as it is between the seller's edits
     with django_assert_num_queries(3):  # product, variants, images
         response = client.get(reverse("shop:product-detail", args=[product.pk]))
     html = response.content.decode()

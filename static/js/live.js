@@ -105,6 +105,8 @@
   }
 
   // --- products -----------------------------------------------------------------------------
+  // "N개 남음" from 1 to the seller's threshold (SystemConfig.low_stock_threshold).
+  var lowStock = parseInt(room.getAttribute("data-low-stock"), 10) || 0;
   function card(productId) { return $('[data-product-id="' + productId + '"]'); }
 
   function setProductStock(productId, soldOut, available) {
@@ -115,7 +117,7 @@
     if (sold) sold.hidden = !soldOut;
     var low = $("[data-low-badge]", el);
     if (low) {
-      var show = !soldOut && available > 0 && available <= 4;
+      var show = !soldOut && available > 0 && available <= lowStock;
       low.hidden = !show;
       if (show) low.textContent = available + "개 남음";
     }
@@ -157,7 +159,7 @@
       if (!note && label) { note = document.createElement("small"); note.className = "stock-note"; label.appendChild(note); }
       if (note) { note.textContent = "품절"; note.classList.remove("low"); }
     } else if (note) {
-      note.textContent = data.available <= 4 ? data.available + "개 남음" : "";
+      note.textContent = data.available <= lowStock ? data.available + "개 남음" : "";
     }
   }
 

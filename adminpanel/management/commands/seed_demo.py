@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import demo as accounts_demo
-from adminpanel.models import get_config
+from core.models import get_config
 from live import demo as live_demo
 from orders import demo as orders_demo
 from shop import demo as shop_demo

@@ -84,6 +84,7 @@ class SystemConfig(models.Model):
     updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
+        db_table = "adminpanel_systemconfig"  # the table made before the model moved to core
         verbose_name = _("시스템 설정")
         verbose_name_plural = _("시스템 설정")
         constraints = [
@@ -125,6 +126,7 @@ class Notice(models.Model):
     updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
     class Meta:
+        db_table = "adminpanel_notice"
         verbose_name = _("공지")
         verbose_name_plural = _("공지")
         ordering = ["-created_at"]
@@ -152,6 +154,7 @@ class AuditLog(models.Model):
     created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True, db_index=True)
 
     class Meta:
+        db_table = "adminpanel_auditlog"
         verbose_name = _("감사 로그")
         verbose_name_plural = _("감사 로그")
         ordering = ["-created_at"]

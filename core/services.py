@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adminpanel.models import AuditLog
+from core.models import AuditLog
 
 
 def audit_log_record(
