@@ -91,7 +91,7 @@ URLS: dict[str, str] = {
     "accounts:profile-edit": "GET L 200 200 200 200 200",
     # POST only; GET is refused once logged in
     "accounts:live-alert": "GET L 405 405 405 405 405",
-    "shop:home": "GET 200 200 200 200 200 200",
+    "live:home": "GET 200 200 200 200 200 200",
     "shop:store": "GET 200 200 200 200 200 200",
     "shop:product-detail": "GET 200 200 200 200 200 200",
     "shop:product-sheet": "GET 200 200 200 200 200 200",
