@@ -3,7 +3,8 @@
 A page keeps its websocket (and the user loaded at the handshake) for hours, so ending a
 user's sessions is not enough: suspension, "log out everywhere" and the loss of staff rights
 also send a control message (after commit) to the user's control group, which every server
-process's sockets of that user listen to (`live.consumers`). Never sent to browsers as is.
+process's sockets of that user listen to (`live.consumers`, `accounts.consumers`). Never sent
+to browsers as is.
 """
 
 from __future__ import annotations

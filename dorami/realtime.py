@@ -8,7 +8,8 @@ Fan-out (see docs/realtime.md): an event is rendered to JSON text **once** in `p
 PUBLISHed on one Redis channel per group. Every server process holds at most one Redis
 subscription per group (the `Hub`, one per event loop) and hands the same text to each local
 socket's sink in a plain loop — no per-viewer channel-layer message, no msgpack decode, no
-thread hop. Without Redis (embedded default) the hub delivers in-process.
+thread hop; a socket that stops reading gets a bounded backlog, then is dropped and closed.
+Without Redis (embedded default) the hub delivers in-process.
 
 Every event carries a per-group sequence number (`seq`) and the group's `epoch` (a random token
 kept with the number in Redis) so clients notice gaps and resets and refetch: when Redis loses
@@ -23,20 +24,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import secrets
 import threading
 import types
 import weakref
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ STORE_GROUP = "store"  # events about products that belong to no stream
 STAFF_GROUP = "staff"  # seller studio / admin listeners
 
 Sink = Callable[[str], Awaitable[None]]
+Overflow = Callable[[], Awaitable[None]]
 StatusWatcher = Callable[[str], Awaitable[None]]
 
 # What an unreachable Redis raises (redis-py wraps socket errors; the builtins for safety).
@@ -134,6 +139,30 @@ def async_redis():
     return client
 
 
+def _subscriber_client():
+    """The client of the hub's subscription: like `async_redis` but **without** the retry.
+    redis-py's PubSub reconnects and resubscribes by itself on a retry, silently: the events
+    published in between would be lost with no one told to refetch. Without it a broken
+    connection reaches the hub, which marks the rooms degraded and, once resubscribed, tells
+    every socket to resynchronise."""
+    import redis.asyncio as aredis
+    from redis.backoff import NoBackoff
+
+    url = settings.REDIS_URL
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    key = f"subscriber:{url}"
+    client = clients.get(key)
+    if client is None:
+        pool = aredis.ConnectionPool.from_url(
+            url,
+            socket_timeout=30,
+            socket_connect_timeout=2,
+            retry=aredis.retry.Retry(NoBackoff(), 0),
+        )
+        client = clients[key] = aredis.Redis(connection_pool=pool)
+    return client
+
+
 async def _close_async_clients(loop) -> None:
     for client in (_async_clients.pop(loop, None) or {}).values():
         with contextlib.suppress(Exception):
@@ -154,7 +183,7 @@ def _namespace() -> str:
 # One Redis hash per group: `seq` (the last number handed out) and `epoch` (a random token made
 # when the hash is created). If Redis loses the hash, numbering restarts under a new epoch.
 _memory_seq: dict[str, int] = defaultdict(int)
-_memory_lock = threading.Lock()
+_memory_lock = threading.RLock()  # re-entrant: a local sink may publish
 _MEMORY_EPOCH = secrets.token_hex(6)  # embedded default: a restarted process is a new epoch
 
 
@@ -274,22 +303,34 @@ local epoch = redis.call('HGET', KEYS[1], 'epoch')
 redis.call('PUBLISH', KEYS[2], ARGV[1] .. tostring(seq) .. ',"epoch":"' .. epoch .. '",' .. ARGV[2])
 return seq
 """
-_seq_publish_script = None
+_SEQ_PUBLISH_SHA = hashlib.sha1(_SEQ_PUBLISH_LUA.encode(), usedforsecurity=False).hexdigest()
 _SPLIT = ',"seq":0,"epoch":"",'
 
 
-def _seq_publish_args(*, group: str, event: str, data: dict[str, Any]) -> tuple[list, list]:
+def _seq_publish_args(*, group: str, event: str, data: dict[str, Any]) -> list:
+    """EVALSHA's arguments: the key count, the keys, then the text around seq/epoch."""
     head, tail = render_event(event=event, seq=0, epoch="", data=data).split(_SPLIT, 1)
-    keys = [sequence_key(group), _namespace() + group]
-    return keys, [head + ',"seq":', tail, new_epoch()]
+    return [2, sequence_key(group), _namespace() + group, head + ',"seq":', tail, new_epoch()]
 
 
-def _seq_publish(client, *, group: str, event: str, data: dict[str, Any]) -> int:
-    global _seq_publish_script
-    if _seq_publish_script is None:
-        _seq_publish_script = client.register_script(_SEQ_PUBLISH_LUA)
-    keys, args = _seq_publish_args(group=group, event=event, data=data)
-    return int(_seq_publish_script(keys=keys, args=args, client=client))
+def _seq_publish_call(client, *, group: str, event: str, data: dict[str, Any]):
+    """The one sequence+publish call, for the sync and the async client alike: EVALSHA of
+    `_SEQ_PUBLISH_LUA`, loaded with EVAL the first time a server lacks it. Returns the seq, or
+    an awaitable of it for an async client."""
+    args = _seq_publish_args(group=group, event=event, data=data)
+    if isinstance(client, AsyncRedis):
+        return _aseq_publish_call(client, args)
+    try:
+        return client.evalsha(_SEQ_PUBLISH_SHA, *args)
+    except NoScriptError:
+        return client.eval(_SEQ_PUBLISH_LUA, *args)
+
+
+async def _aseq_publish_call(client, args: list):
+    try:
+        return await client.evalsha(_SEQ_PUBLISH_SHA, *args)
+    except NoScriptError:
+        return await client.eval(_SEQ_PUBLISH_LUA, *args)
 
 
 def _log_publish_failure(group: str, event: str, exc: Exception) -> None:
@@ -305,25 +346,32 @@ def publish(*, group: str, event: str, data: dict[str, Any]) -> int | None:
     try:
         client = sync_redis()
         if client is not None:
-            return _seq_publish(client, group=group, event=event, data=data)
-        seq, epoch = _memory_next(group)
-        publish_text(group=group, text=render_event(event=event, seq=seq, epoch=epoch, data=data))
-        return seq
+            return int(_seq_publish_call(client, group=group, event=event, data=data))
+        return _memory_publish(group=group, event=event, data=data)
     except Exception as exc:  # a realtime hiccup must never fail the business write behind it
         _log_publish_failure(group, event, exc)
         return None
 
 
+def _memory_publish(*, group: str, event: str, data: dict[str, Any]) -> int:
+    """Embedded default: number and deliver under one lock, so in-process order = seq order."""
+    with _memory_lock:
+        _memory_seq[group] += 1
+        seq = _memory_seq[group]
+        _deliver_local_threadsafe(
+            group, render_event(event=event, seq=seq, epoch=_MEMORY_EPOCH, data=data)
+        )
+    return seq
+
+
 async def apublish(*, group: str, event: str, data: dict[str, Any]) -> int | None:
-    """`publish` for async code (consumers): no thread hop."""
+    """`publish` for async code (consumers, presence): the same Lua call (sequence number,
+    epoch and PUBLISH in one atomic step), awaited on the loop's client — no thread hop."""
     try:
         client = async_redis()
         if client is not None:
-            keys, args = _seq_publish_args(group=group, event=event, data=data)
-            return int(await client.register_script(_SEQ_PUBLISH_LUA)(keys=keys, args=args))
-        seq, epoch = _memory_next(group)
-        _deliver_local_threadsafe(group, render_event(event=event, seq=seq, epoch=epoch, data=data))
-        return seq
+            return int(await _seq_publish_call(client, group=group, event=event, data=data))
+        return _memory_publish(group=group, event=event, data=data)
     except Exception as exc:
         _log_publish_failure(group, event, exc)
         return None
@@ -388,12 +436,14 @@ class Hub:
     watchers with `STATUS_OK`: sockets then refetch what they missed."""
 
     UNSUBSCRIBE_AFTER = 30.0  # seconds a group must stay empty before UNSUBSCRIBE
+    MAX_BACKLOG = 500  # texts kept for a sink whose send is stuck; one more drops the sink
     RETRY_MIN = 0.25
     RETRY_MAX = 1.0
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
-        self.sinks: dict[str, dict[Sink, None]] = {}
+        self.sinks: dict[str, dict[Sink, Overflow | None]] = {}  # sink → its on_overflow
+        self.backlogs: dict[Sink, deque] = {}  # sinks with a send in progress (slow sockets)
         self.subscribed: dict[str, asyncio.Future] = {}  # groups wanted on the subscription
         self.empty_since: dict[str, float] = {}
         self.watchers: dict[StatusWatcher, None] = {}
@@ -404,10 +454,11 @@ class Hub:
         self._closed = False
 
     # subscriptions
-    async def join(self, group: str, sink: Sink) -> bool:
+    async def join(self, group: str, sink: Sink, on_overflow: Overflow | None = None) -> bool:
         """Add `sink`; True when the group's Redis subscription is live on return, False when
-        Redis is down (the hub subscribes it once Redis is back)."""
-        self.sinks.setdefault(group, {})[sink] = None
+        Redis is down (the hub subscribes it once Redis is back). `on_overflow()` is called if
+        the hub drops the sink for falling `MAX_BACKLOG` texts behind (the socket closes)."""
+        self.sinks.setdefault(group, {})[sink] = on_overflow
         self.empty_since.pop(group, None)
         if not redis_enabled():
             return True
@@ -436,7 +487,7 @@ class Hub:
             try:
                 if not self.degraded:
                     if self._pubsub is None:
-                        self._pubsub = async_redis().pubsub(ignore_subscribe_messages=True)
+                        self._pubsub = _subscriber_client().pubsub(ignore_subscribe_messages=True)
                     await self._pubsub.subscribe(_namespace() + group)
             except Exception as exc:  # the reader loop subscribes it when Redis is back
                 self._lost(exc)
@@ -500,7 +551,7 @@ class Hub:
     async def _reconnect(self) -> bool:
         """Subscribe every wanted group on a fresh connection; True when Redis answered."""
         groups = list(self.subscribed)
-        pubsub = async_redis().pubsub(ignore_subscribe_messages=True)
+        pubsub = _subscriber_client().pubsub(ignore_subscribe_messages=True)
         try:
             if groups:
                 await pubsub.subscribe(*[_namespace() + g for g in groups])
@@ -548,11 +599,59 @@ class Hub:
 
     # delivery
     def deliver(self, group: str, text: str) -> None:
+        """Hand `text` to every local sink of `group`, in order per sink. A sink's send runs
+        eagerly (`_start`); one that suspends (a full write buffer) gets a backlog that a task
+        drains in order, so the others never wait for it. A backlog past `MAX_BACKLOG` drops
+        the sink from every group and calls its `on_overflow` (memory stays bounded)."""
         sinks = self.sinks.get(group)
         if not sinks:
             return
+        backlogs = self.backlogs
         for sink in tuple(sinks):
-            _start(sink(text))
+            if backlogs:
+                backlog = backlogs.get(sink)
+                if backlog is not None:
+                    if len(backlog) >= self.MAX_BACKLOG:
+                        self._drop_slow(sink)
+                    else:
+                        backlog.append(text)
+                    continue
+            coro = sink(text)
+            try:
+                yielded = coro.send(None)
+            except StopIteration:
+                continue
+            except Exception:
+                logger.debug("realtime sink failed", exc_info=True)
+                continue
+            backlog = backlogs[sink] = deque()
+            task = asyncio.ensure_future(self._drain(sink, backlog, coro, yielded))
+            _pending_sends.add(task)  # keep a reference until done (the loop holds weak ones)
+            task.add_done_callback(_pending_sends.discard)
+
+    async def _drain(self, sink: Sink, backlog: deque, coro, yielded) -> None:
+        try:
+            await _resume(coro, yielded)
+            while backlog and self.backlogs.get(sink) is backlog:
+                await sink(backlog.popleft())
+        except Exception:
+            logger.debug("realtime sink failed after suspending", exc_info=True)
+        finally:
+            if self.backlogs.get(sink) is backlog:
+                del self.backlogs[sink]
+
+    def _drop_slow(self, sink: Sink) -> None:
+        """`sink` stopped reading: forget its backlog, remove it everywhere, tell its owner."""
+        self.backlogs.pop(sink, None)
+        on_overflow = None
+        for group, sinks in self.sinks.items():
+            if sink in sinks:
+                on_overflow = sinks.pop(sink) or on_overflow
+                if not sinks:
+                    self.empty_since[group] = self.loop.time()
+        logger.warning("realtime sink dropped: backlog over %d", self.MAX_BACKLOG)
+        if on_overflow is not None:
+            _start(on_overflow())
 
     async def close(self) -> None:
         self._closed = True
@@ -578,10 +677,11 @@ def hub() -> Hub:
     return current
 
 
-async def subscribe(group: str, sink: Sink) -> bool:
+async def subscribe(group: str, sink: Sink, on_overflow: Overflow | None = None) -> bool:
     """Have `sink(text)` called for every event of `group`. Returns True when subscribed on
-    return, False when Redis is down (subscribed automatically once it is back)."""
-    return await hub().join(group, sink)
+    return, False when Redis is down (subscribed automatically once it is back).
+    `on_overflow()` is called if the sink falls too far behind and is dropped (close it)."""
+    return await hub().join(group, sink, on_overflow)
 
 
 def unsubscribe(group: str, sink: Sink) -> None:

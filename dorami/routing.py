@@ -6,9 +6,11 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.urls import path
 
+from accounts.consumers import PageEventsConsumer
 from live.consumers import LiveRoomConsumer
 
 websocket_urlpatterns: list = [
+    path("ws/events/", PageEventsConsumer.as_asgi()),
     path("ws/live/<str:public_id>/", LiveRoomConsumer.as_asgi()),
 ]
 

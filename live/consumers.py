@@ -55,6 +55,7 @@ CLOSE_BANNED = 4003
 CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4008
 CLOSE_TOO_LARGE = 1009
+CLOSE_TOO_SLOW = 4429  # the socket fell `Hub.MAX_BACKLOG` events behind: reconnect and refetch
 # The account behind the socket changed (`accounts.realtime`): the page says why, in Korean
 # (the close reason carries the message), and does not reconnect as that user.
 CLOSE_FOR_ACCOUNT = {ACCOUNT_SUSPENDED: 4001, STAFF_REVOKED: 4002, SESSION_ENDED: 4401}
@@ -141,7 +142,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         # Subscribe before reading the sequence: every later event reaches this socket. While
         # Redis is down the hub keeps the sinks and subscribes them once it is back.
         transport.watch_status(self._status)
-        await transport.subscribe(self.group, self._deliver)
+        await transport.subscribe(self.group, self._deliver, self._too_slow)
         await transport.subscribe(control_group(self.stream_id), self._control)
         if self.user is not None and self.user.is_staff:
             await transport.subscribe(transport.STAFF_GROUP, self._staff_deliver)
@@ -230,6 +231,13 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     # --- delivery (hot path) --------------------------------------------------------------
     async def _deliver(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _too_slow(self) -> None:
+        """The hub dropped this socket's room subscription (it stopped reading): close it; the
+        page reconnects and refetches the room."""
+        if not self.closing:
+            self.closing = True
+            await self.close(code=CLOSE_TOO_SLOW)
 
     async def _status(self, state: str) -> None:
         """The process lost / regained Redis: the page shows 재연결 중 / refetches the room."""

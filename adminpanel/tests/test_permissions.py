@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sales_dashboard_needs_order_view_permission():
-    for perms, shown in ((("adminpanel.view_notice",), False), (("orders.view_order",), True)):
+    for perms, shown in ((("core.view_notice",), False), (("orders.view_order",), True)):
         client = Client()
         client.force_login(staff_with(*perms))
         html = client.get(reverse("admin:index")).content.decode()
@@ -20,7 +20,7 @@ def test_sales_dashboard_needs_order_view_permission():
 def test_other_packages_admin_writes_are_audited(staff_client, staff_user):
     from django.contrib.auth.models import Group, Permission
 
-    from adminpanel.models import AuditLog
+    from core.models import AuditLog
 
     permission = Permission.objects.get(codename="adjust_points")
     staff_client.post(
