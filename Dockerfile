@@ -37,7 +37,7 @@ RUN DEBUG=0 \
     sh -c "python manage.py compile_translations && python manage.py collectstatic --noinput -v 0"
 
 RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin dorami \
-    && mkdir -p /data/media /data/hls \
+    && mkdir -p /data/media /data/hls /data/backups \
     && chown -R dorami:dorami /app /data
 USER dorami
 

@@ -74,3 +74,16 @@ bench: dev-deps services
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
+
+## make backup: a verified database backup now (to BACKUP_DESTINATION, else a file here)
+## make jobs: the periodic jobs and their schedules; make job NAME=<job>: run one now
+.PHONY: backup jobs job
+backup: deps
+	$(PY) manage.py backup
+
+jobs: deps
+	$(PY) manage.py run_job --list
+
+job: deps
+	@test -n "$(NAME)" || { echo "usage: make job NAME=<job> (see make jobs)"; exit 2; }
+	$(PY) manage.py run_job $(NAME)

@@ -46,14 +46,51 @@ def account_state(*, user_id: int) -> dict | None:
     return get_user_model().objects.filter(pk=user_id).values(*ACCOUNT_STATE_FIELDS).first()
 
 
-class PageEventsConsumer(AsyncWebsocketConsumer):
-    channel_layer_alias = "__no_channel_layer__"  # events arrive through the realtime hub
+class AccountControlMixin:
+    """What every logged-in socket does with its user's control group (`accounts.realtime`):
+    suspended, logged out everywhere or no longer staff — an `error` frame with the Korean
+    reason, then close (4001 / 4401 / 4002), on every server process. A close that arrives
+    while the socket is still connecting is kept in `account_closed` for `connect` to act on
+    right after the accept."""
 
     user_id: int | None = None
-    groups_joined: tuple[str, ...] = ()
     closing = False
     accepted = False
     account_closed: str | None = None
+
+    async def _account(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return
+        code = message.get("code")
+        if (
+            message.get("action") == CLOSE
+            and message.get("user_id") == self.user_id
+            and code in CLOSE_FOR_ACCOUNT
+        ):
+            await self._close_for_account(code)
+
+    async def _close_for_account(self, code: str) -> None:
+        if self.closing:
+            return
+        if not self.accepted:  # still connecting: `connect` closes right after the accept
+            self.account_closed = code
+            return
+        self.closing = True
+        message = str(GATE_MESSAGES[code])
+        await self.send(
+            text_data=json.dumps(
+                {"type": "error", "code": code, "message": message}, ensure_ascii=False
+            )
+        )
+        await self.close(code=CLOSE_FOR_ACCOUNT[code], reason=message)
+
+
+class PageEventsConsumer(AccountControlMixin, AsyncWebsocketConsumer):
+    channel_layer_alias = "__no_channel_layer__"  # events arrive through the realtime hub
+
+    groups_joined: tuple[str, ...] = ()
 
     async def dispatch(self, message):
         # Skip Channels' per-message `aclose_old_connections()` thread hop: the only ORM work
@@ -112,31 +149,3 @@ class PageEventsConsumer(AsyncWebsocketConsumer):
         if not self.closing:
             self.closing = True
             await self.close(code=CLOSE_TOO_SLOW)
-
-    async def _account(self, text: str) -> None:
-        try:
-            message = json.loads(text)
-        except ValueError:
-            return
-        code = message.get("code")
-        if (
-            message.get("action") == CLOSE
-            and message.get("user_id") == self.user_id
-            and code in CLOSE_FOR_ACCOUNT
-        ):
-            await self._close_for_account(code)
-
-    async def _close_for_account(self, code: str) -> None:
-        if self.closing:
-            return
-        if not self.accepted:  # still connecting: `connect` closes right after the accept
-            self.account_closed = code
-            return
-        self.closing = True
-        message = str(GATE_MESSAGES[code])
-        await self.send(
-            text_data=json.dumps(
-                {"type": "error", "code": code, "message": message}, ensure_ascii=False
-            )
-        )
-        await self.close(code=CLOSE_FOR_ACCOUNT[code], reason=message)

@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import IO
 
 from django.http import HttpResponse
 
@@ -33,20 +34,18 @@ def csv_cell(value):
     return value
 
 
-def csv_response(*, filename: str, header: Sequence, rows: Iterable[Sequence]) -> HttpResponse:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel opens UTF-8 Korean text correctly with a BOM
-    writer = csv.writer(buffer)
+def write_csv(stream: IO[str], *, header: Sequence, rows: Iterable[Sequence]) -> None:
+    """CSV as Excel opens Korean text (UTF-8 with a BOM), formula cells neutralised."""
+    stream.write("\ufeff")
+    writer = csv.writer(stream)
     for row in (header, *rows):
         writer.writerow([csv_cell(value) for value in row])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
-def xlsx_response(
-    *, filename: str, sheet_name: str, header: Sequence, rows: Iterable[Sequence]
-) -> HttpResponse:
+def write_xlsx(
+    stream: IO[bytes], *, sheet_name: str, header: Sequence, rows: Iterable[Sequence]
+) -> None:
+    """An XLSX workbook of one sheet; risky text is a quote-prefixed text cell."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -63,8 +62,22 @@ def xlsx_response(
 
     for row in (header, *rows):
         sheet.append([cell(value) for value in row])
+    book.save(stream)
+
+
+def csv_response(*, filename: str, header: Sequence, rows: Iterable[Sequence]) -> HttpResponse:
+    buffer = io.StringIO()
+    write_csv(buffer, header=header, rows=rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_response(
+    *, filename: str, sheet_name: str, header: Sequence, rows: Iterable[Sequence]
+) -> HttpResponse:
     buffer = io.BytesIO()
-    book.save(buffer)
+    write_xlsx(buffer, sheet_name=sheet_name, header=header, rows=rows)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dorami.sentry.request_middleware",  # for scrubbing personal data from error reports
     "accounts.middleware.SuspendedUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -141,6 +142,11 @@ if DATABASE_URL:
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode: `.iterator()` (exports) must not use server-side
+    # cursors, which need one session for the whole loop.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
     if _pool_max := env.int("DB_POOL_MAX_SIZE", default=0):
         # Under ASGI each request's sync code runs in its own thread, and each thread would open
         # its own connection: a rush of requests then exhausts max_connections. A bounded pool
@@ -403,3 +409,26 @@ LOGGING = {
 }
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# --- Backups (dorami/backups.py; `manage.py backup`, beat job database-backup-daily) ---------
+# A directory or s3://bucket/prefix. Embedded default: ./backups; otherwise empty, and the daily
+# job fails loudly (Sentry, the BackupMissing alert) until it is set.
+BACKUP_DESTINATION = env.str(
+    "BACKUP_DESTINATION", default=str(BASE_DIR / "backups") if EMBEDDED else ""
+)
+BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
+BACKUP_S3_ENDPOINT_URL = env.str("BACKUP_S3_ENDPOINT_URL", default="")
+BACKUP_S3_REGION = env.str("BACKUP_S3_REGION", default="")
+BACKUP_S3_ACCESS_KEY_ID = env.str("BACKUP_S3_ACCESS_KEY_ID", default="")
+BACKUP_S3_SECRET_ACCESS_KEY = env.str("BACKUP_S3_SECRET_ACCESS_KEY", default="")
+
+# --- Error tracking (dorami/sentry.py): on only with a DSN ------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN and not TESTING:
+    from dorami import sentry
+
+    sentry.init(
+        dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE
+    )

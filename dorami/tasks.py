@@ -2,6 +2,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from dorami import backups
+
 BEAT_KEY = "dorami:beat:last"  # read by `manage.py doctor`
 
 
@@ -11,3 +13,10 @@ def heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set(BEAT_KEY, now, timeout=60 * 60)
     return now
+
+
+@shared_task(name="dorami.tasks.backup_daily", ignore_result=True)
+def backup_daily() -> str:
+    """The scheduled `manage.py backup`: dump, verify, store, prune (settings.BACKUP_*)."""
+    result = backups.backup_run()
+    return result.location

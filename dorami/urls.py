@@ -5,12 +5,12 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from dorami import health
+from dorami import health, metrics
 
 urlpatterns = [
     path("api/v1/health/live", health.live, name="health-live"),
     path("api/v1/health/ready", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics_view, name="prometheus-django-metrics"),
     # Browsers ask for /favicon.ico whatever the page links; pages link the SVG (_favicon.html).
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.ico"))),
     path("admin/", admin.site.urls),

@@ -6,8 +6,11 @@ class LiveConfig(AppConfig):
     verbose_name = "라이브"
 
     def ready(self) -> None:
+        from dorami import metrics
+        from live.metrics import live_state
         from live.selectors import stream_shipping_rules
         from orders.stream_rules import stream_rules_register
 
         # Orders prices shipping with each show's free-shipping rule (orders never imports live).
         stream_rules_register(stream_shipping_rules)
+        metrics.register(live_state)

@@ -31,14 +31,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.consumers import AccountControlMixin
+from accounts.permissions import MESSAGES as GATE_MESSAGES
 from accounts.permissions import (
-    ACCOUNT_SUSPENDED,
-    SESSION_ENDED,
-    STAFF_REVOKED,
     account_change,
     can_chat,
 )
-from accounts.permissions import MESSAGES as GATE_MESSAGES
 from dorami import realtime as transport
 from live import presence
 from live.realtime import control_group
@@ -56,9 +54,6 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4008
 CLOSE_TOO_LARGE = 1009
 CLOSE_TOO_SLOW = 4429  # the socket fell `Hub.MAX_BACKLOG` events behind: reconnect and refetch
-# The account behind the socket changed (`accounts.realtime`): the page says why, in Korean
-# (the close reason carries the message), and does not reconnect as that user.
-CLOSE_FOR_ACCOUNT = {ACCOUNT_SUSPENDED: 4001, STAFF_REVOKED: 4002, SESSION_ENDED: 4401}
 STAFF_EVENTS = {"sales.updated", "restream.state"}
 _GUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -73,15 +68,12 @@ ERROR_MESSAGES = {
 }
 
 
-class LiveRoomConsumer(AsyncWebsocketConsumer):
+class LiveRoomConsumer(AccountControlMixin, AsyncWebsocketConsumer):
     # No per-socket channel-layer channel: room events arrive through the realtime hub.
     channel_layer_alias = "__no_channel_layer__"
 
     stream_id: int | None = None
     member: str | None = None
-    closing = False
-    accepted = False
-    account_closed: str | None = None  # a close for the account arrived before the accept
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
@@ -269,32 +261,6 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             await self.send_error(chat_service.ChatBanned.code, str(chat_service.ChatBanned()))
             await self.close(code=CLOSE_BANNED, reason="banned")
             self.closing = True
-
-    async def _account(self, text: str) -> None:
-        """The user's control group (`accounts.realtime`): suspended, logged out everywhere or
-        no longer staff — close at once, on every server process."""
-        try:
-            message = json.loads(text)
-        except ValueError:
-            return
-        code = message.get("code")
-        if (
-            message.get("action") == "close"
-            and message.get("user_id") == self.user_id
-            and code in CLOSE_FOR_ACCOUNT
-        ):
-            await self._close_for_account(code)
-
-    async def _close_for_account(self, code: str) -> None:
-        if self.closing:
-            return
-        if not self.accepted:  # still connecting: `connect` closes right after the accept
-            self.account_closed = code
-            return
-        self.closing = True
-        message = str(GATE_MESSAGES[code])
-        await self.send_error(code, message)
-        await self.close(code=CLOSE_FOR_ACCOUNT[code], reason=message)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))

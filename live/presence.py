@@ -107,6 +107,19 @@ def viewer_count(stream_id: int) -> int | None:
         return None
 
 
+def socket_count(stream_id: int) -> int | None:
+    """Open websockets of a stream in every process (the sum of `rt:pres:conns:<id>`)."""
+    client = sync_redis()
+    if client is None:
+        with _memory.lock:
+            return sum(_memory.conns.get(stream_id, {}).values())
+    try:
+        return sum(int(value) for value in client.hvals(_k("conns", stream_id)))
+    except REDIS_DOWN:
+        logger.warning("socket count unavailable stream_id=%s redis down", stream_id)
+        return None
+
+
 async def aviewer_count(stream_id: int) -> int:
     now = time.time()
     client = async_redis()

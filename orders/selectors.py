@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Sum
@@ -11,6 +12,7 @@ from django.db.models.functions import TruncMinute
 from django.urls import reverse
 
 from core.models import get_config
+from dorami.storetime import store_make_aware
 from orders.models import Order, OrderEvent, OrderItem
 from orders.shipping import ZERO, ShippingQuote, line_total, money, shipping_quote
 from orders.stream_rules import stream_rules
@@ -206,16 +208,12 @@ def stream_revenue_by_minute(*, stream_id: int) -> list[tuple]:
 
 
 def unpaid_orders_due_reminder(*, now, hours: int):
-    from datetime import timedelta
-
     return Order.objects.pending_payment().filter(
         reminder_sent_at__isnull=True, created_at__lte=now - timedelta(hours=hours)
     )
 
 
 def unpaid_orders_due_cancel(*, now, hours: int):
-    from datetime import timedelta
-
     return Order.objects.pending_payment().filter(created_at__lte=now - timedelta(hours=hours))
 
 
@@ -245,6 +243,18 @@ EXPORT_HEADER = [
     "ZIP",
     "전화",
 ]
+
+
+def orders_created_between(*, first_day: date, last_day: date):
+    """Orders placed from `first_day` to `last_day` inclusive, days on the store's calendar."""
+    start = store_make_aware(datetime.combine(first_day, time.min))
+    end = store_make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+    return Order.objects.filter(created_at__gte=start, created_at__lt=end)
+
+
+def order_export_item_count(*, orders) -> int:
+    """How many rows `order_export_rows` yields for these orders (for a progress bar)."""
+    return OrderItem.objects.filter(order__in=orders).count()
 
 
 def order_export_rows(*, orders):

@@ -110,6 +110,7 @@ COVERED_OTHERWISE = {
     "django_htmx.middleware.HtmxMiddleware": "request.htmx set here",
     "allauth.account.middleware.AccountMiddleware": "acts on GET pages only",
     "dorami.storetime.StoreTimeZoneMiddleware": "answers show no local time (storetime converts)",
+    "dorami.sentry.request_middleware": "error reports scrub personal data by pattern here",
 }
 
 FAST_LANE = Counter(

@@ -484,9 +484,15 @@ def _rows(output: str) -> dict[str, tuple[str, str]]:
 
 @pytest.mark.django_db
 def test_doctor_passes_on_a_healthy_setup(production_like, celery_worker_process):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from dorami.backups import LAST_SUCCESS_KEY
     from dorami.tasks import heartbeat
 
     heartbeat()
+    production_like.BACKUP_DESTINATION = "s3://shop-backups/nightly"
+    cache.set(LAST_SUCCESS_KEY, timezone.now().timestamp() - 3 * 3600)
     output, error = _doctor()
     assert error is None, output
     rows = _rows(output)
@@ -503,7 +509,9 @@ def test_doctor_passes_on_a_healthy_setup(production_like, celery_worker_process
         "celery.workers": "OK",
         "beat.heartbeat": "OK",
         "media_server": "OK",
+        "backup": "OK",
     }
+    assert rows["backup"][1] == "last backup 3 h ago to s3://shop-backups/nightly"
     assert rows["settings.encryption_key"][1] == "current version 2 (known: 2, 1)"
     assert rows["celery.workers"][1] == "1 worker(s) answered"
     assert "doctor: all checks passed" in output
@@ -561,6 +569,26 @@ def test_doctor_reports_a_stale_beat_and_the_media_server(production_like):
     assert rows["beat.heartbeat"][0] == "WARN"
     assert rows["media_server"][0] == "FAIL"
     assert error == "1 check(s) failed: media_server"
+
+
+@pytest.mark.django_db
+def test_doctor_reports_missing_and_stale_backups(production_like):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from dorami.backups import LAST_SUCCESS_KEY
+
+    production_like.BACKUP_DESTINATION = ""
+    assert _rows(_doctor()[0])["backup"][0] == "WARN"
+    production_like.BACKUP_DESTINATION = "/data/backups"
+    cache.delete(LAST_SUCCESS_KEY)
+    assert _rows(_doctor()[0])["backup"] == (
+        "WARN",
+        "none yet to /data/backups (run_job database-backup-daily)",
+    )
+    cache.set(LAST_SUCCESS_KEY, timezone.now().timestamp() - 50 * 3600)
+    output, error = _doctor()
+    assert _rows(output)["backup"][0] == "FAIL" and "backup" in error
 
 
 # --- manage.py backup / restore -------------------------------------------------------------

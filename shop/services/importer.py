@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -185,9 +186,12 @@ def _row_clean(values: dict[str, str], reasons: list[str]) -> dict:
     return cleaned
 
 
-def products_import(*, filename: str, data: bytes, actor=None) -> ImportReport:
+def products_import(
+    *, filename: str, data: bytes, actor=None, progress: Callable[[int], None] | None = None
+) -> ImportReport:
     """Import products; returns what was created and, per rejected row, why. Each created
-    product is audited with `actor`."""
+    product is audited with `actor`. `progress(n)` is called after each product with the
+    number of its rows (a progress bar)."""
     rows = rows_read(filename=filename, data=data)
     rows = [row for row in rows if any((cell or "").strip() for cell in row)]
     if not rows:
@@ -214,8 +218,12 @@ def products_import(*, filename: str, data: bytes, actor=None) -> ImportReport:
             groups[-1][1].append((result, cleaned))
         else:
             groups.append((cleaned["name"], [(result, cleaned)]))
+    if progress:
+        progress(len(report.rejected))
     for _name, members in groups:
         _product_create(members, report, actor=actor)
+        if progress:
+            progress(len(members))
     return report
 
 

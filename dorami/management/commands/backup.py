@@ -1,62 +1,70 @@
-"""`manage.py backup [--output FILE]`: a restorable copy of the configured database.
+"""`manage.py backup [--output FILE | --to DEST] [--keep-days N]`: a verified database backup.
 
-PostgreSQL: `pg_dump --format=custom` (restore with `manage.py restore FILE --yes`).
-SQLite (embedded default): a consistent copy of the database file.
+PostgreSQL: `pg_dump --format=custom`, checked with `pg_restore --list`; SQLite (embedded
+default): a consistent copy of the file. `--to` (default `BACKUP_DESTINATION`) is a directory or
+`s3://bucket/prefix`, and prunes backups there older than `--keep-days` (`BACKUP_KEEP_DAYS`).
+The daily beat job `database-backup-daily` runs the same code (`dorami/backups.py`).
+Restore with `manage.py restore FILE --yes`.
 """
 
 from __future__ import annotations
 
-import subprocess
+import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from tqdm import tqdm
 
-from dorami.management.commands import _dbtools
+from dorami import backups
 
 
 class Command(BaseCommand):
-    help = "Back up the database: pg_dump custom format, or a copy of the SQLite file."
+    help = "Back up the database (verified), to a file, a directory or an S3 bucket."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--output", "-o", help="file to write (default: dorami-<database>-<UTC time>.dump)"
+        target = parser.add_mutually_exclusive_group()
+        target.add_argument("--output", "-o", help="write exactly this file (no pruning)")
+        target.add_argument(
+            "--to", help="a directory or s3://bucket/prefix (default: BACKUP_DESTINATION)"
         )
-        parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+        parser.add_argument("--force", action="store_true", help="overwrite an --output file")
+        parser.add_argument(
+            "--keep-days", type=int, help="delete backups older than this at --to (0: keep all)"
+        )
 
-    def handle(self, *args, output=None, force=False, **options):
-        vendor = _dbtools.vendor()
-        if vendor not in ("postgresql", "sqlite"):
-            raise CommandError(f"backup supports PostgreSQL and SQLite, not {vendor}.")
-        name = Path(str(_dbtools.database()["NAME"])).stem
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        suffix = ".dump" if vendor == "postgresql" else ".sqlite3"
-        target = Path(output or f"dorami-{name}-{stamp}{suffix}").resolve()
+    def handle(self, *args, output=None, to=None, force=False, keep_days=None, **options):
+        try:
+            if output or not (to or settings.BACKUP_DESTINATION):
+                self._to_file(output, force=force)
+                return
+            with tqdm(
+                unit="B", unit_scale=True, desc="backup", disable=None, file=self.stderr
+            ) as bar:
+                result = backups.backup_run(
+                    destination=to, keep_days=keep_days, progress=bar.update
+                )
+        except backups.BackupError as exc:
+            raise CommandError(str(exc)) from exc
+        for path in result.pruned:
+            self.stdout.write(f"pruned {path}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"backup written: {result.location} ({result.size:,} bytes; {result.verified}; "
+                f"{len(result.pruned)} old backups pruned)"
+            )
+        )
+
+    def _to_file(self, output: str | None, *, force: bool) -> None:
+        target = Path(output or backups.backup_name()).resolve()
         if target.exists() and not force:
             raise CommandError(f"{target} already exists (use --force to overwrite).")
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        try:
-            if vendor == "postgresql":
-                self._pg_dump(partial)
-            else:
-                _dbtools.sqlite_copy(_dbtools.database()["NAME"], partial)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as workdir:
+            partial = Path(workdir) / target.name
+            backups.backup_dump(path=partial)
+            summary = backups.backup_verify(path=partial)
             partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
         size = target.stat().st_size
-        self.stdout.write(self.style.SUCCESS(f"backup written: {target} ({size:,} bytes)"))
-
-    def _pg_dump(self, path: Path) -> None:
-        command = [
-            _dbtools.pg_tool("pg_dump"),
-            "--format=custom",
-            "--compress=6",
-            "--no-password",
-            f"--file={path}",
-        ]
-        result = subprocess.run(  # noqa: S603 (fixed argv, no shell)
-            command, env=_dbtools.pg_env(), capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
+        done = f"backup written: {target} ({size:,} bytes; {summary})"
+        self.stdout.write(self.style.SUCCESS(done))

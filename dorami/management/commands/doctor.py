@@ -1,7 +1,8 @@
 """`manage.py doctor`: is this deployment configured and are its dependencies up?
 
 Checks: settings (DEBUG, SECRET_KEY, encryption keys, ALLOWED_HOSTS, Kakao), collected static
-files, database and migrations, Redis, Celery workers, the beat heartbeat, the media server.
+files, database and migrations, Redis, Celery workers, the beat heartbeat, the media server,
+the last backup.
 
 Prints one line per check (OK / WARN / FAIL) and exits non-zero when any check fails, so it can
 gate a deploy: `docker-compose run --rm web python manage.py doctor`.
@@ -26,9 +27,11 @@ from django.utils import timezone
 
 from accounts.crypto import parse_keys
 from dorami import settings as project_settings
+from dorami.backups import LAST_SUCCESS_KEY
 from dorami.tasks import BEAT_KEY
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
+BACKUP_STALE_HOURS = 48  # the job is daily: two missed runs
 # The heartbeat job runs every 60 s; allow for a late tick or a beat restart.
 BEAT_STALE_AFTER = timedelta(minutes=5)
 
@@ -187,11 +190,29 @@ def check_workers() -> Check:
     return Check("celery.workers", OK, f"{len(replies)} worker(s) answered")
 
 
+def check_backup() -> Check:
+    """The daily backup job's destination and its last verified, stored backup."""
+    if not settings.BACKUP_DESTINATION:
+        return Check("backup", WARN, "BACKUP_DESTINATION unset: the daily backup job fails")
+    try:
+        last = cache.get(LAST_SUCCESS_KEY)
+    except Exception as exc:
+        return Check("backup", FAIL, f"cache unreachable: {type(exc).__name__}")
+    where = settings.BACKUP_DESTINATION
+    if not last:
+        return Check("backup", WARN, f"none yet to {where} (run_job database-backup-daily)")
+    hours = int((timezone.now().timestamp() - float(last)) // 3600)
+    if hours >= BACKUP_STALE_HOURS:
+        return Check("backup", FAIL, f"last backup {hours} h ago to {where}: the job fails")
+    return Check("backup", OK, f"last backup {hours} h ago to {where}")
+
+
 def run_checks() -> list[Check]:
     checks = [check_debug(), check_secret_key(), check_encryption_key(), check_allowed_hosts()]
     checks += [check_kakao(), check_static_files()]
     checks += check_database()
     checks += [check_redis(), check_workers(), check_beat(), check_media_server()]
+    checks.append(check_backup())
     return checks
 
 

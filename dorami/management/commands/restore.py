@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from dorami.management.commands import _dbtools
+from dorami import backups
 
 
 class Command(BaseCommand):
@@ -28,29 +28,32 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{path} does not exist.")
-        vendor = _dbtools.vendor()
-        kind = _dbtools.file_kind(path)
+        vendor = backups.vendor()
+        kind = backups.file_kind(path)
         if kind != vendor:
             raise CommandError(
                 f"{path} is not a {vendor} backup (found: {kind}). "
                 "Use a file written by `manage.py backup` for this database."
             )
-        name = _dbtools.database()["NAME"]
+        name = backups.database()["NAME"]
         if not yes:
             raise CommandError(
                 f"This replaces every table of database {name} with {path}. "
                 "Stop web, worker and beat, then re-run with --yes."
             )
         connections.close_all()
-        if vendor == "postgresql":
-            self._pg_restore(path)
-        else:
-            _dbtools.sqlite_copy(path, name)
+        try:
+            if vendor == "postgresql":
+                self._pg_restore(path)
+            else:
+                backups.sqlite_copy(path, name)
+        except backups.BackupError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"restored {name} from {path}"))
 
     def _pg_restore(self, path: Path) -> None:
         command = [
-            _dbtools.pg_tool("pg_restore"),
+            backups.pg_tool("pg_restore"),
             "--clean",
             "--if-exists",
             "--no-owner",
@@ -58,11 +61,11 @@ class Command(BaseCommand):
             "--single-transaction",
             "--exit-on-error",
             "--no-password",
-            f"--dbname={_dbtools.database()['NAME']}",
+            f"--dbname={backups.database()['NAME']}",
             str(path),
         ]
         result = subprocess.run(  # noqa: S603 (fixed argv, no shell)
-            command, env=_dbtools.pg_env(), capture_output=True, text=True, check=False
+            command, env=backups.pg_env(), capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
             raise CommandError(f"pg_restore failed (nothing was changed): {result.stderr.strip()}")
