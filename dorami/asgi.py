@@ -9,19 +9,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 from dorami.routing import SessionAuthStack, websocket_urlpatterns  # noqa: E402
 
-http_app = django_asgi_app
-if settings.CART_FAST_LANE:  # cart adds in batches, everything else untouched
-    from shop.fastlane import CartAddFastLane
-
-    http_app = CartAddFastLane(django_asgi_app)
-
 application = ProtocolTypeRouter(
     {
-        "http": http_app,
+        "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
             SessionAuthStack(URLRouter(websocket_urlpatterns))
         ),

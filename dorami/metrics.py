@@ -1,6 +1,6 @@
 """`/metrics`: django-prometheus's request metrics plus the site's state, read at scrape time.
 
-Process metrics (requests, latency, the cart fast lane) are counted per process and summed by
+Process metrics (requests, latency, cart add batches) are counted per process and summed by
 prometheus_client's multiprocess mode. State metrics describe the whole site — the beat
 heartbeat, the Celery queue, live shows — so they are read once per scrape from Redis/the
 database by the collectors registered here (apps add theirs with `register`, e.g.

@@ -13,9 +13,9 @@ The environment variable `RATE_LIMITS` overrides entries (see settings.py).
 
 Counting is a sliding-window counter per rule: this window's count (INCR) plus the previous
 window's count weighted by how much of it still overlaps the last `seconds`. A check is one
-pipelined Redis round trip, however many rules (and, for the cart fast lane's batches, however
-many requests). A refused request still counts, so a script that keeps hammering stays refused
-(the live chat takes refused messages back out: its limit is on messages sent).
+pipelined Redis round trip, however many rules (and, with `hit_many`, however many
+requests). A refused request still counts, so a script that keeps hammering stays refused (the
+live chat takes refused messages back out: its limit is on messages sent).
 
 If Redis cannot be reached the limiter logs it and allows the request (fails open): an abuse
 limit must never take the shop down with it. It then leaves Redis alone for a few seconds
@@ -139,7 +139,7 @@ def hit(
 
 
 def hit_many(name: str, callers: Sequence[Caller]) -> list[Refusal | None]:
-    """`hit` for many requests in one Redis round trip (the cart fast lane's batches)."""
+    """`hit` for many requests in one Redis round trip."""
     return _count(name, callers, limits=None, increment=True, count_refused=True)
 
 

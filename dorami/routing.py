@@ -20,11 +20,18 @@ class CookieAwareAuthMiddleware(AuthMiddleware):
     without a session cookie is anonymous: answer that without the thread hop (a reconnect
     storm of guests would otherwise queue thousands of hops on one thread)."""
 
+    def populate_scope(self, scope):
+        if "user" not in scope and not _session_cookie(scope):
+            scope["user"] = AnonymousUser()
+        super().populate_scope(scope)
+
     async def resolve_scope(self, scope):
-        if not scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME):
-            scope["user"]._wrapped = AnonymousUser()
-            return
-        await super().resolve_scope(scope)
+        if _session_cookie(scope):
+            await super().resolve_scope(scope)
+
+
+def _session_cookie(scope) -> str:
+    return scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME, "")
 
 
 def SessionAuthStack(inner):

@@ -99,7 +99,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SlidingSessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "dorami.storetime.StoreTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -246,6 +245,8 @@ KAKAO_AUTH_BASE_URL = env.str("KAKAO_AUTH_BASE_URL", default="https://kauth.kaka
 KAKAO_API_BASE_URL = env.str("KAKAO_API_BASE_URL", default="https://kapi.kakao.com")
 
 # --- i18n / time ----------------------------------------------------------------------------
+# One language: no LocaleMiddleware (nothing to negotiate per request); Django translates into
+# LANGUAGE_CODE when no other language is active.
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -355,9 +356,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 )
 # Without a broker (embedded default) `manage.py serve` runs the same schedule in-process.
 EMBEDDED_SCHEDULER = env.bool("EMBEDDED_SCHEDULER", default=EMBEDDED)
-# Cart adds (JSON/htmx) answered in batches by the ASGI process (shop/fastlane.py); on with
-# PostgreSQL. Off: every add goes through the full Django stack one by one.
-CART_FAST_LANE = env.bool("CART_FAST_LANE", default=DATABASE_URL.startswith("postgres"))
+# Cart adds run in one transaction per batch of concurrent adds, behind the view (shop/batcher.py);
+# off: one transaction per add.
+CART_ADD_BATCHING = env.bool("CART_ADD_BATCHING", default=True)
 
 # --- Third-party services (base URLs are settings; tests point them at local fakes) ---------
 ALIMTALK_BASE_URL = env.str("ALIMTALK_BASE_URL", default="https://alimtalk.example.invalid")

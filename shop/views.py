@@ -21,7 +21,7 @@ from accounts.permissions import (
 from core.errors import service_error_json
 from core.models import get_config
 from dorami.ratelimit import rate_limited
-from shop import selectors, services
+from shop import batcher, selectors, services
 from shop.cart_summary import cart_summary_extra
 from shop.forms import CartAddForm, LineQuantityForm, WaitlistJoinForm
 from shop.services import ShopError
@@ -110,17 +110,19 @@ def product_sheet(request, product_id: int):
 @rate_limited("cart_add")
 @profile_required
 def cart_add(request):
+    """One add, checked by Django's middleware and the decorators above, run in this process's
+    batch of concurrent adds (`shop.batcher`: one transaction for the adds that arrive
+    together)."""
     try:
         add = CartAddForm.from_post(request.POST).parsed()
-        result = services.cart_add(user=request.user, **add)
     except ShopError as error:
-        result = error
-    return cart_add_answer(request, result)
+        return cart_add_answer(request, error)
+    return cart_add_answer(request, batcher.cart_add(user=request.user, **add))
 
 
 def cart_add_answer(request, result) -> HttpResponse:
     """The answer to an add (`result`: the line or the ShopError) as JSON, the sheet's partial
-    (htmx) or a redirect. Also used by the cart fast lane (`shop.fastlane`)."""
+    (htmx) or a redirect."""
     if isinstance(result, ShopError):
         post = request.POST
         context = {"variant_id": post.get("variant_id", ""), "quantity": post.get("quantity", "1")}

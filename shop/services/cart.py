@@ -52,7 +52,7 @@ def cart_add(*, user, variant_id: int, quantity: int) -> CartLine:
 
 def cart_add_batch(*, requests: Sequence[AddRequest]) -> list[CartLine | ShopError]:
     """Many shoppers' adds in ONE transaction (`holds.holds_take`): one commit and one lock of
-    each hot variant row per batch instead of per add (group commit; the cart fast lane sends
+    each hot variant row per batch instead of per add (group commit; `shop.batcher` sends
     what arrived while the previous batch ran). Each result is that add's line or its
     ShopError, in the order of `requests`.
 
