@@ -21,13 +21,16 @@ def coordinate(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def bar_chart(values: list[Decimal], *, width: int, height: int, gap: int = 2) -> dict:
+def bar_chart(
+    values: list[Decimal], *, width: int, height: int, gap: int = 2, max_bar: int = 48
+) -> dict:
     """One bar per value, scaled so the largest reaches the top (all flat when every value is
-    zero). Each bar: x, y, width, height as SVG numbers, and its index."""
+    zero), at most `max_bar` wide (a few days do not become slabs). Each bar: x, y, width,
+    height as SVG numbers, and its index."""
     count = max(len(values), 1)
     peak = max(values, default=Decimal(0))
     slot = Decimal(width) / count
-    bar_width = max(slot - gap, Decimal("1"))
+    bar_width = min(max(slot - gap, Decimal("1")), Decimal(max_bar))
     h = Decimal(height)
     bars = []
     for index, value in enumerate(values):
