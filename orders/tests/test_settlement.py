@@ -248,3 +248,13 @@ def test_orders_export_has_show_title_and_store_date(staff_client, settings, use
     assert live_row[-2:] == ["'=금요 라이브", "2026-11-01"]  # a title is escaped too
     assert store_row[-2:] == ["", "2026-11-01"]
     assert live_row[1] == "2026-11-01 23:30"
+
+
+def test_settlement_needs_view_order(client, user_factory):
+    from django.contrib.auth.models import Permission
+
+    staff = user_factory(is_staff=True, profile_complete=True)
+    client.force_login(staff)
+    assert client.get(reverse(URL)).status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_order"))
+    assert client.get(reverse(URL), {"download": "xlsx"}).status_code == 200
