@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AdminpanelConfig(AppConfig):
@@ -11,3 +12,11 @@ class AdminpanelConfig(AppConfig):
         from adminpanel.admin import guard_other_admins
 
         guard_other_admins()
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with `adminpanel.site.DoramiAdminSite` as the default site
+    (listed in INSTALLED_APPS in place of `django.contrib.admin`)."""
+
+    default = False  # "adminpanel" itself is AdminpanelConfig
+    default_site = "adminpanel.site.DoramiAdminSite"

@@ -19,6 +19,7 @@ from orders.selectors import stream_sales
 
 ZERO = Decimal("0.00")
 CHART_DAYS = 14
+PENDING_LIST = 10
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Dashboard:
     top_products: list[dict]
     daily: list[dict]  # [{"date", "revenue", "percent"}], oldest first, store time zone
     live: dict | None = None
+    pending_orders: list | None = None  # the newest PENDING_LIST unpaid orders, newest first
 
 
 def _money(value) -> Decimal:
@@ -40,7 +42,8 @@ def _money(value) -> Decimal:
 
 def dashboard_summary(*, now: datetime | None = None) -> Dashboard:
     """Revenue of the last 7 days vs the 7 before (by payment confirmation), pending payments,
-    top 5 products of the week, daily revenue of the last 14 store days, the live show."""
+    top 5 products of the week, daily revenue of the last 14 store days, the live show, and
+    the newest unpaid orders with their deadlines (what an admin confirms during a show)."""
     now = now or timezone.now()
     week = timedelta(days=7)
     paid = Order.objects.paid()
@@ -58,6 +61,11 @@ def dashboard_summary(*, now: datetime | None = None) -> Dashboard:
         change = ((revenue_7d - revenue_prev) / revenue_prev * 100).quantize(Decimal("0.1"))
 
     pending = Order.objects.pending_payment().aggregate(total=Sum("total"), count=Count("id"))
+    pending_orders = list(
+        Order.objects.pending_payment()
+        .select_related("user")
+        .order_by("-created_at", "-id")[:PENDING_LIST]
+    )
 
     top = (
         OrderItem.objects.filter(
@@ -109,4 +117,5 @@ def dashboard_summary(*, now: datetime | None = None) -> Dashboard:
         top_products=[{**row, "revenue": _money(row["revenue"])} for row in top],
         daily=daily,
         live=live,
+        pending_orders=pending_orders,
     )

@@ -1,14 +1,15 @@
-"""The admin site: Django's, with its password login limited (`RATE_LIMITS["login_failure"]`).
+"""The admin site: Django's, with its password login limited (`RATE_LIMITS["login_failure"]`)
+and the dashboard partial the index page polls (`admin:dashboard`).
 
-Installed as the default site (`admin.site`) by `AdminConfig`, listed in INSTALLED_APPS in
-place of `django.contrib.admin`.
+Installed as the default site (`admin.site`) by `adminpanel.apps.AdminConfig`.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+from django.urls import path
 
+from adminpanel.views import dashboard_partial
 from dorami.ratelimit import login_failures_limited
 
 
@@ -17,6 +18,8 @@ class DoramiAdminSite(admin.AdminSite):
         view = login_failures_limited(super().login, account_field="username")
         return view(request, extra_context)
 
-
-class AdminConfig(DjangoAdminConfig):
-    default_site = "adminpanel.site.DoramiAdminSite"
+    def get_urls(self):
+        return [
+            path("dashboard/", self.admin_view(dashboard_partial), name="dashboard"),
+            *super().get_urls(),
+        ]

@@ -46,22 +46,30 @@ def write_xlsx(
     stream: IO[bytes], *, sheet_name: str, header: Sequence, rows: Iterable[Sequence]
 ) -> None:
     """An XLSX workbook of one sheet; risky text is a quote-prefixed text cell."""
+    write_xlsx_sheets(stream, sheets=[(sheet_name, header, rows)])
+
+
+def write_xlsx_sheets(
+    stream: IO[bytes], *, sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]
+) -> None:
+    """An XLSX workbook of several sheets, each (name, header, rows)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(sheet_name)
+    for sheet_name, header, rows in sheets:
+        sheet = book.create_sheet(sheet_name)
 
-    def cell(value):
-        if not formula_risky(value):
-            return value
-        text = WriteOnlyCell(sheet, value=value)
-        text.data_type = "s"  # openpyxl would otherwise write "=…" as a formula
-        text.quotePrefix = True
-        return text
+        def cell(value, sheet=sheet):
+            if not formula_risky(value):
+                return value
+            text = WriteOnlyCell(sheet, value=value)
+            text.data_type = "s"  # openpyxl would otherwise write "=…" as a formula
+            text.quotePrefix = True
+            return text
 
-    for row in (header, *rows):
-        sheet.append([cell(value) for value in row])
+        for row in (header, *rows):
+            sheet.append([cell(value) for value in row])
     book.save(stream)
 
 
@@ -78,6 +86,16 @@ def xlsx_response(
 ) -> HttpResponse:
     buffer = io.BytesIO()
     write_xlsx(buffer, sheet_name=sheet_name, header=header, rows=rows)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_sheets_response(
+    *, filename: str, sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]
+) -> HttpResponse:
+    buffer = io.BytesIO()
+    write_xlsx_sheets(buffer, sheets=sheets)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -66,7 +66,7 @@ EMBEDDED = not (DATABASE_URL and REDIS_URL)
 
 INSTALLED_APPS = [
     "daphne",
-    "adminpanel.site.AdminConfig",  # django.contrib.admin with a limited login
+    "adminpanel.apps.AdminConfig",  # django.contrib.admin, its site adminpanel.site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

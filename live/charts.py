@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils import timezone
 
+from dorami.charts import coordinate
 from live import presence
 from live.models import LiveStream
 from orders import selectors as order_selectors
@@ -33,12 +34,6 @@ logger = logging.getLogger(__name__)
 
 WIDTH = 600
 HEIGHT = 140
-_PLACE = Decimal("0.1")
-
-
-def _coordinate(value: Decimal) -> str:
-    text = format(value.quantize(_PLACE, rounding=ROUND_HALF_UP).normalize(), "f")
-    return "0" if text in ("-0", "") else text
 
 
 def _steps(samples: list[tuple[Decimal, Decimal]], *, width: int, height: int, top: Decimal):
@@ -55,7 +50,7 @@ def _steps(samples: list[tuple[Decimal, Decimal]], *, width: int, height: int, t
     points.append((w, points[-1][1]))
     # drop repeats (a sample at the very start, or two at one x)
     unique = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
-    return " ".join(f"{_coordinate(x)},{_coordinate(y)}" for x, y in unique)
+    return " ".join(f"{coordinate(x)},{coordinate(y)}" for x, y in unique)
 
 
 def studio_chart(

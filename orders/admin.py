@@ -1,9 +1,10 @@
 """Orders admin (Korean). Orders change only through `orders.services`: the change form is
 read-only; actions and the extra pages (cancel, item edit, ship, tracking CSV, reconciliation)
-parse input and call one service each."""
+parse input and call one service each. The settlement page (정산) only reads."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import admin, messages
@@ -11,14 +12,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditedModelAdmin, money_column
 from core.errors import ServiceError
 from dorami import exports
+from dorami.charts import bar_chart
 from orders import reconciliation, selectors, services
-from orders.forms import CancelForm, ReconcileForm, ShipCsvForm
+from orders.forms import CancelForm, ReconcileForm, SettlementForm, ShipCsvForm
 from orders.models import Order, OrderEvent, OrderItem
 
 ADMIN_TEMPLATES = "orders/admin"
@@ -295,6 +298,7 @@ class OrderAdmin(AuditedModelAdmin):
             path("cancel/", view(self.cancel_view), name="orders_order_cancel"),
             path("ship-csv/", view(self.ship_csv_view), name="orders_order_ship_csv"),
             path("reconcile/", view(self.reconcile_view), name="orders_order_reconcile"),
+            path("settlement/", view(self.settlement_view), name="orders_order_settlement"),
             path("<int:pk>/items/", view(self.items_view), name="orders_order_items"),
             path("<int:pk>/ship/", view(self.ship_view), name="orders_order_ship"),
             path("<int:pk>/confirm/", view(self.confirm_view), name="orders_order_confirm"),
@@ -470,3 +474,60 @@ class OrderAdmin(AuditedModelAdmin):
                 request, title="입금 대조", form=form, rows=rows, counts=counts, error=error
             ),
         )
+
+    def settlement_view(self, request):
+        """정산: a GET form of store-local days (default: this month so far); the page, or the
+        same numbers as CSV (`download=csv`, `kind=daily|orders`) or XLSX (two sheets)."""
+        self._require(request, self.has_view_permission(request))
+        today = timezone.localdate()
+        if "start" in request.GET or "end" in request.GET:
+            form = SettlementForm(request.GET)
+        else:
+            form = SettlementForm({"start": today.replace(day=1), "end": today})
+        summary = chart = None
+        if form.is_valid():
+            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+            summary = selectors.settlement_summary(start=start, end=end)
+            download = request.GET.get("download", "")
+            name = f"settlement-{start:%Y%m%d}-{end:%Y%m%d}"
+            daily = ("daily", selectors.SETTLEMENT_DAILY_HEADER)
+            by_order = ("orders", selectors.SETTLEMENT_ORDER_HEADER)
+            if download == "xlsx":
+                return exports.xlsx_sheets_response(
+                    filename=f"{name}.xlsx",
+                    sheets=[
+                        (*daily, selectors.settlement_daily_rows(summary=summary)),
+                        (*by_order, selectors.settlement_order_rows(start=start, end=end)),
+                    ],
+                )
+            if download == "csv":
+                if request.GET.get("kind") == "orders":
+                    rows = selectors.settlement_order_rows(start=start, end=end)
+                    return exports.csv_response(
+                        filename=f"{name}-orders.csv", header=by_order[1], rows=rows
+                    )
+                return exports.csv_response(
+                    filename=f"{name}-daily.csv",
+                    header=daily[1],
+                    rows=selectors.settlement_daily_rows(summary=summary),
+                )
+            chart = bar_chart([row["revenue"] for row in summary.daily], width=720, height=160)
+            for bar, row in zip(chart["bars"], summary.daily, strict=True):
+                bar["day"] = row
+        return render(
+            request,
+            f"{ADMIN_TEMPLATES}/settlement.html",
+            self._context(
+                request,
+                title="정산",
+                form=form,
+                summary=summary,
+                chart=chart,
+                last_month=_previous_month(today),
+            ),
+        )
+
+
+def _previous_month(today) -> dict:
+    last = today.replace(day=1) - timedelta(days=1)
+    return {"start": last.replace(day=1), "end": last}

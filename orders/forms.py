@@ -112,3 +112,36 @@ class ReconcileForm(forms.Form):
     name_col = forms.CharField(label=_("입금자명 열 이름"), initial="name", max_length=100)
     amount_col = forms.CharField(label=_("금액 열 이름"), initial="amount", max_length=100)
     window_days = forms.IntegerField(label=_("허용 기간(일)"), initial=7, min_value=0, max_value=60)
+
+
+class SettlementForm(forms.Form):
+    """정산 기간: from/to days on the store's calendar, both inclusive, at most a year."""
+
+    MAX_DAYS = 366
+
+    start = forms.DateField(
+        label=_("시작일"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": _("시작일을 입력해 주세요."),
+            "invalid": _("날짜를 YYYY-MM-DD 형식으로 입력해 주세요."),
+        },
+    )
+    end = forms.DateField(
+        label=_("종료일"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": _("종료일을 입력해 주세요."),
+            "invalid": _("날짜를 YYYY-MM-DD 형식으로 입력해 주세요."),
+        },
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("종료일이 시작일보다 빠릅니다."))
+            if (end - start).days >= self.MAX_DAYS:
+                raise forms.ValidationError(_("기간은 최대 366일까지 조회할 수 있습니다."))
+        return data

@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Sum
-from django.db.models.functions import TruncMinute
+from django.db.models.functions import TruncDate, TruncMinute
 from django.urls import reverse
 
 from core.models import get_config
-from dorami.storetime import store_make_aware
+from dorami.storetime import store_make_aware, store_tz
 from orders.models import Order, OrderEvent, OrderItem
 from orders.shipping import ZERO, ShippingQuote, line_total, money, shipping_quote
 from orders.stream_rules import stream_rules
@@ -242,6 +242,8 @@ EXPORT_HEADER = [
     "주",
     "ZIP",
     "전화",
+    "방송",
+    "주문일",
 ]
 
 
@@ -258,19 +260,20 @@ def order_export_item_count(*, orders) -> int:
 
 
 def order_export_rows(*, orders):
-    """One row per item (money as Decimal, times in the store time zone) for CSV/XLSX."""
-    from zoneinfo import ZoneInfo
-
-    from django.conf import settings
-
-    tz = ZoneInfo(settings.STORE_TIME_ZONE)
-    qs = orders.select_related("user").prefetch_related("items").order_by("created_at", "id")
+    """One row per item (money as Decimal, times in the store time zone) for CSV/XLSX; the
+    last two columns are the item's show (empty for a store product) and the store-local
+    date the order was placed."""
+    tz = store_tz()
+    qs = (
+        orders.select_related("user").prefetch_related("items__stream").order_by("created_at", "id")
+    )
     for order in qs.iterator(chunk_size=500):
         address = order.shipping_address
+        created = order.created_at.astimezone(tz)
         for item in order.items.all():
             yield [
                 order.order_id,
-                order.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                created.strftime("%Y-%m-%d %H:%M"),
                 order.get_status_display(),
                 order.user.instagram_id or "",
                 order.user.email,
@@ -293,4 +296,172 @@ def order_export_rows(*, orders):
                 address.get("state", ""),
                 address.get("zip", ""),
                 order.user.phone,
+                item.stream.title if item.stream else "",
+                created.date().isoformat(),
             ]
+
+
+# --- Settlement (SPEC §9) -------------------------------------------------------------------
+# An order counts on the store-local day its payment was confirmed (`confirmed_at`), whatever
+# happened after (shipped, delivered) — unless it was cancelled since: a cancelled order's
+# points are refunded and its money returned, so it is no revenue.
+
+SETTLEMENT_DAILY_HEADER = ["날짜", "주문 수", "매출", "배송비", "사용 포인트", "포인트 할인"]
+SETTLEMENT_ORDER_HEADER = [
+    "주문번호",
+    "입금 확인일",
+    "입금 확인 시각",
+    "방송",
+    "인스타그램",
+    "입금자명",
+    "상태",
+    "상품 금액",
+    "배송비",
+    "사용 포인트",
+    "포인트 할인",
+    "결제 금액",
+]
+
+
+@dataclass
+class Settlement:
+    start: date
+    end: date
+    count: int
+    revenue: Decimal
+    average: Decimal
+    shipping: Decimal
+    points_used: int
+    points_discount: Decimal
+    daily: list[dict]  # every day of the range, oldest first: date, count, revenue, shipping, …
+    shows: list[dict]  # stream_id (None = store items), title, orders, units, revenue
+
+
+def settlement_orders(*, start: date, end: date):
+    """Orders whose payment was confirmed from `start` to `end` inclusive (store-local days),
+    not cancelled since."""
+    begin = store_make_aware(datetime.combine(start, time.min))
+    finish = store_make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    return Order.objects.filter(confirmed_at__gte=begin, confirmed_at__lt=finish).exclude(
+        status=Order.Status.CANCELLED
+    )
+
+
+def settlement_summary(*, start: date, end: date) -> Settlement:
+    """Totals, one row per store-local day and one per show, summed in the database (the day
+    is `confirmed_at` truncated in the store's zone: AT TIME ZONE on PostgreSQL)."""
+    orders = settlement_orders(start=start, end=end)
+    totals = orders.aggregate(
+        count=Count("id"),
+        revenue=Sum("total"),
+        shipping=Sum("shipping_fee"),
+        points_used=Sum("points_used"),
+        points_discount=Sum("points_discount"),
+    )
+    by_day = {
+        row["day"]: row
+        for row in orders.annotate(day=TruncDate("confirmed_at", tzinfo=store_tz()))
+        .values("day")
+        .annotate(
+            count=Count("id"),
+            revenue=Sum("total"),
+            shipping=Sum("shipping_fee"),
+            points_used=Sum("points_used"),
+            points_discount=Sum("points_discount"),
+        )
+        .order_by("day")
+    }
+    daily = []
+    day = start
+    while day <= end:
+        row = by_day.get(day, {})
+        daily.append(
+            {
+                "date": day,
+                "count": row.get("count", 0),
+                "revenue": money(row.get("revenue") or ZERO),
+                "shipping": money(row.get("shipping") or ZERO),
+                "points_used": row.get("points_used") or 0,
+                "points_discount": money(row.get("points_discount") or ZERO),
+            }
+        )
+        day += timedelta(days=1)
+    shows = [
+        {
+            "stream_id": row["stream_id"],
+            "title": row["stream__title"] or "",
+            "orders": row["orders"],
+            "units": row["units"],
+            "revenue": money(row["revenue"] or ZERO),
+        }
+        for row in OrderItem.objects.filter(order__in=orders)
+        .values("stream_id", "stream__title")
+        .annotate(
+            orders=Count("order_id", distinct=True),
+            units=Sum("quantity"),
+            revenue=Sum("line_total"),
+        )
+        .order_by("-revenue", "stream_id")
+    ]
+    count = totals["count"]
+    revenue = money(totals["revenue"] or ZERO)
+    return Settlement(
+        start=start,
+        end=end,
+        count=count,
+        revenue=revenue,
+        average=money(revenue / count) if count else ZERO,
+        shipping=money(totals["shipping"] or ZERO),
+        points_used=totals["points_used"] or 0,
+        points_discount=money(totals["points_discount"] or ZERO),
+        daily=daily,
+        shows=shows,
+    )
+
+
+def settlement_daily_rows(*, summary: Settlement):
+    for row in summary.daily:
+        yield [
+            row["date"].isoformat(),
+            row["count"],
+            row["revenue"],
+            row["shipping"],
+            row["points_used"],
+            row["points_discount"],
+        ]
+    yield [
+        "합계",
+        summary.count,
+        summary.revenue,
+        summary.shipping,
+        summary.points_used,
+        summary.points_discount,
+    ]
+
+
+def settlement_order_rows(*, start: date, end: date):
+    """One row per order of the settlement, oldest confirmation first (times in store time)."""
+    tz = store_tz()
+    orders = (
+        settlement_orders(start=start, end=end)
+        .select_related("user")
+        .prefetch_related("items__stream")
+        .order_by("confirmed_at", "id")
+    )
+    for order in orders.iterator(chunk_size=500):
+        confirmed = order.confirmed_at.astimezone(tz)
+        titles = sorted({item.stream.title for item in order.items.all() if item.stream})
+        yield [
+            order.order_id,
+            confirmed.date().isoformat(),
+            confirmed.strftime("%H:%M"),
+            ", ".join(titles),
+            order.user.instagram_id or "",
+            order.depositor_name,
+            order.get_status_display(),
+            order.subtotal,
+            order.shipping_fee,
+            order.points_used,
+            order.points_discount,
+            order.total,
+        ]

@@ -122,7 +122,7 @@ def test_admin_index_shows_the_dashboard(staff_client, shopper, django_assert_ma
     LiveStream.objects.create(
         title="금요 라이브", status="LIVE", started_at=timezone.now() - timedelta(minutes=5)
     )
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):  # + the pending-payments list
         response = staff_client.get(reverse("admin:index"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -133,3 +133,47 @@ def test_admin_index_shows_the_dashboard(staff_client, shopper, django_assert_ma
     assert "금요 라이브" in html
     assert "니트" in html
     assert "admin_dashboard.css" in html
+
+
+def test_dashboard_lists_pending_payments_newest_first_with_deadlines(shopper, settings):
+    settings.STORE_TIME_ZONE = "America/Los_Angeles"
+    older = _order(shopper, 1, status="PENDING_PAYMENT", total="20.00")
+    newer = _order(shopper, 2, status="PENDING_PAYMENT", total="30.00")
+    _order(shopper, 3, total="40.00", confirmed_at=NOW)  # paid: not listed
+    Order.objects.filter(pk=older.pk).update(created_at=NOW - timedelta(hours=2))
+    Order.objects.filter(pk=newer.pk).update(created_at=NOW - timedelta(hours=1))
+    board = dashboard_summary(now=NOW)
+    assert [o.order_id for o in board.pending_orders] == [newer.order_id, older.order_id]
+
+
+def test_dashboard_partial_polls_and_shows_new_pending_orders(staff_client, shopper, settings):
+    settings.STORE_TIME_ZONE = "America/Los_Angeles"
+    index = staff_client.get(reverse("admin:index")).content.decode()
+    partial_url = reverse("admin:dashboard")
+    assert f'hx-get="{partial_url}"' in index
+    assert 'hx-trigger="every 15s"' in index
+    assert "htmx" in index  # the script is on the page (served locally)
+    assert "입금 대기 주문 없음" in staff_client.get(partial_url).content.decode()
+
+    # an order arrives during the show: the next poll lists it, its deadline in store time
+    order = _order(shopper, 7, status="PENDING_PAYMENT", total="45.50")
+    Order.objects.filter(pk=order.pk).update(
+        payment_deadline=datetime(2026, 12, 4, 7, 30, tzinfo=UTC)  # 23:30 the 3rd in LA
+    )
+    response = staff_client.get(partial_url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html  # the partial alone
+    assert 'hx-trigger="every 15s"' in html  # keeps polling after the swap
+    assert order.order_id in html
+    assert reverse("admin:orders_order_change", args=[order.pk]) in html
+    assert "$45.50" in html
+    assert "12월 3일 (목) 오후 11:30 PST" in html
+
+
+def test_dashboard_partial_needs_view_order(client):
+    from accounts.tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, profile_complete=True)
+    client.force_login(staff)
+    assert client.get(reverse("admin:dashboard")).status_code == 403

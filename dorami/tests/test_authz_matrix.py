@@ -152,6 +152,8 @@ ADMIN_URLS: dict[str, str] = {
     "admin:orders_order_cancel": "GET L L L 403 200 200",
     "admin:orders_order_ship_csv": "GET L L L 403 200 200",
     "admin:orders_order_reconcile": "GET L L L 403 200 200",
+    "admin:orders_order_settlement": "GET L L L 200 200 200",
+    "admin:dashboard": "GET L L L 200 200 200",
     "admin:orders_order_items": "GET L L L 403 200 200",
     "admin:orders_order_ship": "GET L L L 403 200 200",
     "admin:orders_order_confirm": "GET L L L 403 200 200",
