@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "dorami.context_processors.site",
+                "shop.context_processors.cart",
             ],
             "builtins": ["dorami.templatetags.money", "dorami.templatetags.storetime"],
         },

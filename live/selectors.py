@@ -8,6 +8,7 @@ from collections.abc import Collection
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS
 from dorami.realtime import REDIS_DOWN, room_group, room_sequence
@@ -39,6 +40,17 @@ def current_stream() -> LiveStream | None:
     """The LIVE stream, else the next scheduled one."""
     live = LiveStream.objects.live().order_by("-started_at").first()
     return live or LiveStream.objects.upcoming().first()
+
+
+def next_stream(*, after: LiveStream) -> LiveStream | None:
+    """The next scheduled show after `after` (the ended page points to it)."""
+    return (
+        LiveStream.objects.upcoming()
+        .exclude(pk=after.pk)
+        .filter(scheduled_at__gt=timezone.now())
+        .order_by("scheduled_at")
+        .first()
+    )
 
 
 def stream_products(stream: LiveStream) -> list:

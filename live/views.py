@@ -39,9 +39,13 @@ def watch(request, public_id: str):
     stream = _stream_or_404(public_id)
     products = selectors.stream_products(stream)
     gate = can_buy_or_chat(request.user)
+    ended = stream.status == stream.Status.OFFLINE
     context = {
         "stream": stream,
         "products": products,
+        "featured": next((p for p in products if p.pk == stream.featured_product_id), None),
+        # The ended panel's next show (a page open when the show ends reloads the panel).
+        "next_stream": selectors.next_stream(after=stream) if ended else None,
         **selectors.room_position(stream),
         "viewers": viewer_count(stream.pk),
         "chat_messages": history_read(stream_id=stream.pk),

@@ -234,3 +234,18 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_kind_display())
+
+    @property
+    def detail(self) -> str:
+        """The message without the kind's own words in front, for a timeline that shows the
+        kind beside it: "주문 생성 (결제 금액 $108.00)" → "결제 금액 $108.00", "입금 확인 ($1.00),
+        포인트 5P 적립" → "$1.00, 포인트 5P 적립", "배송 완료" → "", "주문 취소: 단순 변심" →
+        "단순 변심"; a message that does not start with them is kept as it is."""
+        label = str(self.get_kind_display())
+        if not self.message.startswith(label):
+            return self.message
+        rest = self.message[len(label) :].strip().lstrip(":·-").strip()
+        close = rest.find(")") if rest.startswith("(") else -1
+        if close > 0:  # "(…)" right after the kind: keep what is inside
+            rest = rest[1:close].strip() + rest[close + 1 :]
+        return rest.strip()

@@ -20,6 +20,7 @@ from orders.models import Order
 from points import services as points
 
 CHECKOUT = "orders/checkout.html"
+COMPLETE_CARD = "orders/complete.html#order-complete"
 
 
 def _new_token() -> str:
@@ -116,6 +117,11 @@ def checkout(request):
         except ServiceError as exc:
             error = exc
         else:
+            if request.htmx and sheet:
+                # The live sheet keeps the shopper in the show: the complete card in the sheet.
+                response = render(request, COMPLETE_CARD, _complete_context(order, sheet=True))
+                response["HX-Trigger"] = "cart-changed"
+                return response
             if request.htmx:
                 return HttpResponseClientRedirect(_complete_url(order))
             return redirect(_complete_url(order))
@@ -173,15 +179,19 @@ def _own_order(request, order_id: str) -> Order:
     return order
 
 
+def _complete_context(order: Order, *, sheet: bool = False) -> dict:
+    return {
+        "order": order,
+        "config": get_config(),
+        "sheet": sheet,
+    }
+
+
 @require_GET
 @profile_required
 def order_complete(request, order_id: str):
     order = _own_order(request, order_id)
-    return render(
-        request,
-        "orders/complete.html",
-        {"order": order, "config": get_config()},
-    )
+    return render(request, "orders/complete.html", _complete_context(order))
 
 
 @require_GET

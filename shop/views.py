@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import profile_required, safe_next, wants_json
+from accounts.permissions import MESSAGES as GATE_MESSAGES
+from accounts.permissions import (
+    can_buy_or_chat,
+    gate_url,
+    profile_required,
+    safe_next,
+    wants_json,
+)
 from core.errors import service_error_json
 from core.models import get_config
 from dorami.ratelimit import rate_limited
@@ -54,11 +61,28 @@ def _product_or_404(product_id):
     return product
 
 
+def _preselected_variant_id(variants: list, requested: str) -> int | None:
+    """The option chosen before (`?variant=<id>`, e.g. back from the login page) if it can be
+    bought, else the first one in stock, else the first active one."""
+    active = [v for v in variants if v.status == v.Status.ACTIVE]
+    for variant in active:
+        if str(variant.pk) == requested:
+            return variant.pk
+    in_stock = [v for v in active if v.available > 0]
+    first = (in_stock or active or [None])[0]
+    return first.pk if first else None
+
+
 def _product_context(request, product) -> dict:
     variants = list(product.variants.all())
+    gate = can_buy_or_chat(request.user)
     return {
         "product": product,
         "variants": variants,
+        "selected_variant_id": _preselected_variant_id(variants, request.GET.get("variant", "")),
+        "gate": gate,
+        "gate_message": GATE_MESSAGES.get(gate, ""),
+        "gate_url": gate_url(request, gate) if gate else "",
         "images": list(product.images.all()),
         "sold_out": selectors.product_is_sold_out(product),
         "waitlist_entry": selectors.open_waitlist_entry(user=request.user, product_id=product.pk),

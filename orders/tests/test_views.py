@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.models import get_config
 from orders.models import Order
 from orders.tests.factories import hold, make_order, make_stream, make_variant
 from points.services import points_adjust
@@ -56,22 +57,46 @@ def test_checkout_places_the_order_and_shows_the_complete_page(shopper_client):
     assert Order.objects.count() == 1
 
 
-def test_htmx_checkout_redirects_the_client(shopper_client):
+def _checkout_post(client, line, **extra):
+    data = {
+        "payment_method": "ZELLE",
+        "agree_terms": "1",
+        "agree_privacy": "1",
+        "idempotency_key": TOKEN,
+        "line_ids": [line.pk],
+        **extra,
+    }
+    return client.post(reverse("orders:checkout"), data, HTTP_HX_REQUEST="true")
+
+
+def test_htmx_checkout_page_redirects_the_client(shopper_client):
     line = hold(user=shopper_client.user, variant=make_variant(price="10.00"))
-    response = shopper_client.post(
-        reverse("orders:checkout"),
-        {
-            "payment_method": "ZELLE",
-            "agree_terms": "1",
-            "agree_privacy": "1",
-            "idempotency_key": TOKEN,
-            "line_ids": [line.pk],
-            "sheet": "1",
-        },
-        HTTP_HX_REQUEST="true",
-    )
+    response = _checkout_post(shopper_client, line)
     assert response.status_code == 200
     assert response["HX-Redirect"].startswith("/orders/ORD-")
+
+
+def test_live_sheet_checkout_answers_the_complete_card_in_the_sheet(shopper_client):
+    # given the payment details in the config and a held line
+    config = get_config()
+    config.zelle_email = "pay@dorami.example"
+    config.save()
+    line = hold(user=shopper_client.user, variant=make_variant(price="10.00"))
+
+    # when the live page's checkout sheet places the order
+    response = _checkout_post(shopper_client, line, sheet="1")
+
+    # then the shopper stays on the live page: no redirect, the sheet gets the complete card
+    assert response.status_code == 200
+    assert "HX-Redirect" not in response
+    assert response["HX-Trigger"] == "cart-changed"
+    order = Order.objects.get()
+    html = response.content.decode()
+    assert order.order_id in html
+    assert "$18.00" in html  # $10.00 + $8.00 shipping
+    assert 'data-copy="pay@dorami.example"' in html
+    assert "data-sheet-close" in html
+    assert "<html" not in html
 
 
 @pytest.mark.parametrize(
@@ -149,7 +174,7 @@ def test_my_orders_tabs_and_detail(shopper_client, staff_user, django_assert_num
     services.payment_confirm(order=paid, actor=staff_user)
     url = reverse("orders:my-orders")
     shopper_client.get(url)  # warm the session/config caches
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):  # + the header cart badge
         html = shopper_client.get(url).content.decode()
     assert html.count('data-testid="order-row"') == 4
     confirmed = shopper_client.get(url, {"status": "PAYMENT_CONFIRMED"}).content.decode()
@@ -191,7 +216,7 @@ def test_checkout_page_query_count(shopper_client, django_assert_num_queries):
         hold(user=user, variant=make_variant(price="10.00", stream=stream, name=f"상품{index}"))
     url = reverse("orders:checkout")
     shopper_client.get(url)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):  # + the header cart badge
         assert shopper_client.get(url).status_code == 200
 
 

@@ -7,7 +7,8 @@
     if (!button) return;
     var text = button.getAttribute("data-copy");
     var done = function () {
-      var label = button.textContent;
+      var label = button.getAttribute("data-copy-label") || button.textContent;
+      button.setAttribute("data-copy-label", label);
       button.textContent = "복사됨";
       setTimeout(function () { button.textContent = label; }, 1500);
     };
@@ -19,6 +20,66 @@
       try { document.execCommand("copy"); } catch (e) { /* ignore */ }
       document.body.removeChild(area); done();
     }
+  });
+
+  // Plain (non-htmx) forms that post: the first submit disables the form's submit buttons, so a
+  // double tap sends one request. htmx posts get the same guard below.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+    if (form.hasAttribute("hx-post") || form.hasAttribute("data-hx-post")) return;
+    if (form.getAttribute("data-submitting") === "1") { event.preventDefault(); return; }
+    form.setAttribute("data-submitting", "1");
+    var buttons = form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]");
+    // Disable after this event: a disabled submitter would drop its name/value from the post.
+    setTimeout(function () {
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; b.classList.add("is-busy"); });
+    }, 0);
+  }, true);
+  // htmx posts (every shopper and studio form): the submit buttons are disabled and dimmed while
+  // the request runs, so a double tap sends one request, and usable again when the answer lands.
+  function guardedButtons(elt) {
+    if (elt.tagName === "BUTTON") return [elt];
+    if (elt.tagName !== "FORM") return [];
+    return Array.prototype.slice.call(elt.querySelectorAll("button[type=submit], button:not([type])"));
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || (config.verb || "get").toLowerCase() === "get") return;
+    guardedButtons(event.detail.elt).forEach(function (b) {
+      if (b.disabled) return;
+      b.disabled = true;
+      b.classList.add("is-busy");
+      b.setAttribute("data-busy-guard", "");
+    });
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    guardedButtons(event.detail.elt).forEach(function (b) {
+      if (!b.hasAttribute("data-busy-guard")) return;
+      b.disabled = false;
+      b.classList.remove("is-busy");
+      b.removeAttribute("data-busy-guard");
+    });
+  });
+  // Back/forward cache: a page restored after a submit must be usable again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      form.removeAttribute("data-submitting");
+      form.querySelectorAll(".is-busy").forEach(function (b) { b.disabled = false; b.classList.remove("is-busy"); });
+    });
+  });
+
+  // Flash messages float over the page and fade away (errors stay longer); a tap dismisses.
+  function dismissFlash(box) {
+    box.classList.add("flash-gone");
+    setTimeout(function () { if (box.parentNode) box.parentNode.removeChild(box); }, 350);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.querySelector("[data-flash]");
+    if (!box) return;
+    box.addEventListener("click", function () { dismissFlash(box); });
+    setTimeout(function () { dismissFlash(box); }, box.querySelector(".flash-error") ? 8000 : 4000);
   });
 
   // Toast: a short message at the bottom of the screen (the live page has its own element).

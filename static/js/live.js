@@ -121,6 +121,7 @@
       low.hidden = !show;
       if (show) low.textContent = available + "개 남음";
     }
+    if (featuredEl && featuredEl.getAttribute("data-product-id") === String(productId)) setFeaturedSoldOut(!!soldOut);
   }
 
   // Variant availability is tracked per product so a product is sold out only when all are.
@@ -216,6 +217,78 @@
       el.classList.add("featured");
       if (el.scrollIntoView) el.scrollIntoView({ behavior: "smooth", block: "nearest", inline: "center" });
     }
+    renderFeatured(el || null);
+  }
+
+  // --- "지금 소개 중" card: the featured product over the video, one tap to add -------------
+  var featuredEl = $("[data-featured]");
+
+  // Fill the card from the product's carousel card (name, price, image, stock), or hide it.
+  function renderFeatured(cardEl) {
+    if (!featuredEl) return;
+    if (!cardEl) { featuredEl.hidden = true; featuredEl.setAttribute("data-product-id", ""); return; }
+    var productId = cardEl.getAttribute("data-product-id");
+    featuredEl.setAttribute("data-product-id", productId);
+    $("[data-featured-name]", featuredEl).textContent = cardEl.getAttribute("data-name") || "";
+    var price = $(".price", cardEl);
+    $("[data-featured-price]", featuredEl).textContent = price ? price.textContent : "";
+    var thumb = $("[data-featured-thumb]", featuredEl);
+    var img = $("img", cardEl);
+    thumb.textContent = "";
+    if (img) { var copy = document.createElement("img"); copy.src = img.src; copy.alt = ""; thumb.appendChild(copy); }
+    else thumb.textContent = "🛍";
+    setFeaturedSoldOut(cardEl.classList.contains("sold-out"));
+    featuredEl.hidden = false;
+  }
+
+  function setFeaturedSoldOut(soldOut) {
+    var button = featuredEl && $("[data-featured-add]", featuredEl);
+    if (!button) return;
+    button.disabled = soldOut;
+    button.textContent = soldOut ? "품절" : "담기";
+  }
+
+  // The one variant that can be bought, or null when the shopper has to choose (or none is left).
+  function onlyVariant(productId) {
+    var stock = variantStock[productId] || {};
+    var ids = Object.keys(stock);
+    return ids.length === 1 && stock[ids[0]] > 0 ? ids[0] : null;
+  }
+
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
+  }
+
+  // One tap: a product with a single option goes straight into the cart; otherwise (or when a
+  // login is needed, or stock is short) the product sheet opens and says what to do.
+  function addFeatured(button) {
+    var productId = featuredEl.getAttribute("data-product-id");
+    var cardEl = productId && card(productId);
+    if (!cardEl || button.disabled) return;
+    var variantId = onlyVariant(productId);
+    if (!variantId || room.getAttribute("data-gate")) { openSheet(cardEl.getAttribute("data-sheet-url")); return; }
+    var body = new FormData();
+    body.append("variant_id", variantId);
+    body.append("quantity", "1");
+    button.disabled = true;
+    button.classList.add("is-busy");
+    fetch(room.getAttribute("data-cart-add-url"), {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() }
+    })
+      .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+      .then(function (answer) {
+        if (answer.ok) {
+          toast("장바구니에 담았습니다");
+          if (window.htmx) htmx.trigger(document.body, "cart-changed");
+        } else if (answer.data.error && answer.data.error.code === "INSUFFICIENT_STOCK") {
+          openSheet(cardEl.getAttribute("data-sheet-url"));
+        } else {
+          toast((answer.data.error && answer.data.error.message) || "담지 못했습니다. 다시 시도해 주세요.");
+        }
+      })
+      .catch(function () { toast("연결 중입니다. 잠시 후 다시 시도해 주세요."); })
+      .then(function () { button.disabled = false; button.classList.remove("is-busy"); });
   }
 
   function setStatus(status) {
@@ -273,7 +346,7 @@
     "order.created": function (d) { banner((d.name || "누군가") + "님이 주문을 생성했습니다"); },
     "payment.confirmed": function () { /* shown on the order page */ },
     "stream.started": function (d) { setStatus(d.status || "LIVE"); startClock(d.started_at); },
-    "stream.ended": function (d) { setStatus(d.status || "OFFLINE"); }
+    "stream.ended": function (d) { setStatus(d.status || "OFFLINE"); refreshEndedPanel(); }
   };
 
   // Product list changes need the server-rendered cards: reload the carousel fragment cheaply.
@@ -291,6 +364,21 @@
         })
         .catch(function () {});
     }, 300);
+  }
+
+  // The show just ended on an open page: fetch the ended panel (with the next show) once,
+  // spread over a few seconds so every viewer does not ask at the same instant.
+  function refreshEndedPanel() {
+    setTimeout(function () {
+      fetch(window.location.pathname, { credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-ended-panel]");
+          var current = $("[data-ended-panel]");
+          if (fresh && current) current.innerHTML = fresh.innerHTML;
+        })
+        .catch(function () {});
+    }, Math.random() * 5000);
   }
 
   function onEvent(frame) {
@@ -451,6 +539,12 @@
       openSheet(product.getAttribute("data-sheet-url"));
       return;
     }
+    var featuredAdd = event.target.closest("[data-featured-add]");
+    if (featuredAdd) {
+      event.preventDefault();
+      addFeatured(featuredAdd);
+      return;
+    }
     var checkout = event.target.closest("[data-open-checkout]");
     if (checkout) {
       event.preventDefault();
@@ -488,6 +582,20 @@
     if (sheet) sheet.hidden = true;
     if (sheetBody) sheetBody.textContent = "";
   }
+
+  // Back from the login page (`?product=<id>&variant=<id>`): reopen that product's sheet with
+  // the option chosen before, and tidy the address bar.
+  function openSheetFromQuery() {
+    var params = new URLSearchParams(window.location.search);
+    var productId = params.get("product");
+    var cardEl = productId && /^\d+$/.test(productId) && card(productId);
+    if (!cardEl) return;
+    var url = cardEl.getAttribute("data-sheet-url");
+    var variant = params.get("variant");
+    if (variant && /^\d+$/.test(variant)) url += "?variant=" + variant;
+    if (window.history && history.replaceState) history.replaceState(null, "", window.location.pathname);
+    openSheet(url);
+  }
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") closeSheet(); });
   // Gate redirects inside a sheet (HX-Redirect) are followed by htmx itself.
 
@@ -496,7 +604,7 @@
   function startClock(startedAt) {
     var el = $("[data-elapsed]");
     var t0 = Date.parse(startedAt || room.getAttribute("data-started-at") || "");
-    if (!el || isNaN(t0)) return;
+    if (!el || isNaN(t0) || room.getAttribute("data-status") !== "LIVE") return;
     clearInterval(clock);
     var tick = function () {
       if (room.getAttribute("data-status") === "OFFLINE") return;
@@ -510,5 +618,6 @@
 
   if (chatList) chatList.scrollTop = chatList.scrollHeight;
   startClock();
+  openSheetFromQuery();
   connect();
 })();

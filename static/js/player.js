@@ -14,7 +14,8 @@
     reconnecting: "네트워크 오류. 재연결 중...",
     waiting: "영상 신호를 기다리는 중",
     ended: "방송이 종료되었습니다",
-    pending: "방송 시작 전입니다"
+    pending: "방송 시작 전입니다",
+    starting: "곧 방송이 시작됩니다"
   };
   var STALL_MS = 5000;
   var MAX_BACKOFF_MS = 15000;
@@ -33,6 +34,9 @@
   // status is on the video.)
   var pending = !ended && (room || video).getAttribute("data-status") === "PENDING";
   var PENDING_RETRY_MS = 10000;
+  // LIVE but no frame has played yet: a failure then is not a network error either; say the
+  // show is about to start (or, on a 404, that the video signal is awaited).
+  var played = false;
 
   function setState(state, text) {
     video.setAttribute("data-player-state", state);
@@ -67,8 +71,12 @@
     if (pending) {
       delay = PENDING_RETRY_MS;
       setState("connecting", TEXT.pending);
+    } else if (noSignal === true) {
+      setState("reconnecting", TEXT.waiting);
+    } else if (!played) {
+      setState("connecting", TEXT.starting);
     } else {
-      setState("reconnecting", noSignal === true ? TEXT.waiting : TEXT.reconnecting);
+      setState("reconnecting", TEXT.reconnecting);
     }
     clearTimeout(retryTimer);
     retryTimer = setTimeout(start, delay);
@@ -119,6 +127,7 @@
     lastTime = -1;
     lastProgress = Date.now();
     if (pending) setState("connecting", TEXT.pending);
+    else if (!played && attempt > 0) { /* a retry before the first frame keeps its message */ }
     else if (video.getAttribute("data-player-state") !== "reconnecting") setState("connecting");
     var ok;
     if (isAppleNative()) ok = startNative();
@@ -130,6 +139,7 @@
 
   video.addEventListener("playing", function () {
     attempt = 0;
+    played = true;
     lastProgress = Date.now();
     setState("playing");
   });

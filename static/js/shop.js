@@ -1,4 +1,5 @@
-/* Shop: cart countdowns (mm:ss, red under 60 s), next-live countdown, option sheet limits. */
+/* Shop: cart countdowns (mm:ss, red under 60 s), next-live countdown, option sheet limits,
+   quantity stepper, the logged-out add explanation. */
 (function () {
   "use strict";
 
@@ -51,9 +52,44 @@
     var wanted = parseInt(qty.value || "1", 10) || 1;
     qty.max = String(Math.max(available, 1));
     if (note) note.textContent = available > 0 ? available + "개 구매 가능" : "품절";
+    var price = sheet.querySelector(".sheet-price .price");
+    if (price && picked.dataset.price) price.textContent = picked.dataset.price;
     var short = wanted > available;
     if (add) add.hidden = available < 1;
     if (wait) wait.hidden = !short;
+    sheet.querySelectorAll("[data-step]").forEach(function (button) {
+      var step = parseInt(button.dataset.step, 10);
+      button.disabled = step < 0 ? wanted <= 1 : wanted >= Math.max(available, 1);
+    });
+  }
+
+  // Quantity stepper: − / + around the number input, kept within 1 … available.
+  function step(sheet, button) {
+    var qty = sheet.querySelector(".qty-input");
+    if (!qty) return;
+    var max = parseInt(qty.max || "1", 10) || 1;
+    var value = (parseInt(qty.value || "1", 10) || 1) + parseInt(button.dataset.step, 10);
+    qty.value = String(Math.min(Math.max(value, 1), max));
+    syncSheet(sheet);
+  }
+
+  // Logged out (or no profile yet): the add buttons say why and link to the login page, whose
+  // `next` comes back to this page with the chosen option (and, on the live page, the product).
+  function explainLogin(sheet) {
+    var box = sheet.querySelector("[data-login-needed]");
+    var link = sheet.querySelector("[data-login-link]");
+    if (!box) return;
+    var picked = sheet.querySelector("input[name=variant_id]:checked");
+    if (link) {
+      var params = new URLSearchParams();
+      if (document.getElementById("live-room")) params.set("product", sheet.dataset.productId);
+      if (picked) params.set("variant", picked.value);
+      var back = window.location.pathname + (params.toString() ? "?" + params.toString() : "");
+      var url = new URL(link.getAttribute("href"), window.location.href);
+      url.searchParams.set("next", back);
+      link.setAttribute("href", url.pathname + url.search);
+    }
+    box.hidden = false;
   }
 
   function bindSheets(root) {
@@ -62,6 +98,11 @@
       sheet.dataset.bound = "1";
       sheet.addEventListener("change", function () { syncSheet(sheet); });
       sheet.addEventListener("input", function () { syncSheet(sheet); });
+      sheet.addEventListener("click", function (event) {
+        var stepper = event.target.closest("[data-step]");
+        if (stepper) { event.preventDefault(); step(sheet, stepper); return; }
+        if (event.target.closest("[data-login-required]")) { event.preventDefault(); explainLogin(sheet); }
+      });
       syncSheet(sheet);
     });
   }
