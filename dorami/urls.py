@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("live.urls")),
     path("", include("orders.urls")),
     path("", include("points.urls")),
+    path("", include("notifications.urls")),
 ]
 
 handler403 = "dorami.errors.permission_denied"

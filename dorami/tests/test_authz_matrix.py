@@ -36,6 +36,7 @@ from core.admin import audit_snapshot
 from core.models import AuditLog, Notice, get_config
 from core.services import audit_log_record
 from live.models import ChatMessage, ChatSanction, LiveStream, RestreamSession, RestreamTarget
+from notifications.models import Channel, Kind, NotificationSend, NotificationTemplate
 from orders.tests.factories import hold, make_order
 from points.models import PointTransaction
 from points.services import points_adjust
@@ -135,6 +136,12 @@ URLS: dict[str, str] = {
     "orders:my-orders": "GET L 200 200 200 200 200",
     "orders:detail": "GET L 200 404 404 404 404",
     "points:my-points": "GET L 200 200 200 200 200",
+    "notifications:service-worker": "GET 200 200 200 200 200 200",
+    "notifications:manifest": "GET 200 200 200 200 200 200",
+    "notifications:push-key": "GET 200 200 200 200 200 200",
+    # an empty body is not a subscription: 400 once logged in
+    "notifications:push-subscribe": "POST L 400 400 400 400 400",
+    "notifications:push-unsubscribe": "POST L 400 400 400 400 400",
 }
 
 # --- Expected answers: admin pages other than each model's five standard ones ---------------
@@ -181,6 +188,8 @@ ADMIN_MODELS: dict[str, dict] = {
     "live.chatsanction": {"add": True, "delete": True},
     "orders.order": {"add": False, "delete": False},
     "points.pointtransaction": {"add": False, "delete": False},
+    "notifications.notificationtemplate": {"add": True, "delete": True},
+    "notifications.notificationsend": {"add": False, "delete": False},
 }
 
 # --- Admin actions: the lowest role allowed ("staff" = a permission beyond view) ------------
@@ -198,6 +207,7 @@ ADMIN_ACTIONS: dict[str, str] = {
     "live.livestream.end_streams": "staff",
     "live.restreamsession.delete_selected": "staff",
     "live.restreamtarget.delete_selected": "staff",
+    "notifications.notificationtemplate.delete_selected": "staff",
     "orders.order.cancel_orders": "staff",
     "orders.order.confirm_payment": "staff",
     "orders.order.export_csv": "viewer",
@@ -283,6 +293,15 @@ def make_world(people: dict) -> dict:
         ),
         "orders.order": order,
         "points.pointtransaction": PointTransaction.objects.filter(user=shopper).first(),
+        "notifications.notificationtemplate": NotificationTemplate.objects.create(
+            name="입금 안내", kind=Kind.PAYMENT_REMINDER, channel=Channel.PUSH, body="{{order_id}}"
+        ),
+        "notifications.notificationsend": NotificationSend.objects.create(
+            dedupe_key="payment_reminder:test",
+            kind=Kind.PAYMENT_REMINDER,
+            channel=Channel.PUSH,
+            user=shopper,
+        ),
     }
     values = {
         "product_id": store_product.pk,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.models import get_config
 from orders import realtime
 from orders.models import Order, OrderEvent
+from orders.notify_hooks import payment_reminder_notify
 from orders.selectors import unpaid_orders_due_cancel, unpaid_orders_due_reminder
 from orders.services.errors import OrderError
 from orders.services.events import order_event_record
@@ -16,9 +17,10 @@ from orders.services.lifecycle import _locked, order_cancel
 
 
 def payment_reminder_dispatch(*, order: Order) -> None:
-    """Hook for the notification channels (web push / Alimtalk) — the notifications app plugs
-    in here. Today it announces the reminder to the shopper's own realtime group."""
+    """Announce the reminder to the shopper's own realtime group and hand it to the
+    notification channels registered in `orders.notify_hooks`."""
     realtime.order_updated(order=order)
+    payment_reminder_notify(order)
 
 
 @transaction.atomic

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications import services
+
+MAX_RETRIES = 3
+BACKOFF_SECONDS = 30  # 30 s, 60 s, 120 s
+
+
+@shared_task(bind=True, name="notifications.tasks.notification_send", ignore_result=True)
+def notification_send(self, send_id: int) -> None:
+    """Send one NotificationSend; retried 3 times with exponential backoff on network errors
+    and 5xx, never on 4xx. A row that is no longer pending (already SENT) is not re-sent."""
+    retries = self.request.retries or 0
+    if services.notification_attempt(send_id=send_id, last_try=retries >= MAX_RETRIES):
+        raise self.retry(countdown=BACKOFF_SECONDS * 2**retries, max_retries=MAX_RETRIES)
