@@ -4,9 +4,11 @@ audit log (their audited base, `core.admin.AuditedModelAdmin`, lives in core).""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sites.models import Site
 from django.http import HttpResponseRedirect
@@ -325,16 +327,9 @@ class AuditLogAdmin(admin.ModelAdmin):
 # Re-registered (from `AdminpanelConfig.ready`, once every admin module is loaded) so that their
 # writes are audited like ours and so that their actions, which declare no permission, need
 # "change" (Django would offer them to view-only staff).
-PROJECT_APPS = {
-    "core",
-    "accounts",
-    "shop",
-    "live",
-    "orders",
-    "points",
-    "notifications",
-    "adminpanel",
-}
+def _is_project_app(app_config) -> bool:
+    """An app of this project (a package at the project root), not an installed package."""
+    return Path(app_config.path).parent == settings.BASE_DIR
 
 
 class GuardedActionsMixin:
@@ -351,7 +346,7 @@ class GuardedActionsMixin:
 
 def guard_other_admins() -> None:
     for model in apps.get_models():
-        if model._meta.app_label in PROJECT_APPS or not admin.site.is_registered(model):
+        if _is_project_app(model._meta.app_config) or not admin.site.is_registered(model):
             continue
         model_admin = admin.site.get_model_admin(model)
         if isinstance(model_admin, AuditedModelAdmin):
