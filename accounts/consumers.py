@@ -19,9 +19,7 @@ from __future__ import annotations
 import json
 import logging
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 
 from accounts.permissions import (
@@ -87,18 +85,8 @@ class AccountControlMixin:
         await self.close(code=CLOSE_FOR_ACCOUNT[code], reason=message)
 
 
-class PageEventsConsumer(AccountControlMixin, AsyncWebsocketConsumer):
-    channel_layer_alias = "__no_channel_layer__"  # events arrive through the realtime hub
-
+class PageEventsConsumer(AccountControlMixin, transport.HubConsumer):
     groups_joined: tuple[str, ...] = ()
-
-    async def dispatch(self, message):
-        # Skip Channels' per-message `aclose_old_connections()` thread hop: the only ORM work
-        # (at connect) goes through `database_sync_to_async`, which closes stale connections.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self):
         user = self.scope.get("user")

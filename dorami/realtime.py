@@ -35,6 +35,8 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -725,3 +727,18 @@ def _deliver_local_threadsafe(group: str, text: str) -> None:
             local.deliver(group, text)
         elif not loop.is_closed():
             loop.call_soon_threadsafe(local.deliver, group, text)
+
+
+class HubConsumer(AsyncWebsocketConsumer):
+    """A websocket whose events arrive through this module's hub as already-rendered text: no
+    per-socket channel-layer channel, and no `aclose_old_connections()` thread hop before every
+    handler (Channels' stock `dispatch` runs one; these consumers do their ORM work through
+    `database_sync_to_async`, which closes stale connections in its own thread)."""
+
+    channel_layer_alias = "__no_channel_layer__"
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)

@@ -25,9 +25,7 @@ import re
 import time
 import uuid
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
@@ -68,18 +66,9 @@ ERROR_MESSAGES = {
 }
 
 
-class LiveRoomConsumer(AccountControlMixin, AsyncWebsocketConsumer):
-    # No per-socket channel-layer channel: room events arrive through the realtime hub.
-    channel_layer_alias = "__no_channel_layer__"
-
+class LiveRoomConsumer(AccountControlMixin, transport.HubConsumer):
     stream_id: int | None = None
     member: str | None = None
-
-    async def dispatch(self, message):
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def connect(self):
