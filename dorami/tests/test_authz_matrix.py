@@ -164,6 +164,8 @@ ADMIN_URLS: dict[str, str] = {
     "admin:orders_order_items": "GET L L L 403 200 200",
     "admin:orders_order_ship": "GET L L L 403 200 200",
     "admin:orders_order_confirm": "GET L L L 403 200 200",
+    # POST only; the superuser finds the order already reminded (sends again: a new request)
+    "admin:orders_order_remind": "POST L L L 403 302 302",
     "admin:points_pointtransaction_adjust": "GET L L L 403 200 200",
     "admin:app_list": "GET L L L 200 200 200",
     "admin/(?P<url>.*)$": "GET L L L 404 404 404",
@@ -213,6 +215,7 @@ ADMIN_ACTIONS: dict[str, str] = {
     "orders.order.export_csv": "viewer",
     "orders.order.export_xlsx": "viewer",
     "orders.order.mark_delivered": "staff",
+    "orders.order.resend_payment_reminder": "staff",
     "shop.product.action_delete": "staff",
     "shop.product.action_duplicate": "staff",
     "shop.product.action_hide": "staff",
