@@ -358,3 +358,7 @@ def guard_other_admins() -> None:
         )
         admin.site.unregister(model)
         admin.site.register(model, guarded)
+
+
+# The user admin with order stats, holds and points (extends accounts' UserAdmin from here).
+from adminpanel import users  # noqa: E402, F401
