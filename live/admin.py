@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from core.admin import AuditedModelAdmin
 from live.models import ChatMessage, ChatSanction, LiveStream, RestreamSession, RestreamTarget
+from live.selectors import stream_history
 from live.services import stream as stream_services
 from live.services.errors import LiveError
 
@@ -85,6 +86,15 @@ class LiveStreamAdmin(AuditedModelAdmin):
         ),
     )
     audit_exclude_fields = ("publish_key",)
+    change_form_template = "live/admin/livestream_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The show's record (방송 기록) above the form, once it has started."""
+        extra = dict(extra_context or {})
+        stream = self.get_object(request, object_id)
+        if stream is not None and stream.started_at is not None:
+            extra["history"] = stream_history(stream=stream)
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     @admin.display(description=_("방송 시간"), ordering="total_duration_seconds")
     def duration(self, obj: LiveStream) -> str:

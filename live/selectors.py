@@ -7,14 +7,15 @@ import time
 from collections.abc import Collection
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS
 from dorami.realtime import REDIS_DOWN, room_group, room_sequence
-from live.models import ChatSanction, LiveStream, public_id_valid
+from live.models import ChatMessage, ChatSanction, LiveStream, public_id_valid
 from live.presence import viewer_count
 from live.realtime import stream_payload
+from orders.selectors import stream_sales
 from orders.shipping import StreamRule
 
 logger = logging.getLogger(__name__)
@@ -190,4 +191,34 @@ def stream_shipping_rules(stream_ids: Collection[int]) -> dict[int, StreamRule]:
             threshold=row["free_shipping_threshold"],
         )
         for row in rows
+    }
+
+
+def stream_history(*, stream: LiveStream) -> dict:
+    """One show's record for the stream admin and the studio (3 queries): peak viewers and
+    duration (kept on the stream), chat messages (all sent; `chat_deleted` of them hidden by
+    moderation), and `orders.selectors.stream_sales` — orders, revenue (sum of the show's item
+    totals, Decimal, unpaid included, cancelled orders left out) and units per product, with
+    each product's share of the units for the bar."""
+    chat = ChatMessage.objects.filter(stream=stream).aggregate(
+        sent=Count("pk"), deleted=Count("pk", filter=Q(is_deleted=True))
+    )
+    sales = stream_sales(stream_id=stream.pk)
+    units = sum(row["units"] for row in sales["units_by_product"])
+    most = max((row["units"] for row in sales["units_by_product"]), default=0)
+    products = [
+        {**row, "percent": round(row["units"] * 100 / most) if most else 0}
+        for row in sales["units_by_product"]
+    ]
+    return {
+        "peak_viewers": stream.peak_viewers,
+        "duration_seconds": stream.total_duration_seconds,
+        "started_at": stream.started_at,
+        "ended_at": stream.ended_at,
+        "chat_messages": chat["sent"],
+        "chat_deleted": chat["deleted"],
+        "orders": sales["orders"],
+        "revenue": sales["revenue"],
+        "units": units,
+        "units_by_product": products,
     }
