@@ -215,13 +215,12 @@ class OrderAdmin(AuditedModelAdmin):
         if obj.status != Order.Status.PENDING_PAYMENT or obj.payment_deadline is None:
             return "—"
         overdue = obj.payment_deadline <= timezone.now()
-        if not overdue:
-            return format_html(
-                '<span class="order-deadline">{}</span>', store_format(obj.payment_deadline)
-            )
         return format_html(
-            '<span class="order-deadline order-deadline-overdue">{} (지남)</span>',
-            store_format(obj.payment_deadline),
+            '<span class="order-deadline{}">{}<br>{}{}</span>',
+            " order-deadline-overdue" if overdue else "",
+            store_format(obj.payment_deadline, "date"),
+            store_format(obj.payment_deadline, "time"),
+            " (지남)" if overdue else "",
         )
 
     @admin.display(description=_("배송지"))

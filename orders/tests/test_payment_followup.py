@@ -127,11 +127,14 @@ def test_deadline_column_in_store_time_overdue_marked_and_sortable(staff_client,
     Order.objects.filter(pk=soon.pk).update(payment_deadline=now + timedelta(hours=5))
     Order.objects.filter(pk=paid.pk).update(payment_deadline=now - timedelta(hours=9))
     html = staff_client.get(reverse(CHANGELIST)).content.decode()
-    late_text = store_format(now - timedelta(hours=2))
-    soon_text = store_format(now + timedelta(hours=5))
+
+    def shown(moment) -> str:
+        return f"{store_format(moment, 'date')}<br>{store_format(moment, 'time')}"
+
+    late_text, soon_text = shown(now - timedelta(hours=2)), shown(now + timedelta(hours=5))
     assert f'order-deadline-overdue">{late_text} (지남)</span>' in html
     assert f'<span class="order-deadline">{soon_text}</span>' in html
-    assert store_format(now - timedelta(hours=9)) not in html  # paid: no deadline shown
+    assert shown(now - timedelta(hours=9)) not in html  # paid: no deadline shown
     # sortable: the column's header links to an ordering by it
     from orders.admin import OrderAdmin
 
