@@ -129,3 +129,36 @@ def test_studio_shows_the_history_of_an_ended_show_only(show):
     LiveStream.objects.filter(pk=show.pk).update(status=LiveStream.Status.LIVE)
     html = seller.get(reverse("live:studio-stream", args=[show.pk])).content.decode()
     assert 'data-testid="stream-history"' not in html
+
+
+def test_broadcast_list_totals_match_the_history_in_one_query(show):
+    from django.test.utils import CaptureQueriesContext
+
+    from live.selectors import streams_with_totals
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = {s.pk: s for s in streams_with_totals(LiveStream.objects.all())}
+    assert len(queries) == 1
+    history = stream_history(stream=show)
+    row = rows[show.pk]
+    assert (row.order_total, row.revenue_total, row.chat_total) == (
+        history["orders"],
+        history["revenue"],
+        history["chat_messages"],
+    )
+    others = [s for pk, s in rows.items() if pk != show.pk]
+    assert [(s.order_total, s.revenue_total, s.chat_total) for s in others] == [
+        (1, Decimal("70.00"), 1)
+    ]
+
+
+def test_broadcast_list_shows_and_sorts_by_revenue(show):
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    from live.admin import LiveStreamAdmin
+
+    column = LiveStreamAdmin.list_display.index("revenue_column") + 1  # after the checkbox
+    html = client.get(reverse("admin:live_livestream_changelist"), {"o": f"-{column}"}).content
+    html = html.decode()
+    assert "$196.47" in html and "$70.00" in html
+    assert html.index("$196.47") < html.index("$70.00")
