@@ -388,7 +388,7 @@ class OrderAdmin(AuditedModelAdmin):
 
     @method_decorator(require_POST)
     def remind_view(self, request, pk: int):
-        """ "입금 안내 다시 보내기" button of the order page (POST only)."""
+        """The order page's "입금 안내 다시 보내기" button (POST only)."""
         self._require(request, self.has_change_permission(request))
         get_object_or_404(Order, pk=pk)
         self._report_resend(
