@@ -202,6 +202,7 @@ AUDIT_DATA_KEYS = {
     "points_reversed": _("회수 포인트"),
     "restored": _("재고 복원"),
     "deadline": _("입금 기한"),
+    "resend_key": _("재발송 키"),
     "item_id": _("주문 상품 ID"),
     "old_quantity": _("이전 수량"),
     "new_quantity": _("새 수량"),
@@ -357,3 +358,7 @@ def guard_other_admins() -> None:
         )
         admin.site.unregister(model)
         admin.site.register(model, guarded)
+
+
+# The user admin with order stats, holds and points (extends accounts' UserAdmin from here).
+from adminpanel import users  # noqa: E402, F401

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import AuditedModelAdmin
+from dorami.templatetags.money import usd
 from live.models import ChatMessage, ChatSanction, LiveStream, RestreamSession, RestreamTarget
+from live.selectors import stream_history, streams_with_totals
 from live.services import stream as stream_services
 from live.services.errors import LiveError
 
@@ -30,6 +32,9 @@ class LiveStreamAdmin(AuditedModelAdmin):
         "started_at",
         "duration",
         "peak_viewers",
+        "chat_column",
+        "orders_column",
+        "revenue_column",
         "created_at",
     )
     list_filter = ("status", "free_shipping_mode")
@@ -85,6 +90,30 @@ class LiveStreamAdmin(AuditedModelAdmin):
         ),
     )
     audit_exclude_fields = ("publish_key",)
+    change_form_template = "live/admin/livestream_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The show's record (방송 기록) above the form, once it has started."""
+        extra = dict(extra_context or {})
+        stream = self.get_object(request, object_id)
+        if stream is not None and stream.started_at is not None:
+            extra["history"] = stream_history(stream=stream)
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def get_queryset(self, request):
+        return streams_with_totals(super().get_queryset(request))
+
+    @admin.display(description=_("채팅"), ordering="chat_total")
+    def chat_column(self, obj: LiveStream) -> int:
+        return obj.chat_total
+
+    @admin.display(description=_("주문"), ordering="order_total")
+    def orders_column(self, obj: LiveStream) -> int:
+        return obj.order_total
+
+    @admin.display(description=_("매출"), ordering="revenue_total")
+    def revenue_column(self, obj: LiveStream) -> str:
+        return usd(obj.revenue_total)
 
     @admin.display(description=_("방송 시간"), ordering="total_duration_seconds")
     def duration(self, obj: LiveStream) -> str:

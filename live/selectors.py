@@ -5,16 +5,31 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Collection
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS
 from dorami.realtime import REDIS_DOWN, room_group, room_sequence
-from live.models import ChatSanction, LiveStream, public_id_valid
+from live.models import ChatMessage, ChatSanction, LiveStream, public_id_valid
 from live.presence import viewer_count
 from live.realtime import stream_payload
+from orders.models import Order, OrderItem
+from orders.selectors import stream_sales
 from orders.shipping import StreamRule
 
 logger = logging.getLogger(__name__)
@@ -191,3 +206,57 @@ def stream_shipping_rules(stream_ids: Collection[int]) -> dict[int, StreamRule]:
         )
         for row in rows
     }
+
+
+def stream_history(*, stream: LiveStream) -> dict:
+    """One show's record for the stream admin and the studio (3 queries): peak viewers and
+    duration (kept on the stream), chat messages (all sent; `chat_deleted` of them hidden by
+    moderation), and `orders.selectors.stream_sales` — orders, revenue (sum of the show's item
+    totals, Decimal, unpaid included, cancelled orders left out) and units per product, with
+    each product's share of the units for the bar."""
+    chat = ChatMessage.objects.filter(stream=stream).aggregate(
+        sent=Count("pk"), deleted=Count("pk", filter=Q(is_deleted=True))
+    )
+    sales = stream_sales(stream_id=stream.pk)
+    units = sum(row["units"] for row in sales["units_by_product"])
+    most = max((row["units"] for row in sales["units_by_product"]), default=0)
+    products = [
+        {**row, "percent": round(row["units"] * 100 / most) if most else 0}
+        for row in sales["units_by_product"]
+    ]
+    return {
+        "peak_viewers": stream.peak_viewers,
+        "duration_seconds": stream.total_duration_seconds,
+        "started_at": stream.started_at,
+        "ended_at": stream.ended_at,
+        "chat_messages": chat["sent"],
+        "chat_deleted": chat["deleted"],
+        "orders": sales["orders"],
+        "revenue": sales["revenue"],
+        "units": units,
+        "units_by_product": products,
+    }
+
+
+def streams_with_totals(queryset: QuerySet) -> QuerySet:
+    """Each stream with `order_total` (orders not cancelled with an item of the show),
+    `revenue_total` (those items' `line_total`, as in `stream_history`) and `chat_total`, as
+    correlated subqueries: one query for the broadcast list, each column sortable."""
+    items = (
+        OrderItem.objects.filter(stream=OuterRef("pk"))
+        .exclude(order__status=Order.Status.CANCELLED)
+        .order_by()
+        .values("stream")
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
+    chat = ChatMessage.objects.filter(stream=OuterRef("pk")).order_by().values("stream")
+    return queryset.annotate(
+        order_total=Coalesce(
+            Subquery(items.annotate(n=Count("order", distinct=True)).values("n")), 0
+        ),
+        revenue_total=Coalesce(
+            Subquery(items.annotate(s=Sum("line_total")).values("s"), output_field=money),
+            Value(Decimal("0.00"), output_field=money),
+        ),
+        chat_total=Coalesce(Subquery(chat.annotate(n=Count("pk")).values("n")), 0),
+    )

@@ -32,7 +32,7 @@ from dorami.storetime import store_make_aware
 from live import presence
 from live.charts import stream_chart
 from live.models import LiveStream, RestreamSession, RestreamTarget
-from live.selectors import player_urls
+from live.selectors import player_urls, stream_history
 from live.services import restream as restream_services
 from live.services import stream as stream_services
 from live.services.errors import LiveError
@@ -115,6 +115,9 @@ def _stream_context(stream: LiveStream) -> dict:
         "chart": stream_chart(stream),
         "products": _stream_products(stream),
         "restreams": _restream_rows(stream),
+        "history": stream_history(stream=stream)
+        if stream.status == LiveStream.Status.OFFLINE and stream.started_at
+        else None,
         "platforms": RestreamTarget.Platform.choices,
         "ws_path": f"/ws/live/{stream.public_id}/",
         **player_urls(stream),

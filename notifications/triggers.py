@@ -12,8 +12,9 @@ from notifications.models import Kind
 from notifications.services import notify
 
 
-def payment_reminder(order) -> None:
-    """The unpaid-order reminder (orders' reminder job): push and Alimtalk, once per order."""
+def payment_reminder(order, *, resend_key: str = "") -> None:
+    """The unpaid-order reminder: push and Alimtalk, once per order from the reminder job, and
+    once more per staff resend (`resend_key`, fresh for each request)."""
     config = get_config()
     deadline = ""
     if order.payment_deadline:
@@ -32,5 +33,6 @@ def payment_reminder(order) -> None:
             "bank_account_holder": config.bank_account_holder,
             "url": reverse("orders:detail", kwargs={"order_id": order.order_id}),
         },
-        dedupe_key=f"payment_reminder:{order.order_id}",
+        dedupe_key=f"payment_reminder:{order.order_id}"
+        + (f":resend:{resend_key}" if resend_key else ""),
     )

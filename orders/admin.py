@@ -1,6 +1,8 @@
 """Orders admin (Korean). Orders change only through `orders.services`: the change form is
 read-only; actions and the extra pages (cancel, item edit, ship, tracking CSV, reconciliation)
-parse input and call one service each. The settlement page (정산) only reads."""
+parse input and call one service each. The settlement page (정산) only reads. The order page's
+buttons (입금 확인, 입금 안내 다시 보내기, 상품 수정, 발송 처리, 주문 취소) are in its template,
+each shown only to staff holding the permission its page checks."""
 
 from __future__ import annotations
 
@@ -13,13 +15,16 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from core.admin import AuditedModelAdmin, money_column
 from core.errors import ServiceError
 from dorami import exports
 from dorami.charts import bar_chart
+from dorami.storetime import store_format
 from orders import reconciliation, selectors, services
 from orders.forms import CancelForm, ReconcileForm, SettlementForm, ShipCsvForm
 from orders.models import Order, OrderEvent, OrderItem
@@ -129,6 +134,7 @@ class OrderAdmin(AuditedModelAdmin):
         "total_usd",
         "payment_method",
         "points_used",
+        "deadline",
         "created_at",
     )
     list_filter = ("status", StreamFilter, AmountFilter, "payment_method", "created_at")
@@ -137,7 +143,14 @@ class OrderAdmin(AuditedModelAdmin):
     list_select_related = ("user",)
     list_per_page = 50
     inlines = (OrderItemInline, OrderEventInline)
-    actions = ("confirm_payment", "cancel_orders", "mark_delivered", "export_csv", "export_xlsx")
+    actions = (
+        "confirm_payment",
+        "resend_payment_reminder",
+        "cancel_orders",
+        "mark_delivered",
+        "export_csv",
+        "export_xlsx",
+    )
     readonly_fields = (
         "order_id",
         "user",
@@ -160,7 +173,6 @@ class OrderAdmin(AuditedModelAdmin):
         "cancelled_at",
         "cancel_reason",
         "created_at",
-        "tools",
     )
     exclude = (
         "shipping_address_encrypted",
@@ -197,6 +209,20 @@ class OrderAdmin(AuditedModelAdmin):
             obj.get_status_display(),
         )
 
+    @admin.display(description=_("입금 기한"), ordering="payment_deadline")
+    def deadline(self, obj):
+        """Store time; only unpaid orders have one that matters, overdue ones in red."""
+        if obj.status != Order.Status.PENDING_PAYMENT or obj.payment_deadline is None:
+            return "—"
+        overdue = obj.payment_deadline <= timezone.now()
+        return format_html(
+            '<span class="order-deadline{}">{}<br>{}{}</span>',
+            " order-deadline-overdue" if overdue else "",
+            store_format(obj.payment_deadline, "date"),
+            store_format(obj.payment_deadline, "time"),
+            " (지남)" if overdue else "",
+        )
+
     @admin.display(description=_("배송지"))
     def address_display(self, obj):
         a = obj.shipping_address
@@ -210,25 +236,6 @@ class OrderAdmin(AuditedModelAdmin):
             a.get("city", ""),
             a.get("state", ""),
             a.get("zip", ""),
-        )
-
-    @admin.display(description=_("작업"))
-    def tools(self, obj):
-        if obj.pk is None:
-            return ""
-        links = []
-        if obj.status == Order.Status.PENDING_PAYMENT:
-            links.append((reverse("admin:orders_order_confirm", args=[obj.pk]), "입금 확인"))
-            links.append((reverse("admin:orders_order_items", args=[obj.pk]), "상품 수정"))
-        if obj.status == Order.Status.PAYMENT_CONFIRMED:
-            links.append((reverse("admin:orders_order_ship", args=[obj.pk]), "발송 처리"))
-        if obj.status in (Order.Status.PENDING_PAYMENT, Order.Status.PAYMENT_CONFIRMED):
-            links.append((reverse("admin:orders_order_cancel") + f"?ids={obj.pk}", "주문 취소"))
-        if not links:
-            return "—"
-        return format_html(
-            " ".join('<a class="button" href="{}">{}</a>' for _ in links),
-            *[part for link in links for part in link],
         )
 
     # --- permissions: money actions have their own (orders.confirm_payment, cancel_order) ---
@@ -256,6 +263,21 @@ class OrderAdmin(AuditedModelAdmin):
                 f"입금 확인 {len(result['confirmed'])}건: " + ", ".join(result["confirmed"]),
                 messages.SUCCESS,
             )
+        for order_id, reason in result["refused"]:
+            self.message_user(request, f"{order_id}: {reason}", messages.ERROR)
+
+    @admin.action(description=_("입금 안내 다시 보내기"), permissions=["change"])
+    def resend_payment_reminder(self, request, queryset):
+        result = services.payment_reminders_resend(
+            order_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        self._report_resend(request, result)
+
+    def _report_resend(self, request, result: dict) -> None:
+        sent = result["sent"]
+        if sent:
+            text = f"입금 안내 {len(sent)}건을 다시 보냈습니다: " + ", ".join(sent)
+            self.message_user(request, text, messages.SUCCESS)
         for order_id, reason in result["refused"]:
             self.message_user(request, f"{order_id}: {reason}", messages.ERROR)
 
@@ -302,6 +324,7 @@ class OrderAdmin(AuditedModelAdmin):
             path("<int:pk>/items/", view(self.items_view), name="orders_order_items"),
             path("<int:pk>/ship/", view(self.ship_view), name="orders_order_ship"),
             path("<int:pk>/confirm/", view(self.confirm_view), name="orders_order_confirm"),
+            path("<int:pk>/remind/", view(self.remind_view), name="orders_order_remind"),
             *super().get_urls(),
         ]
 
@@ -362,6 +385,16 @@ class OrderAdmin(AuditedModelAdmin):
                 pending=order.status == Order.Status.PENDING_PAYMENT,
             ),
         )
+
+    @method_decorator(require_POST)
+    def remind_view(self, request, pk: int):
+        """The order page's "입금 안내 다시 보내기" button (POST only)."""
+        self._require(request, self.has_change_permission(request))
+        get_object_or_404(Order, pk=pk)
+        self._report_resend(
+            request, services.payment_reminders_resend(order_ids=[pk], actor=request.user)
+        )
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[pk]))
 
     def ship_view(self, request, pk: int):
         self._require(request, self.has_change_permission(request))

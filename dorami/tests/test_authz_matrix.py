@@ -164,7 +164,13 @@ ADMIN_URLS: dict[str, str] = {
     "admin:orders_order_items": "GET L L L 403 200 200",
     "admin:orders_order_ship": "GET L L L 403 200 200",
     "admin:orders_order_confirm": "GET L L L 403 200 200",
+    # POST only; the superuser finds the order already reminded (sends again: a new request)
+    "admin:orders_order_remind": "POST L L L 403 302 302",
     "admin:points_pointtransaction_adjust": "GET L L L 403 200 200",
+    # the user page's buttons, POST only (an empty points form is refused back to the page)
+    "admin:accounts_user_suspend": "POST L L L 403 302 302",
+    "admin:accounts_user_restore": "POST L L L 403 302 302",
+    "admin:accounts_user_points": "POST L L L 403 302 302",
     "admin:app_list": "GET L L L 200 200 200",
     "admin/(?P<url>.*)$": "GET L L L 404 404 404",
 }
@@ -213,6 +219,7 @@ ADMIN_ACTIONS: dict[str, str] = {
     "orders.order.export_csv": "viewer",
     "orders.order.export_xlsx": "viewer",
     "orders.order.mark_delivered": "staff",
+    "orders.order.resend_payment_reminder": "staff",
     "shop.product.action_delete": "staff",
     "shop.product.action_duplicate": "staff",
     "shop.product.action_hide": "staff",
@@ -327,6 +334,10 @@ def make_world(people: dict) -> dict:
 # Per URL, kwargs that differ from the defaults above.
 KWARGS = {
     "live:studio-sold-out": lambda world: {"product_id": world["stream_product"].pk},
+    **{
+        f"admin:accounts_user_{page}": lambda world: {"pk": world["objects"]["accounts.user"].pk}
+        for page in ("suspend", "restore", "points")
+    },
 }
 
 

@@ -28,6 +28,8 @@ from orders.services.numbering import order_number_next, store_today
 from orders.services.placing import order_place, payment_method_enabled
 from orders.services.unpaid import (
     order_remind_unpaid,
+    payment_reminder_resend,
+    payment_reminders_resend,
     unpaid_orders_cancel,
     unpaid_reminders_send,
 )
@@ -56,6 +58,8 @@ __all__ = [
     "orders_ship_from_rows",
     "payment_confirm",
     "payment_method_enabled",
+    "payment_reminder_resend",
+    "payment_reminders_resend",
     "payments_confirm_many",
     "points_for_subtotal",
     "store_today",

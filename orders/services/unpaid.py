@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,16 +13,16 @@ from orders import realtime
 from orders.models import Order, OrderEvent
 from orders.notify_hooks import payment_reminder_notify
 from orders.selectors import unpaid_orders_due_cancel, unpaid_orders_due_reminder
-from orders.services.errors import OrderError
+from orders.services.errors import OrderAlreadyConfirmed, OrderCancelled, OrderError
 from orders.services.events import order_event_record
 from orders.services.lifecycle import _locked, order_cancel
 
 
-def payment_reminder_dispatch(*, order: Order) -> None:
+def payment_reminder_dispatch(*, order: Order, resend_key: str = "") -> None:
     """Announce the reminder to the shopper's own realtime group and hand it to the
     notification channels registered in `orders.notify_hooks`."""
     realtime.order_updated(order=order)
-    payment_reminder_notify(order)
+    payment_reminder_notify(order, resend_key=resend_key)
 
 
 @transaction.atomic
@@ -39,6 +41,48 @@ def order_remind_unpaid(*, order: Order | int) -> bool:
     )
     payment_reminder_dispatch(order=order)
     return True
+
+
+@transaction.atomic
+def payment_reminder_resend(*, order: Order | int, actor) -> Order:
+    """Staff's "입금 안내 다시 보내기": the reminder again, whether or not the scheduled one went
+    out. Each call is a new request with its own dedupe key, so the channels send it again;
+    `reminder_sent_at` (the scheduled reminder) is left as it is. Locks the order row; a paid or
+    cancelled order is refused (ORDER_ALREADY_CONFIRMED / ORDER_CANCELLED)."""
+    order = _locked(order)
+    if order.status == Order.Status.CANCELLED:
+        raise OrderCancelled("취소된 주문에는 입금 안내를 보낼 수 없습니다.")
+    if order.status != Order.Status.PENDING_PAYMENT:
+        raise OrderAlreadyConfirmed("이미 입금 확인된 주문에는 입금 안내를 보낼 수 없습니다.")
+    resend_key = secrets.token_hex(8)
+    order_event_record(
+        order=order,
+        kind=OrderEvent.Kind.REMINDER_SENT,
+        message="입금 안내 다시 보내기",
+        actor=actor,
+        data={
+            "resend_key": resend_key,
+            "deadline": order.payment_deadline.isoformat() if order.payment_deadline else None,
+        },
+        before={"status": order.status},
+    )
+    payment_reminder_dispatch(order=order, resend_key=resend_key)
+    return order
+
+
+def payment_reminders_resend(*, order_ids: list[int], actor) -> dict:
+    """Resend to each order on its own (one refusal never blocks the others); report both."""
+    sent: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for pk in order_ids:
+        try:
+            order = payment_reminder_resend(order=pk, actor=actor)
+        except OrderError as exc:
+            label = Order.objects.filter(pk=pk).values_list("order_id", flat=True).first()
+            refused.append((label or str(pk), exc.message))
+        else:
+            sent.append(order.order_id)
+    return {"sent": sent, "refused": refused}
 
 
 def unpaid_reminders_send(*, now=None) -> int:
