@@ -38,7 +38,8 @@ from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 500  # recipients per task
+COMMIT_EVERY = 50  # recipients per transaction inside a chunk
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,23 @@ def live_started_chunk(*, stream_id: int, recipients: list[Recipient]) -> int:
         return 0
     url = reverse("live:watch", kwargs={"public_id": stream.public_id})
     users = User.objects.in_bulk([r.user_id for r in recipients])
+    # One commit per COMMIT_EVERY people, not one per person (each commit is a WAL flush), and
+    # the first messages leave after the first batch, not after the whole chunk. A chunk run
+    # again finds the rows it made and sends nothing more.
+    sends = 0
+    for start in range(0, len(recipients), COMMIT_EVERY):
+        with transaction.atomic():
+            sends += _chunk_notify(
+                stream=stream,
+                url=url,
+                users=users,
+                recipients=recipients[start : start + COMMIT_EVERY],
+            )
+    return sends
+
+
+def _chunk_notify(*, stream, url: str, users: dict, recipients: list[Recipient]) -> int:
+    stream_id = stream.pk
     sends = 0
     for recipient in recipients:
         user = users.get(recipient.user_id)
