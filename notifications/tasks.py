@@ -15,3 +15,22 @@ def notification_send(self, send_id: int) -> None:
     retries = self.request.retries or 0
     if services.notification_attempt(send_id=send_id, last_try=retries >= MAX_RETRIES):
         raise self.retry(countdown=BACKOFF_SECONDS * 2**retries, max_retries=MAX_RETRIES)
+
+
+@shared_task(name="notifications.tasks.live_started_fanout", ignore_result=True)
+def live_started_fanout(stream_id: int) -> None:
+    """Queue the "live started" chunks of one stream (safe to run twice: dedupe keys)."""
+    from notifications import fanout
+
+    fanout.live_started_fanout(stream_id=stream_id)
+
+
+@shared_task(name="notifications.tasks.live_started_chunk", ignore_result=True)
+def live_started_chunk(stream_id: int, recipients: list) -> None:
+    """One chunk of "live started" recipients, `[user_id, push, alimtalk]` each."""
+    from notifications import fanout
+
+    fanout.live_started_chunk(
+        stream_id=stream_id,
+        recipients=[fanout.Recipient.from_task_arg(item) for item in recipients],
+    )

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from core.services import audit_log_record
-from live import realtime
+from live import notify_hooks, realtime
 from live.models import (
     LiveStream,
     RestreamSession,
@@ -261,6 +261,9 @@ def stream_publish(*, public_id: str, publish_key: str, client_ip: str = "") -> 
         # Open pages leave "방송이 종료되었습니다" and reload the player; a reconnect within the
         # grace (still LIVE) is not news. The "live started" notice stays once per stream.
         realtime.announce_stream_started(stream)
+    if first_time:
+        # Shoppers outside the page (push, Alimtalk): once per stream, a republish is not news.
+        notify_hooks.live_started_notify(stream)
     logger.info(
         "stream.published stream_id=%s client_ip=%s was_live=%s grace_cancelled=%s first=%s",
         stream.pk,
