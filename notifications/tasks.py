@@ -15,3 +15,19 @@ def notification_send(self, send_id: int) -> None:
     retries = self.request.retries or 0
     if services.notification_attempt(send_id=send_id, last_try=retries >= MAX_RETRIES):
         raise self.retry(countdown=BACKOFF_SECONDS * 2**retries, max_retries=MAX_RETRIES)
+
+
+@shared_task(name="notifications.tasks.carts_expiring", ignore_result=True)
+def carts_expiring_task() -> int:
+    """Every 30 s (BEAT_SCHEDULE): warn shoppers whose held lines run out within 2 minutes."""
+    from notifications import triggers
+
+    return triggers.carts_expiring_notify()
+
+
+@shared_task(name="notifications.tasks.order_confirmations", ignore_result=True)
+def order_confirmations_task() -> int:
+    """Every minute (BEAT_SCHEDULE): the per-show order confirmation after a show ends."""
+    from notifications import triggers
+
+    return triggers.order_confirmations_send()

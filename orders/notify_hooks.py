@@ -1,9 +1,9 @@
-"""Registration point for the shopper notification channels (web push, Alimtalk).
+"""Registration points for the shopper notification channels (web push, Alimtalk).
 
 orders sits below notifications and never imports it. The notifications app registers its
 handlers here in its `AppConfig.ready`; orders calls them from inside the service that records
 the event, so a handler that defers its sends to `transaction.on_commit` sends only what is
-committed.
+committed (a rolled-back confirm tells nobody).
 """
 
 from __future__ import annotations
@@ -14,15 +14,24 @@ from orders.models import Order
 
 OrderHandler = Callable[[Order], None]
 
-_payment_reminder: list[OrderHandler] = []
+
+class OrderHook:
+    """A list of `handler(order)` called once per event; a handler is registered once."""
+
+    def __init__(self) -> None:
+        self.handlers: list[OrderHandler] = []
+
+    def register(self, handler: OrderHandler) -> None:
+        if handler not in self.handlers:
+            self.handlers.append(handler)
+
+    def __call__(self, order: Order) -> None:
+        for handler in self.handlers:
+            handler(order)
 
 
-def payment_reminder_register(handler: OrderHandler) -> None:
-    """Add `handler(order)`, called once when the unpaid reminder goes out; once per handler."""
-    if handler not in _payment_reminder:
-        _payment_reminder.append(handler)
-
-
-def payment_reminder_notify(order: Order) -> None:
-    for handler in _payment_reminder:
-        handler(order)
+order_placed = OrderHook()  # `order_place`, in its transaction
+payment_confirmed = OrderHook()  # `payment_confirm` (order.points_earned is set)
+order_shipped = OrderHook()  # `order_ship` (order.tracking_number is set)
+order_auto_cancelled = OrderHook()  # `unpaid_orders_cancel`, not a staff or shopper cancel
+payment_reminder = OrderHook()  # `order_remind_unpaid`, once per order
