@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import get_config
+from core.services import audit_log_record
 from notifications import alimtalk, push, tasks
 from notifications.errors import SendError, SubscriptionGone
 from notifications.models import (
@@ -197,12 +198,12 @@ def _send_create(**fields) -> NotificationSend:
 def notification_test_send(*, template: NotificationTemplate, user) -> NotificationSend:
     """Send `template` filled with sample values to `user` (the staff member pressing the
     button): their own push devices or phone. Preferences and `enabled` do not apply; the
-    channel must still be able to send (keys, subscription, Alimtalk switch, phone)."""
+    channel must still be able to send (keys, subscription, Alimtalk switch, phone). Audited."""
     title, body = template.render({**SAMPLE_CONTEXT, "name": user.name or SAMPLE_CONTEXT["name"]})
     reason = _skip_reason(
         user=user, channel=template.channel, template=None, body=body, stream_id=None
     )
-    return _send_create(
+    send = _send_create(
         dedupe_key=f"test:{template.pk}:{timezone.now().timestamp():.6f}",
         kind=template.kind,
         channel=template.channel,
@@ -214,6 +215,13 @@ def notification_test_send(*, template: NotificationTemplate, user) -> Notificat
         url=SAMPLE_CONTEXT["url"],
         template_code=template.provider_template_code,
     )
+    audit_log_record(
+        actor=user,
+        action="notification.test_send",
+        obj=template,
+        after={"send_id": send.pk, "channel": send.channel, "status": send.status},
+    )
+    return send
 
 
 # --- Sending ----------------------------------------------------------------------------------

@@ -139,6 +139,7 @@ URLS: dict[str, str] = {
     "notifications:service-worker": "GET 200 200 200 200 200 200",
     "notifications:manifest": "GET 200 200 200 200 200 200",
     "notifications:push-key": "GET 200 200 200 200 200 200",
+    "notifications:preferences": "GET L 200 200 200 200 200",
     # an empty body is not a subscription: 400 once logged in
     "notifications:push-subscribe": "POST L 400 400 400 400 400",
     "notifications:push-unsubscribe": "POST L 400 400 400 400 400",
@@ -166,6 +167,7 @@ ADMIN_URLS: dict[str, str] = {
     "admin:orders_order_confirm": "GET L L L 403 200 200",
     "admin:points_pointtransaction_adjust": "GET L L L 403 200 200",
     "admin:app_list": "GET L L L 200 200 200",
+    "admin:notifications_notificationtemplate_test_send": "GET L L L 403 405 405",
     "admin/(?P<url>.*)$": "GET L L L 404 404 404",
 }
 
@@ -327,6 +329,9 @@ def make_world(people: dict) -> dict:
 # Per URL, kwargs that differ from the defaults above.
 KWARGS = {
     "live:studio-sold-out": lambda world: {"product_id": world["stream_product"].pk},
+    "admin:notifications_notificationtemplate_test_send": lambda world: {
+        "pk": world["objects"]["notifications.notificationtemplate"].pk
+    },
 }
 
 
