@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import get_config
@@ -185,8 +185,15 @@ def notify(
 
 
 def _send_create(**fields) -> NotificationSend:
-    """The row, its SKIPPED attempt when it cannot go out, else the task after commit."""
-    send = NotificationSend.objects.create(**fields)
+    """The row, its SKIPPED attempt when it cannot go out, else the task after commit. When a
+    concurrent `notify` with the same key inserted first, its row is returned (it sends)."""
+    try:
+        with transaction.atomic():
+            send = NotificationSend.objects.create(**fields)
+    except IntegrityError:
+        return NotificationSend.objects.get(
+            dedupe_key=fields["dedupe_key"], channel=fields["channel"]
+        )
     if send.status == Status.SKIPPED:
         NotificationAttempt.objects.create(send=send, result=Result.SKIPPED, error=send.reason)
     else:

@@ -176,6 +176,14 @@ def carts_expiring_notify(*, now: datetime | None = None) -> int:
         product = line.variant.product
         minutes = _minutes_left(line.expires_at, now)
         with transaction.atomic():
+            # A second run at the same moment skips the line instead of warning twice; a line
+            # being released or changed right now is warned on the next run.
+            locked = CartLine.objects.select_for_update(skip_locked=True).filter(pk=line.pk)
+            if (
+                not list(locked.values_list("pk", flat=True))
+                or NotificationSend.objects.filter(dedupe_key=key).exists()
+            ):
+                continue
             notify(
                 user=line.user,
                 kind=Kind.CART_EXPIRING,
