@@ -66,3 +66,53 @@ def test_preferences_are_switched_from_my_page(browser, asgi_live_server):
     assert not saved.push_enabled and not saved.cart_expiring_enabled
     assert saved.alimtalk_enabled and saved.order_confirmed_enabled
     context.close()
+
+
+def test_staff_sends_a_template_to_their_own_device(browser, transactional_db, tmp_path):
+    from e2e.conftest import start_asgi_server, stop_asgi_server
+    from notifications.models import (
+        Channel,
+        Kind,
+        NotificationSend,
+        NotificationTemplate,
+        PushSubscription,
+    )
+    from notifications.push import vapid_keys_generate
+    from notifications.tests.conftest import browser_keys
+    from notifications.tests.fakes import FakeServer
+
+    public, private = vapid_keys_generate()
+    push = FakeServer(default=201).start()
+    server = start_asgi_server(
+        tmp_path=tmp_path,
+        extra_env={"VAPID_PUBLIC_KEY": public, "VAPID_PRIVATE_KEY": private},
+    )
+    try:
+        staff = UserFactory(is_staff=True, is_superuser=True, profile_complete=True)
+        p256dh, auth = browser_keys()
+        PushSubscription.objects.create(
+            user=staff, endpoint=f"{push.url}/push/staff", p256dh=p256dh, auth=auth
+        )
+        template = NotificationTemplate.objects.create(
+            name="발송 안내 푸시",
+            kind=Kind.SHIPPED,
+            channel=Channel.PUSH,
+            title="발송 완료",
+            body="주문 {{order_id}}: {{carrier}} {{tracking_number}}",
+        )
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        login_browser(context, staff, server.url)
+        page = context.new_page()
+        page.goto(f"{server.url}/admin/notifications/notificationtemplate/{template.pk}/change/")
+        page.get_by_test_id("template-test-send").click()
+        expect(page.get_by_text("테스트 발송을 보냈습니다")).to_be_visible()
+        if SHOTS:
+            page.screenshot(path=os.path.join(SHOTS, "admin-template-test-send-1440.png"))
+        assert [r.path for r in push.requests] == ["/push/staff"]
+        sent = NotificationSend.objects.get(user=staff)
+        assert sent.status == NotificationSend.Status.SENT
+        assert sent.body == "주문 D2612030001: USPS 9400111899223100000000"
+        context.close()
+    finally:
+        stop_asgi_server(server)
+        push.stop()

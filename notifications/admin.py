@@ -4,8 +4,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import linebreaks_filter
 from django.urls import path, reverse
-from django.utils.html import format_html, linebreaks
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditedModelAdmin
@@ -55,7 +56,8 @@ class NotificationTemplateAdmin(AuditedModelAdmin):
         if obj is None or obj.pk is None:
             return _("저장하면 예시 값으로 미리 볼 수 있습니다.")
         title, body = obj.render(SAMPLE_CONTEXT)
-        return format_html("<strong>{}</strong>{}", title, linebreaks(body, autoescape=True))
+        # The filter escapes the body and marks the paragraphs it adds safe.
+        return format_html("<strong>{}</strong>{}", title, linebreaks_filter(body, autoescape=True))
 
     def get_urls(self):
         return [

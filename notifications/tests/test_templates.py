@@ -102,7 +102,8 @@ def test_admin_saves_audits_and_previews(admin_client):
     page = admin_client.get(
         reverse("admin:notifications_notificationtemplate_change", args=[template.pk])
     ).content.decode()
-    assert "주문 D2612030001 입금 기한은 12월 4일 오후 3:00입니다." in page
+    assert "<p>주문 D2612030001 입금 기한은 12월 4일 오후 3:00입니다.</p>" in page
+    assert "&lt;p&gt;" not in page
 
 
 def test_send_log_is_read_only_with_filters(admin_client, shopper):
