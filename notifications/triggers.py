@@ -37,6 +37,11 @@ def site_url(path: str) -> str:
     return settings.SITE_URL + path
 
 
+def shopper_name(user) -> str:
+    """How a message addresses the shopper: their name, else the name they show in chat."""
+    return user.name or user.display_name
+
+
 def _order_path(order: Order) -> str:
     return reverse("orders:detail", kwargs={"order_id": order.order_id})
 
@@ -47,7 +52,7 @@ def _order_url(order: Order) -> str:
 
 def _order_context(order: Order) -> dict:
     return {
-        "name": order.user.name,
+        "name": shopper_name(order.user),
         "order_id": order.order_id,
         "total": usd(order.total),
         "url": _order_url(order),
@@ -139,7 +144,7 @@ def waitlist_promoted(entry, product) -> None:
         user=entry.user,
         kind=Kind.WAITLIST_PROMOTED,
         context={
-            "name": entry.user.name,
+            "name": shopper_name(entry.user),
             "product_name": product.name,
             "minutes": str(_minutes_left(entry.promotion_expires_at, timezone.now())),
             "url": site_url(reverse("shop:cart")),
@@ -188,7 +193,7 @@ def carts_expiring_notify(*, now: datetime | None = None) -> int:
                 user=line.user,
                 kind=Kind.CART_EXPIRING,
                 context={
-                    "name": line.user.name,
+                    "name": shopper_name(line.user),
                     "product_name": product.name,
                     "minutes": str(minutes),
                     "url": site_url(cart_url),
@@ -261,7 +266,7 @@ def _order_confirmation(*, stream: LiveStream, user_id: int, key: str) -> None:
         user=orders[0].user,
         kind=Kind.ORDER_CONFIRMED,
         context={
-            "name": orders[0].user.name,
+            "name": shopper_name(orders[0].user),
             "stream_title": stream.title,
             "order_ids": ", ".join(order.order_id for order in orders),
             "order_count": str(len(orders)),

@@ -106,6 +106,21 @@ def test_order_placed_has_amount_deadline_and_payment_details(
     assert message["bank_account_number"] == "123-45"
     assert "월" in message["deadline"] and "일" in message["deadline"]
     assert message["url"] == f"http://127.0.0.1:8000/my/orders/{order.order_id}/"
+    assert message["name"] == shopper.name
+
+
+def test_a_shopper_without_a_name_is_addressed_by_the_chat_name(
+    channels, push_server, shopper, django_capture_on_commit_callbacks
+):
+    shopper.name = ""
+    shopper.instagram_id = "dorami_fan"
+    shopper.save()
+    order = make_order(
+        user=shopper, items=[(make_variant(), 1)], status=Order.Status.PAYMENT_CONFIRMED
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        order_services.order_ship(order=order, tracking_number="1Z1")
+    assert channels.messages()[0]["name"] == "dorami_fan"
 
 
 def test_payment_confirmed_tells_the_points_earned_once(
