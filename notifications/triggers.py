@@ -1,7 +1,8 @@
 """What happens in the lower apps that turns into a message to the shopper.
 
 The event triggers are registered in `apps.ready` on the lower apps' registration points
-(`orders.notify_hooks`, `shop.notify_hooks`) and run inside the service's transaction; the two
+(`orders.notify_hooks`, `shop.notify_hooks`): called inside the service's transaction, they
+write their send rows once it commits (`notify_after_commit`). The two
 time-based ones (cart expiring, the per-show order confirmation) are periodic jobs
 (`notifications.tasks`, `dorami.celery.BEAT_SCHEDULE`). Every message has a dedupe key, so a
 trigger that fires twice (a retried job, a doubled beat) sends once.
@@ -75,12 +76,24 @@ def _payment_context(order: Order) -> dict:
     }
 
 
+def notify_after_commit(**kwargs) -> None:
+    """`notify` once the lower app's transaction has committed. The context is built now (the
+    values as of the event); the send rows are written after commit, so the checkout, the
+    confirm or the promotion neither waits for them under its row locks nor fails with them
+    (a failing `notify` is logged, `robust=True`). A rolled-back change sends nothing."""
+
+    def notify_committed() -> None:
+        notify(**kwargs)
+
+    transaction.on_commit(notify_committed, robust=True)
+
+
 # --- Order events (orders.notify_hooks) --------------------------------------------------------
 
 
 def order_placed(order: Order) -> None:
     """Checkout: amount, deadline and payment details, once per order."""
-    notify(
+    notify_after_commit(
         user=order.user,
         kind=Kind.ORDER_PLACED,
         context=_payment_context(order),
@@ -90,7 +103,7 @@ def order_placed(order: Order) -> None:
 
 def payment_reminder(order: Order) -> None:
     """The unpaid-order reminder (orders' reminder job): push and Alimtalk, once per order."""
-    notify(
+    notify_after_commit(
         user=order.user,
         kind=Kind.PAYMENT_REMINDER,
         context=_payment_context(order),
@@ -99,7 +112,7 @@ def payment_reminder(order: Order) -> None:
 
 
 def order_auto_cancelled(order: Order) -> None:
-    notify(
+    notify_after_commit(
         user=order.user,
         kind=Kind.AUTO_CANCELLED,
         context={**_order_context(order), "reason": order.cancel_reason},
@@ -108,7 +121,7 @@ def order_auto_cancelled(order: Order) -> None:
 
 
 def payment_confirmed(order: Order) -> None:
-    notify(
+    notify_after_commit(
         user=order.user,
         kind=Kind.PAYMENT_CONFIRMED,
         context={**_order_context(order), "points_earned": f"{order.points_earned:,}"},
@@ -117,7 +130,7 @@ def payment_confirmed(order: Order) -> None:
 
 
 def order_shipped(order: Order) -> None:
-    notify(
+    notify_after_commit(
         user=order.user,
         kind=Kind.SHIPPED,
         context={
@@ -140,7 +153,7 @@ def _minutes_left(expires_at: datetime | None, now: datetime) -> int:
 
 def waitlist_promoted(entry, product) -> None:
     """The shopper's 예비번호 came up: the units are in their cart for a few minutes."""
-    notify(
+    notify_after_commit(
         user=entry.user,
         kind=Kind.WAITLIST_PROMOTED,
         context={

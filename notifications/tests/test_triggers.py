@@ -277,3 +277,20 @@ def test_payment_reminder_carries_bank_and_zelle_details(
     message = assert_once(Kind.PAYMENT_REMINDER, push_server, channels, shopper)
     assert message["bank_name"] == "국민은행"
     assert message["order_id"] == order.order_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_notification_never_breaks_the_checkout(shopper, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("provider table gone")
+
+    monkeypatch.setattr(triggers, "notify", broken)
+    variant = make_variant(stock=3)
+    hold(user=shopper, variant=variant, quantity=1)
+    order = order_services.order_place(
+        user=shopper,
+        idempotency_key=uuid.uuid4().hex,
+        payment_method=Order.PaymentMethod.BANK_TRANSFER,
+    )
+    assert Order.objects.filter(pk=order.pk, status=Order.Status.PENDING_PAYMENT).exists()
+    assert "provider table gone" in caplog.text
