@@ -10,6 +10,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import service_error_json
+from dorami.ratelimit import rate_limited
 from live.models import LiveStream
 from notifications import services
 from notifications.errors import InvalidSubscription
@@ -89,6 +90,7 @@ def vapid_public_key(request):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@rate_limited("profile_save")  # the same budget as the profile form: a settings save
 def preferences(request):
     """마이페이지 › 알림 설정: a plain form (works without JavaScript)."""
     current = services.preference_of(request.user)
