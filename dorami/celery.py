@@ -41,6 +41,14 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "live-media-reconcile": {"task": "live.tasks.media_reconcile", "schedule": 30.0},
     "orders-unpaid-reminders": {"task": "orders.tasks.unpaid_reminders", "schedule": 300.0},
     "orders-unpaid-auto-cancel": {"task": "orders.tasks.unpaid_auto_cancel", "schedule": 300.0},
+    "notifications-carts-expiring": {
+        "task": "notifications.tasks.carts_expiring",
+        "schedule": 30.0,
+    },
+    "notifications-order-confirmations": {
+        "task": "notifications.tasks.order_confirmations",
+        "schedule": 60.0,
+    },
     "points-expire-daily": {
         "task": "points.tasks.points_expire",
         "schedule": store_crontab(hour=2, minute=15),

@@ -6,6 +6,7 @@ With DATABASE_URL / REDIS_URL it runs on PostgreSQL, Redis (cache, sessions, cha
 and Celery worker + beat.
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,9 @@ PROFILE_ENCRYPTION_KEY = env.str("PROFILE_ENCRYPTION_KEY", default="")
 # "2:<hex>,1:<hex>" — the first entry is the current key version.
 PROFILE_ENCRYPTION_KEYS = env.str("PROFILE_ENCRYPTION_KEYS", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+# The site's public address (scheme + host, no path) for absolute links in messages that leave
+# the site (web push, Alimtalk). Required when DEBUG is off.
+SITE_URL = env.str("SITE_URL", default="").strip().rstrip("/")
 
 if not DEBUG:
     missing = [
@@ -43,6 +47,7 @@ if not DEBUG:
                 "MEDIA_WEBHOOK_SECRET",
                 MEDIA_WEBHOOK_SECRET != _DEV_WEBHOOK_SECRET and MEDIA_WEBHOOK_SECRET,
             ),
+            ("SITE_URL", SITE_URL),
         )
         if not value
     ]
@@ -53,6 +58,12 @@ if not DEBUG:
             + ". Set them in the environment (see .env.example)."
         )
 SECRET_KEY = SECRET_KEY or _DEV_SECRET
+SITE_URL = SITE_URL or "http://127.0.0.1:8000"
+if not re.fullmatch(r"https?://[^/\s?#]+", SITE_URL):
+    raise ImproperlyConfigured(
+        "SITE_URL must be a scheme and host without a path, e.g. https://dorami.shop "
+        f"({SITE_URL!r})"
+    )
 MEDIA_WEBHOOK_SECRET = MEDIA_WEBHOOK_SECRET or _DEV_WEBHOOK_SECRET
 if not PROFILE_ENCRYPTION_KEYS:
     PROFILE_ENCRYPTION_KEYS = f"1:{PROFILE_ENCRYPTION_KEY or _DEV_PROFILE_KEY}"
@@ -367,6 +378,11 @@ ALIMTALK_SENDER_KEY = env.str("ALIMTALK_SENDER_KEY", default="")
 VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
 VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:admin@dorami.local")
+# The carrier named in the "shipped" message next to the tracking number.
+SHIPPING_CARRIER = env.str("SHIPPING_CARRIER", default="USPS")
+# The per-show order confirmation waits this long after the show ends (carts held at the end
+# can still be checked out and be part of it).
+ORDER_CONFIRMATION_DELAY_MINUTES = env.int("ORDER_CONFIRMATION_DELAY_MINUTES", default=10)
 
 # --- Live / media server --------------------------------------------------------------------
 # MEDIA_WEBHOOK_SECRET: read with the other secrets at the top (refused when DEBUG is off).

@@ -8,8 +8,14 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from live.notify_hooks import live_started_register
         from notifications import fanout, triggers
-        from orders.notify_hooks import payment_reminder_register
+        from orders import notify_hooks as order_hooks
+        from shop import notify_hooks as shop_hooks
 
-        # orders never imports notifications: it calls what is registered here.
-        payment_reminder_register(triggers.payment_reminder)
+        # Lower apps never import notifications: they call what is registered here.
+        order_hooks.order_placed.register(triggers.order_placed)
+        order_hooks.payment_reminder.register(triggers.payment_reminder)
+        order_hooks.payment_confirmed.register(triggers.payment_confirmed)
+        order_hooks.order_shipped.register(triggers.order_shipped)
+        order_hooks.order_auto_cancelled.register(triggers.order_auto_cancelled)
+        shop_hooks.waitlist_promoted_register(triggers.waitlist_promoted)
         live_started_register(fanout.live_started)

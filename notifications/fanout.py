@@ -10,7 +10,8 @@ media server's webhook.
 
 Who is told (`live_started_recipients`):
 
-- web push: every active user with a browser subscribed to this show or to all shows;
+- web push: every active user with a browser subscribed to this show, and every user with
+  "라이브 시작 알림" on and a browser subscribed to all shows;
 - Alimtalk: every active user who turned on "라이브 시작 알림" and has a phone number, one
   message per phone number (the lowest user id of a shared number receives it).
 
@@ -64,10 +65,16 @@ def phone_digits(phone: str) -> str:
 
 def live_started_recipients(*, stream_id: int) -> list[Recipient]:
     """Everyone to tell that `stream_id` went live, by user id."""
+    # Push: a browser subscribed to this one show is an explicit ask; an "every show" browser
+    # is told only when its owner has the live alert on (the same rule `notify` applies).
     push_ids = set(
-        PushSubscription.objects.for_stream(stream_id)
-        .filter(user__in=User.objects.active())
-        .values_list("user_id", flat=True)
+        PushSubscription.objects.filter(
+            stream_id=stream_id, user__in=User.objects.active()
+        ).values_list("user_id", flat=True)
+    ) | set(
+        PushSubscription.objects.filter(
+            stream__isnull=True, user__in=User.objects.live_alert_subscribers()
+        ).values_list("user_id", flat=True)
     )
     alimtalk_ids: set[int] = set()
     phones: set[str] = set()

@@ -8,6 +8,9 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
 from notifications.errors import InvalidSubscription
 
 
@@ -66,3 +69,23 @@ def parse_endpoint(raw: bytes) -> str:
     if not isinstance(endpoint, str) or not endpoint:
         raise InvalidSubscription("endpoint가 없습니다.")
     return endpoint
+
+
+class PreferenceForm(forms.Form):
+    """The preferences page: channel switches, then the kinds a shopper may switch off."""
+
+    push_enabled = forms.BooleanField(label=_("웹 푸시"), required=False)
+    alimtalk_enabled = forms.BooleanField(label=_("카카오 알림톡"), required=False)
+    order_confirmed_enabled = forms.BooleanField(
+        label=_("방송 주문 모아보기"),
+        required=False,
+        help_text=_("방송이 끝나면 그 방송에서 주문한 내역을 한 번에 알려드려요."),
+    )
+    cart_expiring_enabled = forms.BooleanField(
+        label=_("장바구니 만료 임박"),
+        required=False,
+        help_text=_("담아둔 상품이 2분 후 장바구니에서 빠질 때 알려드려요."),
+    )
+
+    CHANNEL_FIELDS = ("push_enabled", "alimtalk_enabled")
+    KIND_FIELDS = ("order_confirmed_enabled", "cart_expiring_enabled")

@@ -16,12 +16,20 @@ PUSH_MAX_BODY = 1000  # browsers truncate long notification bodies anyway
 
 class Kind(models.TextChoices):
     LIVE_STARTED = "live_started", _("라이브 시작")
-    ORDER_CONFIRMED = "order_confirmed", _("주문 확인")
+    ORDER_PLACED = "order_placed", _("주문 접수")
+    ORDER_CONFIRMED = "order_confirmed", _("방송 주문 확인")
     CART_EXPIRING = "cart_expiring", _("장바구니 만료 임박")
     PAYMENT_REMINDER = "payment_reminder", _("입금 안내")
     PAYMENT_CONFIRMED = "payment_confirmed", _("입금 확인")
+    AUTO_CANCELLED = "auto_cancelled", _("미입금 자동 취소")
     SHIPPED = "shipped", _("발송 완료")
     WAITLIST_PROMOTED = "waitlist_promoted", _("예비번호 승격")
+
+
+# Kinds a shopper may switch off one by one on the preferences page (the live alert is
+# `User.live_alert_opt_in`). The others are about an order or a hold the shopper has to act
+# on: they follow only the channel switches (push on/off, 알림톡 on/off).
+OPTIONAL_KINDS: tuple[str, ...] = (Kind.ORDER_CONFIRMED, Kind.CART_EXPIRING)
 
 
 class Channel(models.TextChoices):
@@ -32,7 +40,20 @@ class Channel(models.TextChoices):
 # The variables a template of each kind may use; `notify(context=...)` supplies them.
 KIND_VARIABLES: dict[str, tuple[str, ...]] = {
     Kind.LIVE_STARTED: ("name", "stream_title", "url"),
-    Kind.ORDER_CONFIRMED: ("name", "order_id", "total", "url"),
+    Kind.ORDER_PLACED: (
+        "name",
+        "order_id",
+        "total",
+        "deadline",
+        "payment_method",
+        "bank_name",
+        "bank_account_number",
+        "bank_account_holder",
+        "zelle_email",
+        "zelle_recipient_name",
+        "url",
+    ),
+    Kind.ORDER_CONFIRMED: ("name", "stream_title", "order_ids", "order_count", "total", "url"),
     Kind.CART_EXPIRING: ("name", "product_name", "minutes", "url"),
     Kind.PAYMENT_REMINDER: (
         "name",
@@ -44,7 +65,8 @@ KIND_VARIABLES: dict[str, tuple[str, ...]] = {
         "bank_account_holder",
         "url",
     ),
-    Kind.PAYMENT_CONFIRMED: ("name", "order_id", "total", "url"),
+    Kind.AUTO_CANCELLED: ("name", "order_id", "total", "reason", "url"),
+    Kind.PAYMENT_CONFIRMED: ("name", "order_id", "total", "points_earned", "url"),
     Kind.SHIPPED: ("name", "order_id", "carrier", "tracking_number", "url"),
     Kind.WAITLIST_PROMOTED: ("name", "product_name", "minutes", "url"),
 }
@@ -60,6 +82,13 @@ SAMPLE_CONTEXT: dict[str, str] = {
     "bank_name": "국민은행",
     "bank_account_number": "123-45-6789",
     "bank_account_holder": "도라미",
+    "payment_method": "계좌이체",
+    "zelle_email": "pay@dorami.example",
+    "zelle_recipient_name": "Dorami LLC",
+    "order_ids": "D2612030001, D2612030002",
+    "order_count": "2",
+    "reason": "입금 기한 24시간 경과 자동 취소",
+    "points_earned": "290",
     "product_name": "라이브 니트",
     "minutes": "10",
     "carrier": "USPS",
@@ -69,14 +98,31 @@ SAMPLE_CONTEXT: dict[str, str] = {
 # Push text used when no template of the kind is stored (push needs no provider approval).
 DEFAULT_PUSH_TEXT: dict[str, tuple[str, str]] = {
     Kind.LIVE_STARTED: ("라이브 시작", "{{stream_title}} 방송이 시작되었습니다."),
-    Kind.ORDER_CONFIRMED: ("주문 확인", "주문 {{order_id}}({{total}})이 접수되었습니다."),
+    Kind.ORDER_PLACED: (
+        "주문 접수",
+        "주문 {{order_id}}({{total}})이 접수되었습니다. {{deadline}}까지 입금해 주세요.",
+    ),
+    Kind.ORDER_CONFIRMED: (
+        "주문 확인",
+        "{{stream_title}} 방송 주문 {{order_count}}건({{total}}): {{order_ids}}",
+    ),
     Kind.CART_EXPIRING: ("장바구니", "{{product_name}} 담아두기가 {{minutes}}분 후 끝납니다."),
     Kind.PAYMENT_REMINDER: (
         "입금 안내",
         "주문 {{order_id}}({{total}})의 입금 기한은 {{deadline}}입니다.",
     ),
-    Kind.PAYMENT_CONFIRMED: ("입금 확인", "주문 {{order_id}}의 입금이 확인되었습니다."),
-    Kind.SHIPPED: ("발송 완료", "주문 {{order_id}}이 발송되었습니다. 운송장 {{tracking_number}}"),
+    Kind.AUTO_CANCELLED: (
+        "주문 취소",
+        "입금 기한이 지나 주문 {{order_id}}({{total}})이 취소되었습니다.",
+    ),
+    Kind.PAYMENT_CONFIRMED: (
+        "입금 확인",
+        "주문 {{order_id}}의 입금이 확인되었습니다. {{points_earned}}P가 적립되었습니다.",
+    ),
+    Kind.SHIPPED: (
+        "발송 완료",
+        "주문 {{order_id}}이 발송되었습니다. {{carrier}} 운송장 {{tracking_number}}",
+    ),
     Kind.WAITLIST_PROMOTED: (
         "예비번호 순서",
         "{{product_name}}을 {{minutes}}분 안에 주문하실 수 있습니다.",
@@ -231,3 +277,69 @@ class NotificationSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dedupe_key} ({self.channel})"
+
+
+class NotificationAttempt(models.Model):
+    """One try of a send: created SKIPPED when the send could not go out at all, then one row
+    per delivery attempt (SENT, FAILED, or RETRY when another try follows)."""
+
+    class Result(models.TextChoices):
+        SENT = "SENT", _("발송")
+        SKIPPED = "SKIPPED", _("건너뜀")
+        FAILED = "FAILED", _("실패")
+        RETRY = "RETRY", _("실패(재시도 예정)")
+
+    send = models.ForeignKey(
+        NotificationSend,
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
+        verbose_name=_("발송 기록"),
+    )
+    number = models.PositiveIntegerField(_("회차"), default=0)
+    result = models.CharField(_("결과"), max_length=10, choices=Result.choices)
+    error = models.TextField(_("오류/사유"), blank=True, default="")
+    provider_id = models.CharField(_("발송사 ID"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("시각"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("발송 시도")
+        verbose_name_plural = _("발송 시도")
+        ordering = ["send_id", "number", "id"]
+        indexes = [models.Index(fields=["result", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.send_id} #{self.number} {self.result}"
+
+
+class NotificationPreference(models.Model):
+    """A shopper's channel switches and optional kinds; no row = everything on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("회원"),
+    )
+    push_enabled = models.BooleanField(_("웹 푸시 받기"), default=True)
+    alimtalk_enabled = models.BooleanField(_("카카오 알림톡 받기"), default=True)
+    order_confirmed_enabled = models.BooleanField(_("방송 주문 모아보기"), default=True)
+    cart_expiring_enabled = models.BooleanField(_("장바구니 만료 임박"), default=True)
+    updated_at = models.DateTimeField(_("수정일"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("알림 설정")
+        verbose_name_plural = _("알림 설정")
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}"
+
+    def channel_on(self, channel: str) -> bool:
+        return self.push_enabled if channel == Channel.PUSH else self.alimtalk_enabled
+
+    def kind_on(self, kind: str) -> bool:
+        if kind == Kind.ORDER_CONFIRMED:
+            return self.order_confirmed_enabled
+        if kind == Kind.CART_EXPIRING:
+            return self.cart_expiring_enabled
+        return True

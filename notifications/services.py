@@ -5,15 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import get_config
+from core.services import audit_log_record
 from notifications import alimtalk, push, tasks
 from notifications.errors import SendError, SubscriptionGone
 from notifications.models import (
     DEFAULT_PUSH_TEXT,
+    SAMPLE_CONTEXT,
     Channel,
+    Kind,
+    NotificationAttempt,
+    NotificationPreference,
     NotificationSend,
     NotificationTemplate,
     PushSubscription,
@@ -23,6 +28,7 @@ from notifications.models import (
 logger = logging.getLogger(__name__)
 
 Status = NotificationSend.Status
+Result = NotificationAttempt.Result
 
 
 # --- Subscriptions ----------------------------------------------------------------------------
@@ -70,6 +76,48 @@ def _text(
     return None, "", ""
 
 
+def preference_of(user) -> NotificationPreference:
+    """The shopper's preferences; an unsaved default (everything on) when never changed."""
+    found = NotificationPreference.objects.filter(user_id=user.pk).first()
+    return found or NotificationPreference(user_id=user.pk)
+
+
+@transaction.atomic
+def notification_preference_update(*, user, **values: bool) -> NotificationPreference:
+    """Save the preferences page: the channel switches and the optional kinds."""
+    allowed = {
+        "push_enabled",
+        "alimtalk_enabled",
+        "order_confirmed_enabled",
+        "cart_expiring_enabled",
+    }
+    unknown = set(values) - allowed
+    if unknown:
+        raise TypeError(f"unknown preference: {', '.join(sorted(unknown))}")
+    preference, _ = NotificationPreference.objects.update_or_create(
+        user_id=user.pk, defaults={name: bool(value) for name, value in values.items()}
+    )
+    return preference
+
+
+def _preference_reason(*, user, kind: str, channel: str, preference, stream_id: int | None) -> str:
+    """Why the shopper's own choices keep this message from going out ("" = they allow it)."""
+    if not preference.channel_on(channel):
+        return "회원이 웹 푸시를 껐음" if channel == Channel.PUSH else "회원이 알림톡을 껐음"
+    if kind == Kind.LIVE_STARTED and not user.live_alert_opt_in:
+        # A push subscription to this one show is an explicit ask for its start.
+        asked = (
+            channel == Channel.PUSH
+            and stream_id is not None
+            and PushSubscription.objects.filter(user=user, stream_id=stream_id).exists()
+        )
+        if not asked:
+            return "라이브 알림 받지 않음"
+    if not preference.kind_on(kind):
+        return "회원이 이 알림을 껐음"
+    return ""
+
+
 def _skip_reason(*, user, channel: str, template, body: str, stream_id: int | None) -> str:
     if channel == Channel.PUSH:
         if not push.push_configured():
@@ -99,18 +147,27 @@ def notify(
     stream_id: int | None = None,
 ) -> list[NotificationSend]:
     """One send row per channel (skipped with a reason when it cannot go out); the pending
-    ones are sent by `notification_send` after commit. A key already used is not sent again."""
+    ones are sent by `notification_send` after commit. A key already used is not sent again.
+
+    The shopper's preferences are checked here, for every kind and caller: a channel the
+    shopper switched off, an optional kind switched off, or a live start without the live
+    alert opt-in (unless the shopper subscribed to that show) → SKIPPED with the reason."""
     sends = []
+    preference = None
     for channel in channels:
         existing = NotificationSend.objects.filter(dedupe_key=dedupe_key, channel=channel).first()
         if existing is not None:
             sends.append(existing)
             continue
+        if preference is None:
+            preference = preference_of(user)
         template, title, body = _text(kind=kind, channel=channel, context=context)
-        reason = _skip_reason(
+        reason = _preference_reason(
+            user=user, kind=kind, channel=channel, preference=preference, stream_id=stream_id
+        ) or _skip_reason(
             user=user, channel=channel, template=template, body=body, stream_id=stream_id
         )
-        send = NotificationSend.objects.create(
+        send = _send_create(
             dedupe_key=dedupe_key,
             kind=kind,
             channel=channel,
@@ -124,9 +181,54 @@ def notify(
             stream_id=stream_id,
         )
         sends.append(send)
-        if not reason:
-            transaction.on_commit(lambda pk=send.pk: tasks.notification_send.delay(pk))
     return sends
+
+
+def _send_create(**fields) -> NotificationSend:
+    """The row, its SKIPPED attempt when it cannot go out, else the task after commit. When a
+    concurrent `notify` with the same key inserted first, its row is returned (it sends)."""
+    try:
+        with transaction.atomic():
+            send = NotificationSend.objects.create(**fields)
+    except IntegrityError:
+        return NotificationSend.objects.get(
+            dedupe_key=fields["dedupe_key"], channel=fields["channel"]
+        )
+    if send.status == Status.SKIPPED:
+        NotificationAttempt.objects.create(send=send, result=Result.SKIPPED, error=send.reason)
+    else:
+        transaction.on_commit(lambda pk=send.pk: tasks.notification_send.delay(pk))
+    return send
+
+
+@transaction.atomic
+def notification_test_send(*, template: NotificationTemplate, user) -> NotificationSend:
+    """Send `template` filled with sample values to `user` (the staff member pressing the
+    button): their own push devices or phone. Preferences and `enabled` do not apply; the
+    channel must still be able to send (keys, subscription, Alimtalk switch, phone). Audited."""
+    title, body = template.render({**SAMPLE_CONTEXT, "name": user.name or SAMPLE_CONTEXT["name"]})
+    reason = _skip_reason(
+        user=user, channel=template.channel, template=None, body=body, stream_id=None
+    )
+    send = _send_create(
+        dedupe_key=f"test:{template.pk}:{timezone.now().timestamp():.6f}",
+        kind=template.kind,
+        channel=template.channel,
+        user=user,
+        status=Status.SKIPPED if reason else Status.PENDING,
+        reason=reason,
+        title=title,
+        body=body,
+        url=SAMPLE_CONTEXT["url"],
+        template_code=template.provider_template_code,
+    )
+    audit_log_record(
+        actor=user,
+        action="notification.test_send",
+        obj=template,
+        after={"send_id": send.pk, "channel": send.channel, "status": send.status},
+    )
+    return send
 
 
 # --- Sending ----------------------------------------------------------------------------------
@@ -198,9 +300,20 @@ def notification_attempt(*, send_id: int, last_try: bool) -> bool:
         fields = {"error": f"[{send.attempts}] {exc}"}
         if not retry:
             fields["status"] = Status.FAILED
-        NotificationSend.objects.filter(pk=send.pk).update(updated_at=timezone.now(), **fields)
+        with transaction.atomic():
+            NotificationSend.objects.filter(pk=send.pk).update(updated_at=timezone.now(), **fields)
+            NotificationAttempt.objects.create(
+                send=send,
+                number=send.attempts,
+                result=Result.RETRY if retry else Result.FAILED,
+                error=str(exc)[:2000],
+            )
         return retry
-    NotificationSend.objects.filter(pk=send.pk).update(
-        status=Status.SENT, provider_id=provider_id, error="", updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        NotificationSend.objects.filter(pk=send.pk).update(
+            status=Status.SENT, provider_id=provider_id, error="", updated_at=timezone.now()
+        )
+        NotificationAttempt.objects.create(
+            send=send, number=send.attempts, result=Result.SENT, provider_id=provider_id
+        )
     return False

@@ -34,3 +34,19 @@ def live_started_chunk(stream_id: int, recipients: list) -> None:
         stream_id=stream_id,
         recipients=[fanout.Recipient.from_task_arg(item) for item in recipients],
     )
+
+
+@shared_task(name="notifications.tasks.carts_expiring", ignore_result=True)
+def carts_expiring_task() -> int:
+    """Every 30 s (BEAT_SCHEDULE): warn shoppers whose held lines run out within 2 minutes."""
+    from notifications import triggers
+
+    return triggers.carts_expiring_notify()
+
+
+@shared_task(name="notifications.tasks.order_confirmations", ignore_result=True)
+def order_confirmations_task() -> int:
+    """Every minute (BEAT_SCHEDULE): the per-show order confirmation after a show ends."""
+    from notifications import triggers
+
+    return triggers.order_confirmations_send()

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import service_error_json
+from dorami.ratelimit import rate_limited
 from live.models import LiveStream
 from notifications import services
 from notifications.errors import InvalidSubscription
-from notifications.forms import parse_endpoint, parse_subscription
+from notifications.forms import PreferenceForm, parse_endpoint, parse_subscription
 
 SERVICE_WORKER = settings.BASE_DIR / "static" / "js" / "sw.js"
 
@@ -83,3 +86,21 @@ def manifest(request):
 def vapid_public_key(request):
     """The public key the page passes to `pushManager.subscribe` (public by design)."""
     return HttpResponse(settings.VAPID_PUBLIC_KEY, content_type="text/plain")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@rate_limited("profile_save")  # the same budget as the profile form: a settings save
+def preferences(request):
+    """마이페이지 › 알림 설정: a plain form (works without JavaScript)."""
+    current = services.preference_of(request.user)
+    fields = PreferenceForm.CHANNEL_FIELDS + PreferenceForm.KIND_FIELDS
+    if request.method == "POST":
+        form = PreferenceForm(request.POST)
+        if form.is_valid():
+            services.notification_preference_update(user=request.user, **form.cleaned_data)
+            messages.success(request, "알림 설정을 저장했습니다.")
+            return redirect("notifications:preferences")
+    else:
+        form = PreferenceForm(initial={name: getattr(current, name) for name in fields})
+    return render(request, "notifications/preferences.html", {"form": form})

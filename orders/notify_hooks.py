@@ -1,9 +1,9 @@
-"""Registration point for the shopper notification channels (web push, Alimtalk).
+"""Registration points for the shopper notification channels (web push, Alimtalk).
 
 orders sits below notifications and never imports it. The notifications app registers its
 handlers here in its `AppConfig.ready`; orders calls them from inside the service that records
 the event, so a handler that defers its sends to `transaction.on_commit` sends only what is
-committed.
+committed (a rolled-back confirm tells nobody).
 """
 
 from __future__ import annotations
@@ -16,16 +16,25 @@ from orders.models import Order
 # staff resend passes a fresh key, so the channels send it even though the first went out.
 OrderHandler = Callable[..., None]
 
-_payment_reminder: list[OrderHandler] = []
+
+class OrderHook:
+    """A list of `handler(order, **extra)` called once per event; a handler is registered once."""
+
+    def __init__(self) -> None:
+        self.handlers: list[OrderHandler] = []
+
+    def register(self, handler: OrderHandler) -> None:
+        if handler not in self.handlers:
+            self.handlers.append(handler)
+
+    def __call__(self, order: Order, **extra) -> None:
+        for handler in self.handlers:
+            handler(order, **extra)
 
 
-def payment_reminder_register(handler: OrderHandler) -> None:
-    """Add `handler(order, resend_key="")`, called when the unpaid reminder goes out (once by
-    the reminder job, again on each staff resend); registered once per handler."""
-    if handler not in _payment_reminder:
-        _payment_reminder.append(handler)
-
-
-def payment_reminder_notify(order: Order, *, resend_key: str = "") -> None:
-    for handler in _payment_reminder:
-        handler(order, resend_key=resend_key)
+order_placed = OrderHook()  # `order_place`, in its transaction
+payment_confirmed = OrderHook()  # `payment_confirm` (order.points_earned is set)
+order_shipped = OrderHook()  # `order_ship` (order.tracking_number is set)
+order_auto_cancelled = OrderHook()  # `unpaid_orders_cancel`, not a staff or shopper cancel
+# `order_remind_unpaid` once per order; again on each staff resend, with `resend_key`
+payment_reminder = OrderHook()

@@ -139,6 +139,7 @@ URLS: dict[str, str] = {
     "notifications:service-worker": "GET 200 200 200 200 200 200",
     "notifications:manifest": "GET 200 200 200 200 200 200",
     "notifications:push-key": "GET 200 200 200 200 200 200",
+    "notifications:preferences": "GET L 200 200 200 200 200",
     # an empty body is not a subscription: 400 once logged in
     "notifications:push-subscribe": "POST L 400 400 400 400 400",
     "notifications:push-unsubscribe": "POST L 400 400 400 400 400",
@@ -172,6 +173,7 @@ ADMIN_URLS: dict[str, str] = {
     "admin:accounts_user_restore": "POST L L L 403 302 302",
     "admin:accounts_user_points": "POST L L L 403 302 302",
     "admin:app_list": "GET L L L 200 200 200",
+    "admin:notifications_notificationtemplate_test_send": "GET L L L 403 405 405",
     "admin/(?P<url>.*)$": "GET L L L 404 404 404",
 }
 
@@ -337,6 +339,9 @@ KWARGS = {
     **{
         f"admin:accounts_user_{page}": lambda world: {"pk": world["objects"]["accounts.user"].pk}
         for page in ("suspend", "restore", "points")
+    },
+    "admin:notifications_notificationtemplate_test_send": lambda world: {
+        "pk": world["objects"]["notifications.notificationtemplate"].pk
     },
 }
 

@@ -21,6 +21,7 @@ def _import_settings(**env) -> subprocess.CompletedProcess:
         "PROFILE_ENCRYPTION_KEY",
         "PROFILE_ENCRYPTION_KEYS",
         "MEDIA_WEBHOOK_SECRET",
+        "SITE_URL",
     ):
         clean.setdefault(name, "")
     clean.setdefault("ALLOWED_HOSTS", "")
@@ -80,6 +81,7 @@ def test_debug_off_with_everything_set_uses_secure_cookies_and_no_dev_login():
         PROFILE_ENCRYPTION_KEY=GOOD_KEY,
         ALLOWED_HOSTS="shop.example.com",
         MEDIA_WEBHOOK_SECRET="w" * 32,
+        SITE_URL="https://shop.example.com",
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
@@ -90,6 +92,30 @@ def test_debug_off_with_everything_set_uses_secure_cookies_and_no_dev_login():
         "SESSION_COOKIE_AGE": 30 * 24 * 3600,
         "DEV_LOGIN_ENABLED": False,
     }
+
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 50,
+    "PROFILE_ENCRYPTION_KEY": GOOD_KEY,
+    "ALLOWED_HOSTS": "shop.example.com",
+    "MEDIA_WEBHOOK_SECRET": "w" * 32,
+}
+
+
+def test_debug_off_without_site_url_refuses_to_start_and_names_it():
+    result = _import_settings(**PRODUCTION)
+    assert result.returncode != 0
+    message = result.stderr.split("ImproperlyConfigured")[-1]
+    assert "SITE_URL" in message
+    assert "SECRET_KEY" not in message
+
+
+@pytest.mark.parametrize("url", ["shop.example.com", "https://shop.example.com/path", "ftp://x"])
+def test_a_site_url_with_a_path_or_no_scheme_is_refused(url):
+    result = _import_settings(**{**PRODUCTION, "SITE_URL": url})
+    assert result.returncode != 0
+    assert "SITE_URL must be a scheme and host" in result.stderr
 
 
 def test_debug_on_allows_plain_http_cookies_and_dev_login():

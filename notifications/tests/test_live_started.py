@@ -102,6 +102,7 @@ def test_first_publish_pushes_once_and_a_republish_does_not(
 def test_a_second_fanout_of_the_same_stream_sends_nothing(
     vapid, subscribe, shopper, push_server, stream, django_capture_on_commit_callbacks
 ):
+    User.objects.filter(pk=shopper.pk).update(live_alert_opt_in=True)
     subscribe(shopper)
     with django_capture_on_commit_callbacks(execute=True):
         fanout.live_started_fanout(stream_id=stream.pk)
@@ -118,8 +119,10 @@ def test_recipients(stream, make_user, subscribe):
     subscribe(this_show, stream=stream)
     other_show = make_user("d@x.test")
     subscribe(other_show, stream=other)
-    all_shows = make_user("e@x.test")
+    all_shows = make_user("e@x.test", opt_in=True)
     subscribe(all_shows)
+    all_shows_alert_off = make_user("j@x.test")  # the device gets order messages, not shows
+    subscribe(all_shows_alert_off)
     no_phone = make_user("f@x.test", opt_in=True)
     suspended = make_user("g@x.test", opt_in=True, phone="+12125550111")
     User.objects.filter(pk=suspended.pk).update(status=User.Status.SUSPENDED)
@@ -135,11 +138,11 @@ def test_recipients(stream, make_user, subscribe):
     assert recipients == {
         phone_first.pk: (False, True),
         this_show.pk: (True, False),
-        all_shows.pk: (True, False),
+        all_shows.pk: (True, False),  # opted in, no phone: push only
         both.pk: (True, True),
     }
     assert phone_second.pk not in recipients  # same number as phone_first
-    for absent in (other_show, no_phone, suspended, not_opted):
+    for absent in (other_show, no_phone, suspended, not_opted, all_shows_alert_off):
         assert absent.pk not in recipients
 
 
@@ -175,7 +178,7 @@ def test_recipients_are_sent_in_chunks(
     django_capture_on_commit_callbacks,
 ):
     monkeypatch.setattr(fanout, "CHUNK_SIZE", 2)
-    users = [make_user(f"u{i}@x.test") for i in range(5)]
+    users = [make_user(f"u{i}@x.test", opt_in=True) for i in range(5)]
     for user in users:
         subscribe(user)
     chunks = []
@@ -207,7 +210,7 @@ def test_the_webhook_answers_before_the_fanout_runs(
     """A real Celery worker (Redis broker) does the fan-out. It is held at its first step, so
     a webhook that computed recipients, wrote send rows or pushed could not answer."""
     for i in range(3):
-        subscribe(make_user(f"w{i}@x.test"))
+        subscribe(make_user(f"w{i}@x.test", opt_in=True))
     gate = threading.Event()
     real_recipients = fanout.live_started_recipients
 

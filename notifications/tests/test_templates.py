@@ -14,6 +14,7 @@ from notifications.models import (
     NotificationSend,
     NotificationTemplate,
     template_render,
+    template_variables,
 )
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,8 @@ def test_admin_saves_audits_and_previews(admin_client):
     page = admin_client.get(
         reverse("admin:notifications_notificationtemplate_change", args=[template.pk])
     ).content.decode()
-    assert "주문 D2612030001 입금 기한은 12월 4일 오후 3:00입니다." in page
+    assert "<p>주문 D2612030001 입금 기한은 12월 4일 오후 3:00입니다.</p>" in page
+    assert "&lt;p&gt;" not in page
 
 
 def test_send_log_is_read_only_with_filters(admin_client, shopper):
@@ -130,3 +132,13 @@ def test_send_log_is_read_only_with_filters(admin_client, shopper):
     send.refresh_from_db()
     assert send.status == NotificationSend.Status.FAILED
     assert admin_client.get(reverse("admin:notifications_notificationsend_add")).status_code == 403
+
+
+def test_every_kind_has_variables_sample_values_and_a_default_push_text():
+    from notifications.models import DEFAULT_PUSH_TEXT, KIND_VARIABLES, SAMPLE_CONTEXT
+
+    for kind in Kind.values:
+        assert kind in KIND_VARIABLES and kind in DEFAULT_PUSH_TEXT, kind
+        assert set(KIND_VARIABLES[kind]) <= set(SAMPLE_CONTEXT), kind
+        title, body = DEFAULT_PUSH_TEXT[kind]
+        assert template_variables(title + body) <= set(KIND_VARIABLES[kind]), kind

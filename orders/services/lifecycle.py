@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import get_config
-from orders import realtime
+from orders import notify_hooks, realtime
 from orders.models import Order, OrderEvent
 from orders.services.errors import (
     InvalidOrderStatus,
@@ -75,6 +75,7 @@ def payment_confirm(*, order: Order | int, actor=None) -> Order:
         before={"status": S.PENDING_PAYMENT},
     )
     realtime.payment_confirmed(order=order)
+    notify_hooks.payment_confirmed(order)
     return order
 
 
@@ -101,6 +102,7 @@ def order_ship(*, order: Order | int, tracking_number: str, actor=None) -> Order
         before={"status": S.PAYMENT_CONFIRMED},
     )
     realtime.order_updated(order=order)
+    notify_hooks.order_shipped(order)
     return order
 
 

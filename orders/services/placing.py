@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import get_config
-from orders import realtime
+from orders import notify_hooks, realtime
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import checkout_preview
 from orders.services.errors import (
@@ -158,4 +158,5 @@ def _place(*, user, key, payment_method, line_ids, points_to_use, expected_total
         },
     )
     realtime.order_created(order=order)
+    notify_hooks.order_placed(order)
     return order

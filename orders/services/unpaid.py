@@ -9,9 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import get_config
-from orders import realtime
+from orders import notify_hooks, realtime
 from orders.models import Order, OrderEvent
-from orders.notify_hooks import payment_reminder_notify
 from orders.selectors import unpaid_orders_due_cancel, unpaid_orders_due_reminder
 from orders.services.errors import OrderAlreadyConfirmed, OrderCancelled, OrderError
 from orders.services.events import order_event_record
@@ -22,7 +21,7 @@ def payment_reminder_dispatch(*, order: Order, resend_key: str = "") -> None:
     """Announce the reminder to the shopper's own realtime group and hand it to the
     notification channels registered in `orders.notify_hooks`."""
     realtime.order_updated(order=order)
-    payment_reminder_notify(order, resend_key=resend_key)
+    notify_hooks.payment_reminder(order, resend_key=resend_key)
 
 
 @transaction.atomic
@@ -111,9 +110,11 @@ def unpaid_orders_cancel(*, now=None) -> int:
     cancelled = 0
     for pk in ids:
         try:
-            order_cancel(
-                order=pk, reason=f"입금 기한 {config.auto_cancel_hours}시간 경과 자동 취소"
-            )
+            with transaction.atomic():
+                order = order_cancel(
+                    order=pk, reason=f"입금 기한 {config.auto_cancel_hours}시간 경과 자동 취소"
+                )
+                notify_hooks.order_auto_cancelled(order)
             cancelled += 1
         except OrderError:
             continue  # paid or cancelled meanwhile

@@ -38,7 +38,7 @@ def reminders(monkeypatch):
     def handler(order, *, resend_key=""):
         seen.append((order.order_id, resend_key))
 
-    monkeypatch.setattr(notify_hooks, "_payment_reminder", [handler])
+    monkeypatch.setattr(notify_hooks.payment_reminder, "handlers", [handler])
     return seen
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from shop import realtime
+from shop import notify_hooks, realtime
 from shop.models import MAX_ID, CartLine, Product, ProductVariant, WaitlistEntry
 from shop.services import holds
 from shop.services.errors import (
@@ -65,6 +65,7 @@ def promote(*, variant_id: int, now: datetime) -> list[WaitlistEntry]:
         available -= entry.quantity
         promoted.append(entry)
         realtime.announce_waitlist_promoted(entry=entry, product=variant.product)
+        notify_hooks.waitlist_promoted_notify(entry, variant.product)
     return promoted
 
 

@@ -177,6 +177,13 @@
       }
       notify(fill(text("waitlist-promoted"), { product: data.product_name, minutes: minutes }),
         text("go-cart"), text("cart-url"));
+    } else if (name === "cart.expiring") {
+      var left = data.minutes || 2;
+      if (data.expires_at) {
+        left = Math.max(1, Math.ceil((Date.parse(data.expires_at) - Date.now()) / 60000));
+      }
+      notify(fill(text("cart-expiring"), { product: data.product_name, minutes: left }),
+        text("go-cart"), data.url || text("cart-url"));
     } else if (name === "payment.confirmed" && data.order_id) {
       notify(fill(text("payment-confirmed"), { order: data.order_id }),
         text("go-order"), orderUrl(data.order_id));
@@ -231,7 +238,9 @@
     }
   }
 
-  var USER_EVENTS = { "waitlist.promoted": 1, "payment.confirmed": 1, "order.updated": 1 };
+  var USER_EVENTS = {
+    "waitlist.promoted": 1, "cart.expiring": 1, "payment.confirmed": 1, "order.updated": 1
+  };
   var FINAL_CLOSES = { 4001: 1, 4002: 1, 4400: 1, 4401: 1 };  // account closed / nothing to send
   var attempt = 0;
   function connect() {
