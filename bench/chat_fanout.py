@@ -137,7 +137,7 @@ def project_fixtures(publishers: int) -> tuple[str, list[str]]:
         )
         store = store_class()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.save()
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={store.session_key}")
