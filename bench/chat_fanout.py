@@ -385,7 +385,8 @@ class CountWatcher:
                     self.times.append(time.perf_counter())
 
     def max_per_second(self) -> int:
-        """The most `viewers` events inside any one-second window."""
+        """The most `viewers` events received inside any one-second window (an overloaded
+        server or client delivers several late ones together)."""
         best = 0
         for index, start in enumerate(self.times):
             best = max(best, sum(1 for t in self.times[index:] if t - start < 1.0))
@@ -424,6 +425,7 @@ async def storm(
         # (one row per flush, every 5 s per process) while the storm runs.
         "storm_pg_row_writes": writes,
         "storm_viewer_updates": len(watcher.times),
+        "storm_viewer_updates_per_s": round(len(watcher.times) / (seconds + 1.5), 2),
         "storm_viewer_updates_max_per_s": watcher.max_per_second(),
         "storm_clients": clients,
         "storm_failed": failures,
