@@ -4,16 +4,25 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.backends import session_backend_renamed
+
 _REFRESH_EVERY = 60 * 60 * 24  # extend the 30-day session at most once a day
 
 
 class SlidingSessionMiddleware:
-    """Keeps sessions alive for 30 days after the last visit without a write per request."""
+    """Keeps sessions alive for 30 days after the last visit without a write per request.
+
+    Before the user is looked up, a session naming an authentication backend that was
+    replaced (accounts.backends.RENAMED) is moved onto its replacement, once: Django only
+    accepts backend paths listed in AUTHENTICATION_BACKENDS, and the user stays logged in."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None:
+            session_backend_renamed(session)
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is None or session.is_empty():

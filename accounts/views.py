@@ -15,7 +15,7 @@ from accounts.forms import DevLoginForm, ProfileForm
 from accounts.permissions import after_login_url, safe_next
 from dorami.ratelimit import rate_limited
 
-_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+_MODEL_BACKEND = "accounts.backends.ModelBackend"
 
 
 def _next_param(request, fallback: str = "/") -> str:

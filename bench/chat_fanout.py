@@ -137,7 +137,7 @@ def project_fixtures(publishers: int) -> tuple[str, list[str]]:
         )
         store = store_class()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.save()
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={store.session_key}")
@@ -352,19 +352,81 @@ async def fanout(
     }
 
 
+def database_row_writes() -> int:
+    """Rows inserted, updated or deleted in this database so far (PostgreSQL's statistics;
+    backends report them at the end of a transaction, within about a second)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT tup_inserted + tup_updated + tup_deleted FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+class CountWatcher:
+    """One guest in the room during the storm, timing every `viewers` event it receives."""
+
+    def __init__(self, url: str, origin: str):
+        self.viewer = Viewer(url, origin)
+        self.times: list[float] = []
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.viewer.open()
+        self.task = asyncio.ensure_future(self._listen())
+
+    async def _listen(self) -> None:
+        with contextlib.suppress(Exception):
+            async for frame in self.viewer.ws:
+                if '"event":"viewers"' in frame:
+                    self.times.append(time.perf_counter())
+
+    def max_per_second(self) -> int:
+        """The most `viewers` events received inside any one-second window (an overloaded
+        server or client delivers several late ones together)."""
+        best = 0
+        for index, start in enumerate(self.times):
+            best = max(best, sum(1 for t in self.times[index:] if t - start < 1.0))
+        return best
+
+    async def close(self) -> None:
+        await self.viewer.close()
+        if self.task is not None:
+            self.task.cancel()
+
+
 async def storm(
     *, ws_url: str, origin: str, clients: int, per_second: float, server_pid: int
 ) -> dict:
+    from asgiref.sync import sync_to_async
+
     crowd = [Viewer(f"{ws_url}?g=storm{i:06d}", origin) for i in range(clients)]
     import psutil
 
+    watcher = CountWatcher(f"{ws_url}?g=stormwatch", origin)
+    await watcher.start()
+    await asyncio.sleep(1.5)  # past the watcher's own viewer-count update
+    watcher.times.clear()
+    writes_before = await sync_to_async(database_row_writes)()
     rss_before = psutil.Process(server_pid).memory_info().rss
     cpu_before, own_before = cpu_seconds(server_pid), time.process_time()
     seconds, failures = await open_all(crowd, per_second=per_second)
     server_cpu, client_cpu = cpu_seconds(server_pid) - cpu_before, time.process_time() - own_before
     rss_per_conn = (psutil.Process(server_pid).memory_info().rss - rss_before) / max(clients, 1)
+    await asyncio.sleep(1.5)  # the trailing count update; backends report their statistics
+    writes = await sync_to_async(database_row_writes)() - writes_before
     await asyncio.gather(*(viewer.close() for viewer in crowd))
+    await watcher.close()
     return {
+        # Guest joins write nothing to PostgreSQL; the presence flusher may save a new peak
+        # (one row per flush, every 5 s per process) while the storm runs.
+        "storm_pg_row_writes": writes,
+        "storm_viewer_updates": len(watcher.times),
+        "storm_viewer_updates_per_s": round(len(watcher.times) / (seconds + 1.5), 2),
+        "storm_viewer_updates_max_per_s": watcher.max_per_second(),
         "storm_clients": clients,
         "storm_failed": failures,
         "storm_s": round(seconds, 2),

@@ -121,7 +121,7 @@ def seed(*, buyers: int, rush_stock: int, csrf: str) -> dict:
         key = secrets.token_hex(16)
         data = {
             SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            BACKEND_SESSION_KEY: "accounts.backends.ModelBackend",
             HASH_SESSION_KEY: user.get_session_auth_hash(),
             "_slid_at": int(now.timestamp()),
         }

@@ -13,7 +13,7 @@ The environment variable `RATE_LIMITS` overrides entries (see settings.py).
 
 Counting is a sliding-window counter per rule: this window's count (INCR) plus the previous
 window's count weighted by how much of it still overlaps the last `seconds`. A check is one
-pipelined Redis round trip, however many rules (and, with `hit_many`, however many
+Redis round trip (one Lua script), however many rules (and, with `hit_many`, however many
 requests). A refused request still counts, so a script that keeps hammering stays refused (the
 live chat takes refused messages back out: its limit is on messages sent).
 
@@ -219,6 +219,27 @@ def _retry_after(current, previous, limit, window, elapsed) -> int:
     return max(1, math.ceil(seconds))
 
 
+# One script for every rule of every request in a call: one command to build, send and parse
+# instead of a pipeline of INCR + EXPIRE + GET per rule (a third of the limiter's CPU).
+# KEYS: current, previous (per rule); ARGV[1]: 1 to count; ARGV[1 + i]: rule i's key lifetime.
+_COUNT_SCRIPT = """
+local counting = ARGV[1] == '1'
+local answers = {}
+for i = 1, #KEYS, 2 do
+  local current
+  if counting then
+    current = redis.call('INCR', KEYS[i])
+    redis.call('EXPIRE', KEYS[i], ARGV[1 + (i + 1) / 2])
+  else
+    current = tonumber(redis.call('GET', KEYS[i]) or '0')
+  end
+  answers[#answers + 1] = current
+  answers[#answers + 1] = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
+end
+return answers
+"""
+
+
 class _RedisStore:
     def __init__(self, url: str):
         import redis
@@ -230,22 +251,16 @@ class _RedisStore:
             socket_connect_timeout=REDIS_TIMEOUT,
             max_connections=200,
         )
+        self.script = self.client.register_script(_COUNT_SCRIPT)  # EVALSHA, EVAL if unknown
 
     def counts(self, keys, *, increment: bool) -> list[tuple[int, int]]:
-        pipe = self.client.pipeline(transaction=False)
+        names: list[str] = []
+        lifetimes: list[int] = []
         for current, previous, window in keys:
-            if increment:
-                pipe.incr(current)
-                pipe.expire(current, 2 * window)
-            else:
-                pipe.get(current)
-            pipe.get(previous)
-        replies = pipe.execute()
-        step = 3 if increment else 2
-        return [
-            (int(replies[i] or 0), int(replies[i + step - 1] or 0))
-            for i in range(0, len(replies), step)
-        ]
+            names += (current, previous)
+            lifetimes.append(2 * window)
+        replies = self.script(keys=names, args=[1 if increment else 0, *lifetimes])
+        return [(int(replies[i]), int(replies[i + 1])) for i in range(0, len(replies), 2)]
 
     def resting(self) -> bool:
         return self.rest_until > time.monotonic()

@@ -384,6 +384,14 @@ def send_event(*, group: str, event: str, data: dict[str, Any], using: str | Non
     transaction.on_commit(lambda: publish(group=group, event=event, data=data), using=using)
 
 
+def send_event_built(
+    *, group: str, event: str, build: Callable[[], dict[str, Any]], using: str | None = None
+) -> None:
+    """`send_event` whose data is built once the transaction commits: e.g. a fragment
+    rendered from the committed rows, once per event for every viewer."""
+    transaction.on_commit(lambda: publish(group=group, event=event, data=build()), using=using)
+
+
 # --- Process-local fan-out ------------------------------------------------------------------
 _pending_sends: set[asyncio.Future] = set()
 

@@ -218,9 +218,11 @@ CSRF_FAILURE_VIEW = "dorami.errors.csrf_failure"  # the site's Korean 403 page
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's backends with a one-statement `get_user` (accounts/backends.py);
+# sessions naming the originals are moved onto these by SlidingSessionMiddleware.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

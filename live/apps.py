@@ -7,10 +7,14 @@ class LiveConfig(AppConfig):
 
     def ready(self) -> None:
         from dorami import metrics
+        from live.cards import product_card
         from live.metrics import live_state
         from live.selectors import stream_shipping_rules
         from orders.stream_rules import stream_rules_register
+        from shop.realtime import room_product_extra_register
 
         # Orders prices shipping with each show's free-shipping rule (orders never imports live).
         stream_rules_register(stream_shipping_rules)
         metrics.register(live_state)
+        # Product events to a show's room carry its carousel card (no page fetch per viewer).
+        room_product_extra_register(product_card)

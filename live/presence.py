@@ -12,9 +12,10 @@ Redis layout per stream (`<id>`):
   in that minute (`ZADD GT`, written with the announcement): the studio's viewers-over-time chart.
 
 Heartbeats only touch process memory; each process refreshes the scores of its own sockets in
-one pipeline every few seconds. Peak viewers reach the database at most once per second, as a
-conditional `UPDATE … WHERE peak_viewers < n`. Without Redis (embedded default) the same
-functions keep the state in this process.
+one pipeline every few seconds. A join (guest or shopper) writes nothing to PostgreSQL: a new
+peak is noted in Redis and process memory, and the same flusher saves it, at most once per
+flush per room, as a conditional `UPDATE … WHERE peak_viewers < n`. Without Redis (embedded
+default) the same functions keep the state in this process.
 
 Redis outage: counts read as unknown (`None`; pages show "-"), a joining socket stays counted
 in this process and the flusher writes it to Redis once Redis is back.
@@ -139,6 +140,7 @@ class _Tracker:
         self.loop = loop
         self.rooms: dict[int, dict[str, list]] = {}
         self.gate_closed_until: dict[int, float] = {}
+        self.peaks: dict[int, int] = {}  # stream → a new peak not yet saved to the database
         self.task: asyncio.Task | None = None
 
     def ensure_flusher(self) -> None:
@@ -158,7 +160,9 @@ class _Tracker:
                 logger.warning("presence flush failed", exc_info=True)
 
     async def flush(self) -> None:
-        """Refresh scores of members heard from within the TTL; announce changed counts."""
+        """Refresh scores of members heard from within the TTL; announce changed counts; save
+        new peaks (one UPDATE per room)."""
+        await self.peaks_save()
         now = time.time()
         horizon = now - ttl_seconds()
         client = async_redis()
@@ -182,6 +186,20 @@ class _Tracker:
                 await presence_changed(stream_id)
             if not members:
                 self.rooms.pop(stream_id, None)
+
+    def peak_note(self, stream_id: int, viewers: int) -> None:
+        if viewers > self.peaks.get(stream_id, 0):
+            self.peaks[stream_id] = viewers
+
+    async def peaks_save(self) -> None:
+        peaks, self.peaks = self.peaks, {}
+        if peaks:
+            await database_sync_to_async(_peaks_save)(peaks)
+
+
+def _peaks_save(peaks: dict[int, int]) -> None:
+    for stream_id, viewers in peaks.items():
+        save_peak_viewers(stream_id=stream_id, viewers=viewers)
 
 
 _trackers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -390,8 +408,8 @@ async def _announce(stream_id: int) -> None:
         if raise_peak:
             await client.set(_k("peak", stream_id), count, ex=DAY)
     await live_realtime.announce_viewers(stream_id=stream_id, viewers=count)
-    if raise_peak:
-        await database_sync_to_async(save_peak_viewers)(stream_id=stream_id, viewers=count)
+    if raise_peak:  # saved by this process's flusher, not on the join's path
+        _tracker().peak_note(stream_id, count)
 
 
 def viewer_history(stream_id: int) -> list[tuple[int, int]]:
@@ -419,3 +437,8 @@ async def presence_shutdown() -> None:
     tracker = _trackers.pop(asyncio.get_running_loop(), None)
     if tracker is not None and tracker.task is not None:
         tracker.task.cancel()
+    if tracker is not None:
+        try:
+            await tracker.peaks_save()
+        except Exception:
+            logger.warning("peak viewers not saved at shutdown", exc_info=True)

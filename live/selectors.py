@@ -68,8 +68,9 @@ def next_stream(*, after: LiveStream) -> LiveStream | None:
     )
 
 
-def stream_products(stream: LiveStream) -> list:
-    """Carousel: the stream's visible products with images and variants (3 queries)."""
+def stream_products(stream: LiveStream, *, product_id: int | None = None) -> list:
+    """Carousel: the stream's visible products with images and variants (3 queries); with
+    `product_id`, that one product's card data ([] if it is not on the carousel)."""
     from shop.models import Product, ProductVariant
 
     variants = ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN).order_by(
@@ -82,6 +83,8 @@ def stream_products(stream: LiveStream) -> list:
             "images", Prefetch("variants", queryset=variants, to_attr="live_variants")
         )
     )
+    if product_id is not None:
+        products = products.filter(pk=product_id)
     result = []
     for product in products:
         available = sum(v.available for v in product.live_variants if v.status == "ACTIVE")

@@ -6,7 +6,12 @@ announces to `STORE_GROUP`. Event names are stable strings shared with the brows
 
 from __future__ import annotations
 
-from dorami.realtime import STORE_GROUP, room_group, send_event, user_group
+import logging
+from collections.abc import Callable
+
+from dorami.realtime import STORE_GROUP, room_group, send_event, send_event_built, user_group
+
+logger = logging.getLogger(__name__)
 
 STOCK_CHANGED = "stock.changed"
 PRODUCT_SOLD_OUT = "product.sold_out"
@@ -73,12 +78,44 @@ def product_payload(product) -> dict:
     }
 
 
+# What a show's room needs besides `product_payload` to show a product without fetching
+# the page (live registers its carousel card): functions (product_id, stream_id) → extra keys,
+# run once per event after commit, never per viewer.
+RoomProductExtra = Callable[[int, int], dict]
+_room_product_extras: list[RoomProductExtra] = []
+
+
+def room_product_extra_register(extra: RoomProductExtra) -> RoomProductExtra:
+    if extra not in _room_product_extras:
+        _room_product_extras.append(extra)
+    return extra
+
+
+def _announce_product(event: str, product) -> None:
+    group, payload = product_group(product), product_payload(product)
+    if not product.stream_id or not _room_product_extras:
+        send_event(group=group, event=event, data=payload)
+        return
+    stream_id = product.stream_id
+
+    def build() -> dict:
+        data = dict(payload)
+        for extra in list(_room_product_extras):
+            try:
+                data.update(extra(payload["product_id"], stream_id))
+            except Exception:  # the event still goes out; the page catches up on its own
+                logger.exception("room product extra failed product_id=%s", payload["product_id"])
+        return data
+
+    send_event_built(group=group, event=event, build=build)
+
+
 def announce_product_added(*, product) -> None:
-    send_event(group=product_group(product), event=PRODUCT_ADDED, data=product_payload(product))
+    _announce_product(PRODUCT_ADDED, product)
 
 
 def announce_product_updated(*, product) -> None:
-    send_event(group=product_group(product), event=PRODUCT_UPDATED, data=product_payload(product))
+    _announce_product(PRODUCT_UPDATED, product)
 
 
 def announce_product_deleted(*, product_id: int, stream_id: int | None) -> None:

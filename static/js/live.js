@@ -129,12 +129,13 @@
   var variantStock = {};
   function seedVariantStock() {
     variantStock = {};
-    $$("[data-variant-stock]").forEach(function (el) {
-      var entry = variantStock[el.getAttribute("data-product-id")] = {};
-      (el.getAttribute("data-variant-stock") || "").split(",").forEach(function (pair) {
-        var parts = pair.split(":");
-        if (parts.length === 2) entry[parts[0]] = parseInt(parts[1], 10) || 0;
-      });
+    $$("[data-variant-stock]").forEach(seedCardStock);
+  }
+  function seedCardStock(el) {
+    var entry = variantStock[el.getAttribute("data-product-id")] = {};
+    (el.getAttribute("data-variant-stock") || "").split(",").forEach(function (pair) {
+      var parts = pair.split(":");
+      if (parts.length === 2) entry[parts[0]] = parseInt(parts[1], 10) || 0;
     });
   }
   seedVariantStock();
@@ -334,8 +335,8 @@
       if (d.variant_id == null) { variantStock[d.product_id] = {}; setProductStock(d.product_id, true, 0); }
       else onStock({ product_id: d.product_id, variant_id: d.variant_id, available: 0, status: "SOLD_OUT" });
     },
-    "product.added": refetchPage,
-    "product.updated": refetchPage,
+    "product.added": placeCard,
+    "product.updated": placeCard,
     "product.deleted": function (d) { var el = card(d.product_id); if (el) el.parentNode.removeChild(el); },
     "featured.changed": function (d) { setFeatured(d.product_id); },
     "notice.updated": function (d) { setNotice(d.notice); },
@@ -349,7 +350,28 @@
     "stream.ended": function (d) { setStatus(d.status || "OFFLINE"); refreshEndedPanel(); }
   };
 
-  // Product list changes need the server-rendered cards: reload the carousel fragment cheaply.
+  // Product added or edited: the event carries its carousel card, rendered once on the server
+  // for every viewer (live/cards.py), so no viewer fetches the page. "" = no longer on the
+  // carousel. An event without a card (an older server) still reloads the carousel fragment.
+  function placeCard(d) {
+    if (typeof d.card_html !== "string") { refetchPage(); return; }
+    var carousel = $("[data-carousel]");
+    if (!carousel) return;
+    var current = $('[data-product-id="' + d.product_id + '"]', carousel);
+    if (!d.card_html) { if (current) carousel.removeChild(current); delete variantStock[d.product_id]; return; }
+    var holder = document.createElement("template");
+    holder.innerHTML = d.card_html.trim();
+    var fresh = holder.content.firstElementChild;
+    if (!fresh) return;
+    if (current) carousel.replaceChild(fresh, current);
+    else {
+      var empty = $(".carousel-empty", carousel);
+      if (empty) carousel.removeChild(empty);
+      carousel.appendChild(fresh);
+    }
+    seedCardStock(fresh);
+  }
+
   var carouselTimer = null;
   function refetchPage() {
     clearTimeout(carouselTimer);

@@ -168,6 +168,10 @@ class Command(BaseCommand):
             lifespan="off",
             ws_max_size=4096,
             ws_per_message_deflate=False,
+            # A reconnect storm (thousands of sockets within a second after a restart) must
+            # queue in the kernel, not be refused: as gunicorn's; the kernel caps it at
+            # net.core.somaxconn (4096 on the production hosts; uvicorn's default is 2048).
+            backlog=4096,
             log_level="info",
             access_log=False,  # nginx logs every request; a second line here costs CPU
             proxy_headers=True,
