@@ -91,12 +91,15 @@ class SystemConfigAdmin(AuditedModelAdmin):
                     "business_name",
                     "business_registration",
                     "business_address",
+                    "business_owner",
                     "contact_email",
                     "contact_phone",
+                    "contact_hours",
                 )
             },
         ),
         (_("공지"), {"fields": ("notice_text",)}),
+        (_("약관"), {"fields": ("terms_text", "privacy_text")}),
     )
 
     def get_fieldsets(self, request, obj=None):

@@ -84,6 +84,11 @@ URLS: dict[str, str] = {
     "accounts/social/connections/": "GET 301 301 301 301 301 301",
     "kakao_login": "GET 200 200 200 200 200 200",
     "kakao_callback": "GET 401 401 401 401 401 401",
+    "core:terms": "GET 200 200 200 200 200 200",
+    "core:privacy": "GET 200 200 200 200 200 200",
+    "core:contact": "GET 200 200 200 200 200 200",
+    # closing a banner: a guest's is kept in a cookie; an unknown key just goes back
+    "core:notice-dismiss": "POST 302 302 302 302 302 302",
     "accounts:login": "GET 200 302 302 302 302 302",
     "accounts:dev-login": "GET 404 404 404 404 404 404",
     "accounts:logout": "POST 302 302 302 302 302 302",
