@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts import realtime
-from accounts.models import User
+from accounts.devices import session_digest
+from accounts.models import User, UserSession
 from accounts.permissions import ACCOUNT_SUSPENDED, SESSION_ENDED, STAFF_REVOKED
 from core.errors import ServiceError
 from core.services import audit_log_record
@@ -190,3 +193,95 @@ def user_save_by_admin(*, user: User) -> User:
     elif before["is_staff"] and not user.is_staff:
         realtime.announce_user_closed(user_id=user.pk, code=STAFF_REVOKED)
     return user
+
+
+# --- sessions ("로그인 기기") ------------------------------------------------------------------
+
+
+def _session_store():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def user_session_seen(*, user: User, session_key: str, user_agent: str, ip: str) -> None:
+    """Record that this session of `user` was just used (device, address, time): one
+    INSERT … ON CONFLICT UPDATE."""
+    record = UserSession(
+        user=user,
+        session_key=session_key,
+        user_agent=(user_agent or "")[:300],
+        ip=ip or None,
+        last_seen_at=timezone.now(),
+    )
+    UserSession.objects.bulk_create(
+        [record],
+        update_conflicts=True,
+        unique_fields=["session_key"],
+        update_fields=["user", "user_agent", "ip", "last_seen_at"],
+    )
+
+
+def user_sessions_list(*, user: User) -> list[UserSession]:
+    """The user's sessions that still exist, newest first; records of sessions that ended
+    elsewhere (logout, expiry, key change) are dropped on the way."""
+    store = _session_store()
+    alive: list[int] = []
+    gone: list[int] = []
+    for record in UserSession.objects.filter(user=user):
+        (alive if store().exists(record.session_key) else gone).append(record.pk)
+    if gone:
+        UserSession.objects.filter(pk__in=gone).delete()
+    return list(UserSession.objects.filter(pk__in=alive))
+
+
+class SessionNotFound(AccountError):
+    code = "SESSION_NOT_FOUND"
+    message = "이미 로그아웃된 기기입니다."
+    status = 404
+
+
+class CurrentSession(AccountError):
+    code = "CURRENT_SESSION"
+    message = "지금 사용 중인 기기는 로그아웃 버튼으로 로그아웃해 주세요."
+
+
+@transaction.atomic
+def user_session_end(*, user: User, record_id: int, current_session_key: str) -> None:
+    """End one other session of `user`: its data is deleted (the next request of that browser
+    is logged out) and, after commit, the sockets opened with it close (4401)."""
+    record = UserSession.objects.select_for_update().filter(pk=record_id, user=user).first()
+    if record is None:
+        raise SessionNotFound()
+    if record.session_key == current_session_key:
+        raise CurrentSession()
+    _session_store()().delete(record.session_key)
+    record.delete()
+    realtime.announce_user_closed(
+        user_id=user.pk, code=SESSION_ENDED, session=session_digest(record.session_key)
+    )
+
+
+@transaction.atomic
+def user_sessions_end_others(*, user: User, current_session_key: str) -> User:
+    """ "다른 기기 모두 로그아웃": every session but the current one stops working — also those
+    without a record yet — because the session version changes; the caller then re-signs the
+    current session (`update_session_auth_hash`). Open sockets of the other sessions close."""
+    User.objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+    user.refresh_from_db(fields=["session_version"])
+    store = _session_store()
+    others = UserSession.objects.filter(user=user).exclude(session_key=current_session_key)
+    for key in others.values_list("session_key", flat=True):
+        store().delete(key)
+    others.delete()
+    realtime.announce_user_closed(
+        user_id=user.pk,
+        code=SESSION_ENDED,
+        except_session=session_digest(current_session_key),
+        session_version=user.session_version,
+    )
+    return user
+
+
+def user_session_rekeyed(*, old_key: str, new_key: str) -> None:
+    """The session got a new key (Django re-keys it when it is re-signed): its record follows."""
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)

@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dorami.sentry.request_middleware",  # for scrubbing personal data from error reports
     "accounts.middleware.SuspendedUserMiddleware",
+    "accounts.middleware.SessionRecordMiddleware",  # "로그인 기기": last seen, throttled
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dorami.csp_headers.CSPMiddleware",  # django-csp, the usual header built once
