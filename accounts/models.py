@@ -65,6 +65,8 @@ class User(crypto.EncryptedAddressMixin, AbstractBaseUser, PermissionsMixin):
     live_alert_opt_in = models.BooleanField(_("라이브 시작 알림"), default=False)
     # Bumped to end every session of the user at once (suspension, "log out everywhere").
     session_version = models.PositiveIntegerField(_("세션 버전"), default=0)
+    # Set when the shopper deleted the account: the row stays (orders refer to it), emptied.
+    deleted_at = models.DateTimeField(_("탈퇴 시각"), null=True, blank=True)
     is_staff = models.BooleanField(_("스태프"), default=False)
     is_active = models.BooleanField(_("활성"), default=True)
     date_joined = models.DateTimeField(_("가입일"), default=timezone.now)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts import realtime
+from accounts import erasure, realtime
 from accounts.devices import session_digest
 from accounts.models import User, UserSession
 from accounts.permissions import ACCOUNT_SUSPENDED, SESSION_ENDED, STAFF_REVOKED
 from core.errors import ServiceError
+from core.models import AuditLog, NoticeDismissal
 from core.services import audit_log_record
 
 ADDRESS_KEYS = ("full_name", "address1", "address2", "city", "state", "zip")
@@ -285,3 +290,91 @@ def user_session_rekeyed(*, old_key: str, new_key: str) -> None:
     """The session got a new key (Django re-keys it when it is re-signed): its record follows."""
     if old_key and new_key and old_key != new_key:
         UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
+# --- account deletion ------------------------------------------------------------------------
+
+DELETED_NAME = "탈퇴한 회원"
+PERSONAL_FIELDS = (
+    "email",
+    "name",
+    "instagram_id",
+    "depositor_name",
+    "phone",
+    "shipping_address_encrypted",
+)
+
+
+class AccountDeletionRefused(AccountError):
+    code = "ACCOUNT_DELETION_REFUSED"
+    message = "지금은 탈퇴할 수 없습니다."
+    status = 409
+
+
+@transaction.atomic
+def account_delete(*, user: User) -> User:
+    """The shopper deletes their account. Refused (with the reason) while another app says so —
+    an order still unpaid, being prepared or on its way. Otherwise every app erases or
+    anonymises what it holds (`accounts.erasure`), and the user row, which orders keep
+    pointing at, is emptied: no email, name, Instagram ID, depositor name, phone or address;
+    Kakao link, email addresses, sessions and closed-notice marks deleted; staff audit rows
+    about this user redacted. Every session ends and open sockets close after commit.
+
+    Locks the user row.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.deleted_at is not None:
+        return locked
+    reasons = erasure.deletion_blockers(locked)
+    if reasons:
+        raise AccountDeletionRefused(" ".join(reasons))
+    erasure.erase_everywhere(locked)
+    SocialAccount.objects.filter(user=locked).delete()
+    EmailAddress.objects.filter(user=locked).delete()
+    NoticeDismissal.objects.filter(user=locked).delete()
+    store = _session_store()
+    records = UserSession.objects.filter(user=locked)
+    for key in records.values_list("session_key", flat=True):
+        store().delete(key)
+    records.delete()
+    _audit_rows_redact(user=locked)
+    locked.email = f"deleted-{locked.pk}@deleted.invalid"
+    locked.name = ""
+    locked.instagram_id = None
+    locked.depositor_name = ""
+    locked.phone = ""
+    locked.shipping_address_encrypted = ""
+    locked.address_key_version = 0
+    locked.profile_completed_at = None
+    locked.live_alert_opt_in = False
+    locked.is_active = False
+    locked.is_staff = False
+    locked.is_superuser = False
+    locked.set_unusable_password()
+    locked.session_version += 1
+    locked.deleted_at = timezone.now()
+    locked.save()
+    locked.groups.clear()
+    locked.user_permissions.clear()
+    realtime.announce_user_closed(user_id=locked.pk, code=SESSION_ENDED)
+    return locked
+
+
+def _audit_rows_redact(*, user: User) -> None:
+    """Staff edits of this user are kept (who did what, when) without the personal values."""
+    rows = AuditLog.objects.filter(object_type=User._meta.label, object_id=str(user.pk))
+    for row in rows:
+        for side in ("before", "after"):
+            data = getattr(row, side)
+            if isinstance(data, dict):
+                setattr(
+                    row,
+                    side,
+                    {k: ("(삭제됨)" if k in PERSONAL_FIELDS else v) for k, v in data.items()},
+                )
+        row.object_repr = DELETED_NAME
+        row.save(update_fields=["before", "after", "object_repr"])
+    # Django's own admin history names the object too.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=DELETED_NAME)

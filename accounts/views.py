@@ -181,3 +181,30 @@ def sessions_end_others(request):
     services.user_session_rekeyed(old_key=current, new_key=request.session.session_key or "")
     messages.success(request, "다른 기기에서 모두 로그아웃했습니다.")
     return redirect("accounts:sessions")
+
+
+DELETE_PHRASE = "탈퇴합니다"
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_delete(request):
+    """마이페이지 → 회원 탈퇴: the shopper types the phrase to confirm (Kakao accounts have no
+    password here). Refused with the reason while an order is in progress."""
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() != DELETE_PHRASE:
+            error = f"확인 문구 '{DELETE_PHRASE}'를 정확히 입력해 주세요."
+            status = 400
+        else:
+            try:
+                services.account_delete(user=request.user)
+            except services.AccountError as exc:
+                error, status = exc.message, exc.status
+            else:
+                logout(request)
+                messages.success(request, "탈퇴가 완료되었습니다. 그동안 이용해 주셔서 감사합니다.")
+                return redirect("/")
+    context = {"phrase": DELETE_PHRASE, "error": error}
+    return render(request, "accounts/delete.html", context, status=status)

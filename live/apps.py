@@ -6,7 +6,9 @@ class LiveConfig(AppConfig):
     verbose_name = "라이브"
 
     def ready(self) -> None:
+        from accounts.erasure import eraser_register
         from dorami import metrics
+        from live.erasure import chat_erase
         from live.metrics import live_state
         from live.selectors import stream_shipping_rules
         from orders.stream_rules import stream_rules_register
@@ -14,3 +16,4 @@ class LiveConfig(AppConfig):
         # Orders prices shipping with each show's free-shipping rule (orders never imports live).
         stream_rules_register(stream_shipping_rules)
         metrics.register(live_state)
+        eraser_register(chat_erase)  # account deletion: chat lines signed 탈퇴한 회원

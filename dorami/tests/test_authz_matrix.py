@@ -98,6 +98,7 @@ URLS: dict[str, str] = {
     # POST only; GET is refused once logged in
     "accounts:live-alert": "GET L 405 405 405 405 405",
     "accounts:sessions": "GET L 200 200 200 200 200",
+    "accounts:delete": "GET L 200 200 200 200 200",
     # a session id that is not the person's own: refused with a message, back to the list
     "accounts:session-end": "POST L 302 302 302 302 302",
     "accounts:sessions-end-others": "POST L 302 302 302 302 302",
