@@ -30,6 +30,9 @@ PROFILE_ENCRYPTION_KEY = env.str("PROFILE_ENCRYPTION_KEY", default="")
 # Older keys stay readable until `manage.py rotate_encryption_key` re-encrypts every row:
 # "2:<hex>,1:<hex>" — the first entry is the current key version.
 PROFILE_ENCRYPTION_KEYS = env.str("PROFILE_ENCRYPTION_KEYS", default="")
+# Seals the personal snapshot of a deleted account's orders (a Fernet key); empty = derived
+# from SECRET_KEY (accounts/crypto.py). Changing either makes old archives unreadable.
+ARCHIVE_ENCRYPTION_KEY = env.str("ARCHIVE_ENCRYPTION_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 
 if not DEBUG:

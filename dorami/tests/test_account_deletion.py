@@ -19,6 +19,7 @@ from accounts import crypto
 from accounts.models import User, UserSession
 from accounts.tests.factories import UserFactory
 from live.models import ChatMessage, LiveStream
+from live.services.chat import history_decode, history_push, history_raw
 from notifications.models import Channel, Kind, NotificationSend, PushSubscription
 from orders.models import Order
 from orders.tests.factories import hold, make_order, make_variant
@@ -75,8 +76,11 @@ def leaving(staff_client):
         user=user, product=sold_out.product, variant=sold_out, quantity=1, number=1
     )
     stream = LiveStream.objects.create(title="금요 라이브")
-    ChatMessage.objects.create(
+    line = ChatMessage.objects.create(
         stream=stream, user=user, display_name=PERSONAL["instagram_id"], body="예뻐요"
+    )
+    history_push(
+        stream_id=stream.pk, payload={"id": line.pk, "name": line.display_name, "body": "예뻐요"}
     )
     PushSubscription.objects.create(
         user=user, endpoint="https://push.example/jiwoo-device", p256dh="k", auth="a"
@@ -96,7 +100,7 @@ def leaving(staff_client):
     data.update({"name": PERSONAL["name"], "is_active": "on"})
     data = {k: ("on" if v is True else v) for k, v in data.items() if not isinstance(v, list)}
     staff_client.post(url, data)
-    return {"user": user, "orders": [delivered, cancelled], "held": held}
+    return {"user": user, "orders": [delivered, cancelled], "held": held, "stream": stream}
 
 
 @pytest.mark.django_db(transaction=True)  # pg_dump reads what is committed
@@ -138,6 +142,8 @@ def test_deleted_account_leaves_no_personal_data_and_keeps_order_totals(leaving)
     assert not PushSubscription.objects.filter(user=user).exists()
     assert not UserSession.objects.filter(user=user).exists()
     assert ChatMessage.objects.get().display_name == "탈퇴한 회원"
+    recent = history_decode(history_raw(stream_id=leaving["stream"].pk))
+    assert [m["name"] for m in recent] == ["탈퇴한 회원"]
     assert not CartLine.objects.filter(user=user, status="ACTIVE").exists()
     assert ProductVariant.objects.get(pk=leaving["held"].pk).held == 0
     assert not WaitlistEntry.objects.filter(user=user, status__in=["WAITING", "PROMOTED"]).exists()
@@ -170,3 +176,31 @@ def test_deleted_account_cannot_log_in_again_and_email_is_free(client, settings,
     client.post(reverse("accounts:dev-login"), {"email": email})
     new = User.objects.get(email=email)  # a new, empty account
     assert new.pk != shopper.pk and not new.has_complete_profile
+
+
+def test_ops_read_the_sealed_snapshot_with_an_audited_command(shopper):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from accounts.services import account_delete
+    from core.models import AuditLog
+
+    order = make_order(user=shopper, items=[(make_variant(), 1)], status="DELIVERED")
+    address1 = shopper.shipping_address["address1"]
+    account_delete(user=shopper)
+    out = StringIO()
+    call_command("order_archive_read", order.order_id, reason="세무 조사", stdout=out)
+    assert address1 in out.getvalue()
+    row = AuditLog.objects.get(action="order.archive_read")
+    assert row.after == {"reason": "세무 조사"} and address1 not in str(row.after)
+    with pytest.raises(CommandError):
+        call_command("order_archive_read", "ORD-NONE", reason="x")
+
+
+def test_archive_key_change_makes_old_archives_unreadable(settings):
+    token = crypto.archive_seal({"name": "x"})
+    settings.ARCHIVE_ENCRYPTION_KEY = "A" * 43 + "="
+    with pytest.raises(crypto.DecryptionError):
+        crypto.archive_open(token)
