@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from importlib import import_module
 
 from allauth.account.models import EmailAddress
@@ -210,11 +211,15 @@ def _session_store():
 def user_session_seen(*, user: User, session_key: str, user_agent: str, ip: str) -> None:
     """Record that this session of `user` was just used (device, address, time): one
     INSERT … ON CONFLICT UPDATE."""
+    try:
+        address = str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:  # not an address (a unix socket peer, a proxy's placeholder)
+        address = None
     record = UserSession(
         user=user,
         session_key=session_key,
         user_agent=(user_agent or "")[:300],
-        ip=ip or None,
+        ip=address,
         last_seen_at=timezone.now(),
     )
     UserSession.objects.bulk_create(

@@ -72,9 +72,12 @@ PRIVACY_TEXT = """1. 수집하는 개인정보
 """
 
 
+# Stripped like the admin form strips what it saves, so an unchanged save changes nothing.
+
+
 def default_terms_text() -> str:
-    return TERMS_TEXT
+    return TERMS_TEXT.strip()
 
 
 def default_privacy_text() -> str:
-    return PRIVACY_TEXT
+    return PRIVACY_TEXT.strip()

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import UserFactory
 from core.models import Notice, NoticeDismissal, get_config
 from e2e.conftest import login_browser
+from live.models import LiveStream
 
 SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "/tmp/dorami-e2e-shots"))
 
@@ -67,6 +68,18 @@ def test_notice_from_the_admin_reaches_the_shoppers_home_and_stays_closed(
     expect(page.get_by_test_id("notice-banners")).not_to_contain_text("설 연휴")
     page.goto(base + "/store/")
     expect(page.get_by_test_id("notice-banners")).not_to_contain_text("설 연휴")
+
+    # the live page's ticker carries the show's notice, the notice box and the notice
+    stream = LiveStream.objects.create(
+        title="금요 라이브", status=LiveStream.Status.LIVE, notice_text="전 상품 무료배송"
+    )
+    page.goto(f"{base}/live/{stream.public_id}/")
+    ticker = page.get_by_test_id("notice-ticker")
+    expect(ticker).to_be_visible()
+    expect(ticker).to_contain_text("전 상품 무료배송")
+    expect(ticker).to_contain_text("설 연휴 배송 휴무 안내")
+    expect(ticker).to_contain_text("오늘 밤 8시 라이브에서 만나요!")
+    page.screenshot(path=str(SHOTS / "live-ticker-390.png"))
 
     # a guest in another browser still sees it, closes it, and it stays closed there
     guest = browser.new_context(viewport={"width": 390, "height": 844}, locale="ko-KR")

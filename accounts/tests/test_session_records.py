@@ -134,3 +134,8 @@ def test_last_seen_is_written_at_most_every_few_minutes(shopper, django_assert_n
 def test_guests_leave_no_record(client):
     client.get("/")
     assert not UserSession.objects.exists()
+
+
+def test_an_address_that_is_not_an_ip_is_left_out(shopper):
+    device(shopper, IPHONE, ip="unix:/run/web.sock")
+    assert UserSession.objects.get().ip is None

@@ -8,10 +8,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.db import connections
 
 from accounts import services
 from accounts.models import UserSession
+from accounts.tests.test_page_events import make_user, session_cookie
 from dorami import realtime as transport
 from dorami.asgi import application
 
@@ -25,25 +27,15 @@ async def _release_hub():
     await sync_to_async(connections.close_all)()
 
 
-@database_sync_to_async
-def login_session(user) -> str:
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    UserSession.objects.create(user=user, session_key=store.session_key)
-    return store.session_key
+async def login_session(user) -> str:
+    """A real logged-in session of `user` with its device record; returns the session key."""
+    cookie = await session_cookie(user)
+    key = cookie.partition("=")[2]
+    await database_sync_to_async(UserSession.objects.create)(user=user, session_key=key)
+    return key
 
 
 async def open_tab(session_key: str) -> WebsocketCommunicator:
-    from django.conf import settings
-
     cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()
     headers = [(b"origin", b"http://localhost"), (b"cookie", cookie)]
     comm = WebsocketCommunicator(application, "/ws/events/", headers=headers)
@@ -57,13 +49,6 @@ async def closed_with(comm, code: int) -> None:
     assert error["code"] == "SESSION_ENDED"
     close = await comm.receive_output(timeout=2)
     assert close["type"] == "websocket.close" and close["code"] == code
-
-
-@database_sync_to_async
-def make_user():
-    from accounts.tests.factories import UserFactory
-
-    return UserFactory(profile_complete=True)
 
 
 async def test_ending_one_session_closes_its_sockets_only():

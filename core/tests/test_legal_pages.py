@@ -16,7 +16,8 @@ def test_pages_show_the_default_korean_texts(client):
     privacy = client.get("/privacy/").content.decode()
     assert "제1조 (목적)" in terms and "라이브 쇼핑 서비스(이하 &quot;서비스&quot;)" in terms
     assert "수집하는 개인정보" in privacy and "5년" in privacy
-    assert get_config().terms_text == TERMS_TEXT and get_config().privacy_text == PRIVACY_TEXT
+    config = get_config()
+    assert config.terms_text == TERMS_TEXT.strip() and config.privacy_text == PRIVACY_TEXT.strip()
 
 
 def test_texts_and_business_info_edited_in_the_admin_show_on_the_pages(client, staff_client):
