@@ -138,3 +138,12 @@ def own_redis(settings, tmp_path):
     }
     yield server
     server.stop()
+
+
+@pytest.fixture
+def warm_site_cache(db):
+    """What every shopper page reads from the cache in steady state (the footer's SystemConfig,
+    the notices), loaded before a query count is pinned."""
+    from core.notices import shopper_notices
+
+    shopper_notices()

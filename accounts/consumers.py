@@ -22,6 +22,7 @@ import logging
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
+from accounts.devices import session_digest
 from accounts.permissions import (
     ACCOUNT_STATE_FIELDS,
     ACCOUNT_SUSPENDED,
@@ -67,7 +68,27 @@ class AccountControlMixin:
             and message.get("user_id") == self.user_id
             and code in CLOSE_FOR_ACCOUNT
         ):
-            await self._close_for_account(code)
+            if self._session_concerned(message):
+                await self._close_for_account(code)
+            elif "session_version" in message:
+                # Spared by "log out other devices": this session was re-signed with the new
+                # version, so the user this socket holds moves with it (chat re-checks it).
+                user = getattr(self, "user", None)
+                if user is not None:
+                    user.session_version = message["session_version"]
+
+    def _session_concerned(self, message: dict) -> bool:
+        """A close aimed at one session (or sparing one) is matched against the session this
+        socket was opened with."""
+        only, spared = message.get("session"), message.get("except_session")
+        if not only and not spared:
+            return True
+        session = self.scope.get("session") if hasattr(self, "scope") else None
+        key = getattr(session, "session_key", None) if session is not None else None
+        mine = session_digest(key) if key else ""
+        if only:
+            return mine == only
+        return mine != spared
 
     async def _close_for_account(self, code: str) -> None:
         if self.closing:

@@ -8,10 +8,12 @@ Ciphertext format: ``v<version>:<base64(nonce ‖ ciphertext ‖ tag)>``. Keys c
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from functools import lru_cache
 
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -135,3 +137,28 @@ class EncryptedAddressMixin:
     def shipping_address(self, value: dict) -> None:
         self.shipping_address_encrypted = encrypt_json(value) if value else ""
         self.address_key_version = current_version() if value else 0
+
+
+# --- The archive of deleted accounts' order snapshots (Fernet) --------------------------------
+# A key apart from the address keys: the archive is read only on a legal request, by ops
+# (`python manage.py order_archive_read`), never by a page. `ARCHIVE_ENCRYPTION_KEY` (a Fernet
+# key) or, by default, one derived from SECRET_KEY.
+
+
+def _archive_fernet() -> Fernet:
+    key = getattr(settings, "ARCHIVE_ENCRYPTION_KEY", "") or ""
+    if not key:
+        digest = hashlib.sha256(f"dorami.archive:{settings.SECRET_KEY}".encode()).digest()
+        key = base64.urlsafe_b64encode(digest).decode()
+    return Fernet(key.encode())
+
+
+def archive_seal(data: dict) -> str:
+    return _archive_fernet().encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()
+
+
+def archive_open(token: str) -> dict:
+    try:
+        return json.loads(_archive_fernet().decrypt(token.encode()))
+    except InvalidToken as exc:
+        raise DecryptionError("archive key does not match") from exc

@@ -1,12 +1,17 @@
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model, logout
+from django.core.cache import cache
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.backends import session_backend_renamed
+from accounts.devices import session_digest
+from accounts.services import user_session_seen
+from dorami.ratelimit import client_ip
 
 _REFRESH_EVERY = 60 * 60 * 24  # extend the 30-day session at most once a day
+SEEN_EVERY = 5 * 60  # a session's "last seen" is written at most every 5 minutes
 
 
 class SlidingSessionMiddleware:
@@ -79,3 +84,29 @@ def _is_suspended(user_id) -> bool:
 def _to_login_suspended():
     # Runs before the messages middleware, so the login page is told by a flag.
     return redirect(reverse("accounts:login") + "?suspended=1")
+
+
+class SessionRecordMiddleware:
+    """Keeps `UserSession` ("로그인 기기" on my page) current: after a logged-in request, at most
+    once per `SEEN_EVERY` per session, writes device, address and time. The throttle is one
+    Redis SET NX per logged-in request (no session write, no query); while Redis is away
+    nothing is recorded and pages answer as usual."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is None or not user.is_authenticated or session is None:
+            return response
+        key = session.session_key
+        if key and cache.add(f"acct:seen:{session_digest(key)}", 1, timeout=SEEN_EVERY):
+            user_session_seen(
+                user=user,
+                session_key=key,
+                user_agent=request.headers.get("User-Agent", ""),
+                ip=client_ip(request),
+            )
+        return response

@@ -65,6 +65,8 @@ class User(crypto.EncryptedAddressMixin, AbstractBaseUser, PermissionsMixin):
     live_alert_opt_in = models.BooleanField(_("라이브 시작 알림"), default=False)
     # Bumped to end every session of the user at once (suspension, "log out everywhere").
     session_version = models.PositiveIntegerField(_("세션 버전"), default=0)
+    # Set when the shopper deleted the account: the row stays (orders refer to it), emptied.
+    deleted_at = models.DateTimeField(_("탈퇴 시각"), null=True, blank=True)
     is_staff = models.BooleanField(_("스태프"), default=False)
     is_active = models.BooleanField(_("활성"), default=True)
     date_joined = models.DateTimeField(_("가입일"), default=timezone.now)
@@ -112,3 +114,27 @@ class User(crypto.EncryptedAddressMixin, AbstractBaseUser, PermissionsMixin):
             secret=secret,
             algorithm="sha256",
         ).hexdigest()
+
+
+class UserSession(models.Model):
+    """One logged-in browser of a user, for "로그인 기기" on my page: which device, from where,
+    last seen when. The session itself is Django's (cached_db); the record keeps its key so the
+    shopper can end it — the key is never rendered nor sent anywhere."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="session_records", verbose_name=_("회원")
+    )
+    session_key = models.CharField(_("세션 키"), max_length=40, unique=True)
+    user_agent = models.CharField(_("브라우저"), max_length=300, blank=True, default="")
+    ip = models.GenericIPAddressField(_("접속 주소"), null=True, blank=True)
+    created_at = models.DateTimeField(_("로그인 시각"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("마지막 접속"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("로그인 기기")
+        verbose_name_plural = _("로그인 기기")
+        ordering = ["-last_seen_at", "-id"]
+        indexes = [models.Index(fields=["user", "-last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.last_seen_at:%Y-%m-%d}"

@@ -4,13 +4,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import inapp, services
+from accounts.devices import device_label
 from accounts.forms import DevLoginForm, ProfileForm
 from accounts.permissions import after_login_url, safe_next
 from dorami.ratelimit import rate_limited
@@ -133,3 +134,77 @@ def live_alert_toggle(request):
         request, "라이브 시작 알림을 켰습니다." if enabled else "라이브 시작 알림을 껐습니다."
     )
     return redirect("accounts:my-page")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def sessions_page(request):
+    current = request.session.session_key or ""
+    records = services.user_sessions_list(user=request.user)
+    rows = [
+        {
+            "id": record.pk,
+            "device": device_label(record.user_agent),
+            "ip": record.ip or "",
+            "last_seen_at": record.last_seen_at,
+            "created_at": record.created_at,
+            "current": record.session_key == current,
+        }
+        for record in records
+    ]
+    rows.sort(key=lambda row: not row["current"])  # this device first
+    return render(request, "accounts/sessions.html", {"sessions": rows})
+
+
+@login_required
+@require_POST
+def session_end(request, session_id: int):
+    try:
+        services.user_session_end(
+            user=request.user,
+            record_id=session_id,
+            current_session_key=request.session.session_key or "",
+        )
+    except services.AccountError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "선택한 기기에서 로그아웃했습니다.")
+    return redirect("accounts:sessions")
+
+
+@login_required
+@require_POST
+def sessions_end_others(request):
+    current = request.session.session_key or ""
+    user = services.user_sessions_end_others(user=request.user, current_session_key=current)
+    update_session_auth_hash(request, user)  # this device stays logged in (under a new key)
+    services.user_session_rekeyed(old_key=current, new_key=request.session.session_key or "")
+    messages.success(request, "다른 기기에서 모두 로그아웃했습니다.")
+    return redirect("accounts:sessions")
+
+
+DELETE_PHRASE = "탈퇴합니다"
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_delete(request):
+    """마이페이지 → 회원 탈퇴: the shopper types the phrase to confirm (Kakao accounts have no
+    password here). Refused with the reason while an order is in progress."""
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() != DELETE_PHRASE:
+            error = f"확인 문구 '{DELETE_PHRASE}'를 정확히 입력해 주세요."
+            status = 400
+        else:
+            try:
+                services.account_delete(user=request.user)
+            except services.AccountError as exc:
+                error, status = exc.message, exc.status
+            else:
+                logout(request)
+                messages.success(request, "탈퇴가 완료되었습니다. 그동안 이용해 주셔서 감사합니다.")
+                return redirect("/")
+    context = {"phrase": DELETE_PHRASE, "error": error}
+    return render(request, "accounts/delete.html", context, status=status)

@@ -91,12 +91,15 @@ class SystemConfigAdmin(AuditedModelAdmin):
                     "business_name",
                     "business_registration",
                     "business_address",
+                    "business_owner",
                     "contact_email",
                     "contact_phone",
+                    "contact_hours",
                 )
             },
         ),
         (_("공지"), {"fields": ("notice_text",)}),
+        (_("약관"), {"fields": ("terms_text", "privacy_text")}),
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -171,6 +174,7 @@ AUDIT_ACTIONS = {
     "live.restream_target_update": _("리스트리밍 대상 수정"),
     "live.restream_target_toggle": _("리스트리밍 대상 켜기/끄기"),
     "live.restream_target_delete": _("리스트리밍 대상 삭제"),
+    "order.archive_read": _("탈퇴 회원 보관 정보 열람"),
     # order.<event kind>: written by orders.services.order_event_record
     **{f"order.{kind.lower()}": label for kind, label in OrderEvent.Kind.choices},
 }

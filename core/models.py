@@ -5,8 +5,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+from core import legal
 
 CONFIG_CACHE_KEY = "adminpanel:systemconfig"
 DEFAULT_MAX_PER_USER = 5  # units of one option per shopper (SystemConfig.max_per_user)
@@ -80,6 +82,15 @@ class SystemConfig(models.Model):
     business_address = models.CharField(_("사업장 주소"), max_length=300, blank=True, default="")
     contact_email = models.CharField(_("문의 이메일"), max_length=200, blank=True, default="")
     contact_phone = models.CharField(_("문의 전화"), max_length=50, blank=True, default="")
+    business_owner = models.CharField(_("대표자"), max_length=100, blank=True, default="")
+    contact_hours = models.CharField(
+        _("고객센터 운영 시간"), max_length=200, blank=True, default="평일 오전 10시 ~ 오후 6시"
+    )
+    # Legal pages (/terms/, /privacy/): plain text, paragraphs kept as typed.
+    terms_text = models.TextField(_("이용약관"), blank=True, default=legal.default_terms_text)
+    privacy_text = models.TextField(
+        _("개인정보 처리방침"), blank=True, default=legal.default_privacy_text
+    )
     notice_text = models.TextField(_("공지 문구"), blank=True, default="")
     updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
@@ -113,6 +124,30 @@ def get_config() -> SystemConfig:
     return config
 
 
+NOTICES_CACHE_KEY = "core:notices"
+
+
+def notices_cache_clear() -> None:
+    """Forget the cached list of active notices, now and again once the write commits (so a
+    reader between the two cannot keep the old list)."""
+    cache.delete(NOTICES_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(NOTICES_CACHE_KEY))
+
+
+class NoticeQuerySet(models.QuerySet):
+    def shown(self):
+        return self.filter(is_active=True)
+
+    # Bulk writes (the admin's list_editable and bulk delete) skip save()/delete().
+    def update(self, **kwargs):
+        notices_cache_clear()
+        return super().update(**kwargs)
+
+    def delete(self):
+        notices_cache_clear()
+        return super().delete()
+
+
 class Notice(models.Model):
     class Kind(models.TextChoices):
         IMPORTANT = "IMPORTANT", _("중요")
@@ -125,6 +160,8 @@ class Notice(models.Model):
     created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
     updated_at = models.DateTimeField(_("수정 시각"), auto_now=True)
 
+    objects = NoticeQuerySet.as_manager()
+
     class Meta:
         db_table = "adminpanel_notice"
         verbose_name = _("공지")
@@ -133,6 +170,40 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        notices_cache_clear()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        notices_cache_clear()
+        return result
+
+
+class NoticeDismissal(models.Model):
+    """An IMPORTANT notice (or the notice box text) a logged-in shopper closed: it stays closed
+    on every device. `key` is the banner's key ("n<id>", "c<hash of the text>")."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("회원"),
+    )
+    key = models.CharField(_("공지 키"), max_length=40)
+    created_at = models.DateTimeField(_("닫은 시각"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("닫은 공지")
+        verbose_name_plural = _("닫은 공지")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="noticedismissal_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"
 
 
 class AuditLog(models.Model):

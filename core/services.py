@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models import AuditLog
+from django.core.cache import cache
+from django.db import transaction
+
+from core.models import AuditLog, NoticeDismissal
+from core.notices import dismissed_cache_key
 
 
 def audit_log_record(
@@ -28,3 +32,11 @@ def audit_log_record(
         before=before,
         after=after,
     )
+
+
+@transaction.atomic
+def notice_dismiss(*, user, key: str) -> None:
+    """Remember that a logged-in shopper closed the banner `key` (on every device)."""
+    NoticeDismissal.objects.get_or_create(user=user, key=key)
+    cache.delete(dismissed_cache_key(user.pk))
+    transaction.on_commit(lambda: cache.delete(dismissed_cache_key(user.pk)))

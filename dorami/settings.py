@@ -31,6 +31,9 @@ PROFILE_ENCRYPTION_KEY = env.str("PROFILE_ENCRYPTION_KEY", default="")
 # Older keys stay readable until `manage.py rotate_encryption_key` re-encrypts every row:
 # "2:<hex>,1:<hex>" — the first entry is the current key version.
 PROFILE_ENCRYPTION_KEYS = env.str("PROFILE_ENCRYPTION_KEYS", default="")
+# Seals the personal snapshot of a deleted account's orders (a Fernet key); empty = derived
+# from SECRET_KEY (accounts/crypto.py). Changing either makes old archives unreadable.
+ARCHIVE_ENCRYPTION_KEY = env.str("ARCHIVE_ENCRYPTION_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 # The site's public address (scheme + host, no path) for absolute links in messages that leave
 # the site (web push, Alimtalk). Required when DEBUG is off.
@@ -116,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dorami.sentry.request_middleware",  # for scrubbing personal data from error reports
     "accounts.middleware.SuspendedUserMiddleware",
+    "accounts.middleware.SessionRecordMiddleware",  # "로그인 기기": last seen, throttled
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dorami.csp_headers.CSPMiddleware",  # django-csp, the usual header built once

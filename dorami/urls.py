@@ -20,6 +20,7 @@ urlpatterns = [
         "accounts/signup/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)
     ),
     path("accounts/", include("allauth.urls")),
+    path("", include("core.urls")),
     path("", include("accounts.urls")),
     path("", include("shop.urls")),
     path("", include("live.urls")),

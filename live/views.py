@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_buy_or_chat, gate_url
 from core.models import get_config
+from core.notices import ticker_text
 from live import selectors
 from live.models import LiveStream
 from live.presence import viewer_count
@@ -59,6 +60,8 @@ def watch(request, public_id: str):
         "debug": settings.DEBUG,
         # "N개 남음" shows at 1..threshold (SystemConfig), on the cards and in live.js alike.
         "low_stock_threshold": get_config().low_stock_threshold,
+        # The store's notices in the ticker (cached: no query on this hot page).
+        "site_notice": ticker_text(),
     }
     return render(request, "live/watch.html", context)
 

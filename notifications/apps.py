@@ -6,8 +6,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = "알림"
 
     def ready(self) -> None:
+        from accounts.erasure import eraser_register
         from live.notify_hooks import live_started_register
         from notifications import fanout, triggers
+        from notifications.erasure import notifications_erase
         from orders import notify_hooks as order_hooks
         from shop import notify_hooks as shop_hooks
 
@@ -19,3 +21,4 @@ class NotificationsConfig(AppConfig):
         order_hooks.order_auto_cancelled.register(triggers.order_auto_cancelled)
         shop_hooks.waitlist_promoted_register(triggers.waitlist_promoted)
         live_started_register(fanout.live_started)
+        eraser_register(notifications_erase)  # account deletion

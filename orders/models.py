@@ -78,6 +78,10 @@ class Order(crypto.EncryptedAddressMixin, models.Model):
     # AES-256-GCM snapshot of the shipping address at checkout; never plaintext in the database.
     shipping_address_encrypted = models.TextField(_("배송지(암호화)"), blank=True, default="")
     address_key_version = models.PositiveSmallIntegerField(_("주소 암호화 키 버전"), default=0)
+    # After the shopper deleted their account: the personal snapshot sealed with the archive key
+    # (orders/erasure.py), the plain columns above emptied.
+    personal_archive = models.TextField(_("탈퇴 회원 보관 정보(암호화)"), blank=True, default="")
+    personal_erased_at = models.DateTimeField(_("개인정보 분리 보관 시각"), null=True, blank=True)
     idempotency_key = models.CharField(_("중복 방지 키"), max_length=64)
     payment_deadline = models.DateTimeField(_("입금 기한"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("입금 알림 발송"), null=True, blank=True)

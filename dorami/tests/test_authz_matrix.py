@@ -84,6 +84,11 @@ URLS: dict[str, str] = {
     "accounts/social/connections/": "GET 301 301 301 301 301 301",
     "kakao_login": "GET 200 200 200 200 200 200",
     "kakao_callback": "GET 401 401 401 401 401 401",
+    "core:terms": "GET 200 200 200 200 200 200",
+    "core:privacy": "GET 200 200 200 200 200 200",
+    "core:contact": "GET 200 200 200 200 200 200",
+    # closing a banner: a guest's is kept in a cookie; an unknown key just goes back
+    "core:notice-dismiss": "POST 302 302 302 302 302 302",
     "accounts:login": "GET 200 302 302 302 302 302",
     "accounts:dev-login": "GET 404 404 404 404 404 404",
     "accounts:logout": "POST 302 302 302 302 302 302",
@@ -92,6 +97,11 @@ URLS: dict[str, str] = {
     "accounts:profile-edit": "GET L 200 200 200 200 200",
     # POST only; GET is refused once logged in
     "accounts:live-alert": "GET L 405 405 405 405 405",
+    "accounts:sessions": "GET L 200 200 200 200 200",
+    "accounts:delete": "GET L 200 200 200 200 200",
+    # a session id that is not the person's own: refused with a message, back to the list
+    "accounts:session-end": "POST L 302 302 302 302 302",
+    "accounts:sessions-end-others": "POST L 302 302 302 302 302",
     "live:home": "GET 200 200 200 200 200 200",
     "shop:store": "GET 200 200 200 200 200 200",
     "shop:product-detail": "GET 200 200 200 200 200 200",
@@ -329,6 +339,7 @@ def make_world(people: dict) -> dict:
         "app_label": "orders",
         "content_type_id": ContentType.objects.get_for_model(type(group)).pk,
         "object_id": group.pk,
+        "session_id": 999999,
     }
     return {"objects": objects, "values": values, "stream_product": stream_product}
 

@@ -73,7 +73,8 @@ def _data_words() -> set[str]:
     config = get_config()
     texts += [config.bank_name, config.bank_account_holder, config.zelle_email]
     texts += [config.zelle_recipient_name, config.business_name, config.contact_email]
-    texts += [config.business_address, config.notice_text]
+    texts += [config.business_address, config.notice_text, config.business_owner]
+    texts += [config.contact_hours, config.terms_text, config.privacy_text]
     for stream in LiveStream.objects.all():
         texts += [stream.title, stream.public_id, stream.publish_key]
     return {w for text in texts for w in WORD.findall(text or "")}

@@ -185,6 +185,32 @@ def history_remove(*, stream_id: int, message_id: int) -> None:
         logger.warning("chat history remove skipped stream_id=%s redis down", stream_id)
 
 
+def history_author_rename(*, stream_id: int, message_ids: set[int], name: str) -> None:
+    """Sign the stored recent messages `message_ids` with `name` (account deletion)."""
+
+    def renamed(text) -> str | None:
+        entry = json.loads(text)
+        if entry.get("id") not in message_ids:
+            return None
+        entry["name"] = name
+        return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+
+    client = sync_redis()
+    if client is None:
+        with _memory_lock:
+            entries = _history_memory.get(stream_id, deque())
+            for index, text in enumerate(list(entries)):
+                if (new := renamed(text)) is not None:
+                    entries[index] = new
+        return
+    try:
+        for index, raw in enumerate(client.lrange(_history_key(stream_id), 0, -1)):
+            if (new := renamed(raw)) is not None:
+                client.lset(_history_key(stream_id), index, new)
+    except REDIS_DOWN:  # the rows are renamed; the list expires with the show (HISTORY_TTL)
+        logger.warning("chat history rename skipped stream_id=%s redis down", stream_id)
+
+
 def history_queue_read(pipe, *, stream_id: int) -> None:
     """Add the history read to a caller's Redis pipeline (decode with `history_decode`)."""
     pipe.lrange(_history_key(stream_id), 0, HISTORY_SIZE - 1)

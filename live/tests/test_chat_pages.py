@@ -36,7 +36,9 @@ def products(stream):
     return knit, bag
 
 
-def test_watch_page_for_a_guest(client, stream, products, django_assert_num_queries):
+def test_watch_page_for_a_guest(
+    client, warm_site_cache, stream, products, django_assert_num_queries
+):
     history_push(stream_id=stream.pk, payload={"id": 7, "name": "@fan", "body": "<b>hi</b>"})
     get_config()  # cached, as it is between the seller's edits
     with django_assert_num_queries(4):  # stream, products, images, variants

@@ -37,7 +37,9 @@ def test_home_live_banner_and_countdown(client):
     assert upcoming.title in page
 
 
-def test_store_lists_store_items_with_sold_out_badge(client, django_assert_num_queries):
+def test_store_lists_store_items_with_sold_out_badge(
+    client, warm_site_cache, django_assert_num_queries
+):
     for n in range(25):
         VariantFactory(product=ProductFactory(name=f"원피스 {n}"), stock=0 if n == 24 else 3)
     with django_assert_num_queries(2):  # count, one page of products (cover + price annotated)

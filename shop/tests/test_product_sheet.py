@@ -72,7 +72,9 @@ def test_header_shows_the_cart_count(shopper_client):
     assert count == "1"  # lines, as the cart badge endpoint counts them
 
 
-def test_guest_header_has_no_cart_count_and_no_query_for_it(client, django_assert_num_queries):
+def test_guest_header_has_no_cart_count_and_no_query_for_it(
+    client, warm_site_cache, django_assert_num_queries
+):
     VariantFactory(stock=1)
     with django_assert_num_queries(2):  # count, one page of products
         html = client.get(reverse("shop:store")).content.decode()

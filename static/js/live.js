@@ -208,7 +208,8 @@
     var el = $("[data-notice]");
     if (!box || !el) return;
     el.textContent = text || "";
-    box.hidden = !text;
+    var site = $("[data-site-notice]");
+    box.hidden = !text && !(site && site.textContent);
   }
 
   function setFeatured(productId) {
