@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.urls import path
 
 from accounts.consumers import PageEventsConsumer
+from api.websocket import TokenAuthMiddleware
 from live.consumers import LiveRoomConsumer
 
 websocket_urlpatterns: list = [
@@ -35,4 +36,7 @@ def _session_cookie(scope) -> str:
 
 
 def SessionAuthStack(inner):
-    return CookieMiddleware(SessionMiddleware(CookieAwareAuthMiddleware(inner)))
+    """The session's user, or the device token's (`api.websocket`) when one is given."""
+    return CookieMiddleware(
+        SessionMiddleware(CookieAwareAuthMiddleware(TokenAuthMiddleware(inner)))
+    )
