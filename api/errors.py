@@ -132,9 +132,12 @@ def exception_handler(exc, context) -> Response | None:
         status, code, message, fields = _known(exc)
     except LookupError:
         return None
-    response = Response(body(code, message, fields), status=status)
     if isinstance(exc, exceptions.Throttled):
-        response["Retry-After"] = str(int(exc.wait or 1))
+        wait = int(exc.wait or 1)
+        response = Response(body(code, message, fields, retry_after=wait), status=status)
+        response["Retry-After"] = str(wait)
+        return response
+    response = Response(body(code, message, fields), status=status)
     auth_header = getattr(exc, "auth_header", None)
     if status == 401 and auth_header:
         response["WWW-Authenticate"] = auth_header

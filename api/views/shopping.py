@@ -18,7 +18,6 @@ from orders import services as order_services
 from orders.forms import CheckoutForm
 from shop import batcher, selectors, services
 from shop.forms import CartAddForm, LineQuantityForm, WaitlistJoinForm
-from shop.services import CartEmpty
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -163,11 +162,10 @@ class Checkout(ApiView):
         the order the first request created, never a second order."""
         started = timezone.now()
         data = _data(request)
-        line_ids = data.get("line_ids")
-        if line_ids is None:
-            line_ids = [line.pk for line in order_selectors.holding_lines(user=request.user)]
-            if not line_ids:
-                raise CartEmpty()
+        whole_cart = data.get("line_ids") is None
+        # Without `line_ids` the order takes the whole cart (line_ids=None: the service says
+        # CART_EMPTY or CART_ITEMS_EXPIRED); the form's own selection check has nothing to see.
+        line_ids = ["1"] if whole_cart else data["line_ids"]
         if not isinstance(line_ids, list):
             line_ids = [line_ids]
         form_data = {
@@ -191,7 +189,7 @@ class Checkout(ApiView):
             user=request.user,
             idempotency_key=cleaned["idempotency_key"],
             payment_method=cleaned["payment_method"],
-            line_ids=cleaned["line_ids"],
+            line_ids=None if whole_cart else cleaned["line_ids"],
             points_to_use=cleaned["points"],
             expected_total=cleaned["expected_total"],
         )
