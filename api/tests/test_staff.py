@@ -111,9 +111,11 @@ def test_orders_filter(order, user_factory):
         status=Order.Status.PAYMENT_CONFIRMED,
     )
     staff = as_staff("orders.view_order")
-    ids = lambda **q: [
-        o["order_id"] for o in staff.get("/api/v1/staff/orders/", q).json()["results"]
-    ]  # noqa: E731
+
+    def ids(**query) -> list[str]:
+        answer = staff.get("/api/v1/staff/orders/", query).json()
+        return [o["order_id"] for o in answer["results"]]
+
     assert ids() == [other.order_id, order.order_id]
     assert ids(status="PENDING_PAYMENT") == [order.order_id]
     assert ids(q=order.user.instagram_id[1:]) == [order.order_id]
