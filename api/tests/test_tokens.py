@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -106,7 +106,7 @@ async def _connect(path: str, **kwargs) -> tuple[WebsocketCommunicator, bool, ob
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_the_page_socket_accepts_the_token_three_ways(shopper):
-    raw = await sync_to_async(token_for)(shopper)
+    raw = await database_sync_to_async(token_for)(shopper)
     ways = [
         ({"headers": [(b"authorization", f"Bearer {raw}".encode())]}, "/ws/events/"),
         ({"subprotocols": [SUBPROTOCOL, raw]}, "/ws/events/"),
@@ -127,7 +127,7 @@ async def test_a_bad_token_is_refused_and_no_token_is_a_guest(shopper):
     communicator, connected, _sub = await _connect("/ws/events/")
     assert not connected  # a guest asking for nothing
 
-    stream = await sync_to_async(LiveStream.objects.create)(title="라이브", status="LIVE")
+    stream = await database_sync_to_async(LiveStream.objects.create)(title="라이브", status="LIVE")
     path = f"/ws/live/{stream.public_id}/"
     communicator, connected, _sub = await _connect(path)
     assert connected  # guests watch the live room

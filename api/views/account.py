@@ -15,7 +15,7 @@ from api import serializers as s
 from api.errors import InvalidInput
 from api.pagination import NewestFirst
 from api.permissions import CanBuy, LoggedIn
-from api.views.base import ApiView
+from api.views.base import ApiListView, ApiView
 from core.models import get_config
 from live.models import LiveStream
 from notifications import services as notification_services
@@ -34,8 +34,9 @@ def _own_order(request, order_id: str) -> Order:
     return order
 
 
-class OrderList(ApiView):
+class OrderList(ApiListView):
     permission_classes = [CanBuy]
+    pagination_class = NewestFirst
 
     @extend_schema(
         operation_id="orders_list",
@@ -48,9 +49,7 @@ class OrderList(ApiView):
         if status not in Order.Status.values:
             status = ""
         orders = order_selectors.orders_for_user(user=request.user, status=status)
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(orders, request, view=self)
-        return paginator.get_paginated_response(s.OrderSerializer(page, many=True).data)
+        return self.page(orders, s.OrderSerializer)
 
 
 class OrderDetail(ApiView):
@@ -108,16 +107,15 @@ class PointsBalance(ApiView):
         return Response(s.PointsBalanceSerializer(body).data)
 
 
-class PointsLedger(ApiView):
+class PointsLedger(ApiListView):
     permission_classes = [CanBuy]
+    pagination_class = NewestFirst
 
     @extend_schema(operation_id="points_ledger", responses=s.PointTransactionSerializer(many=True))
     def get(self, request):
         """Every change of the balance, newest first, by cursor."""
         rows = PointTransaction.objects.filter(user=request.user).select_related("order")
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(s.PointTransactionSerializer(page, many=True).data)
+        return self.page(rows, s.PointTransactionSerializer)
 
 
 def _profile(user) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
 from api import errors
@@ -24,3 +25,11 @@ class ApiView(APIView):
 
     def get_authenticate_header(self, request):
         return TokenAuthentication().authenticate_header(request)
+
+
+class ApiListView(ApiView, GenericAPIView):
+    """A list paged by `pagination_class` (the schema then describes the page around it)."""
+
+    def page(self, rows, serializer_class):
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer_class(page, many=True).data)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from api import serializers as s
 from api.pagination import NewestFirst, Pages
-from api.views.base import ApiView
+from api.views.base import ApiListView, ApiView
 from live import selectors as live_selectors
 from live.models import ChatMessage, LiveStream
 from shop import selectors as shop_selectors
@@ -21,7 +21,9 @@ def _stream_or_404(public_id: str) -> LiveStream:
     return stream
 
 
-class StreamList(ApiView):
+class StreamList(ApiListView):
+    pagination_class = Pages
+
     @extend_schema(
         operation_id="streams_list",
         parameters=[
@@ -35,9 +37,7 @@ class StreamList(ApiView):
         status = request.query_params.get("status", "")
         if status in LiveStream.Status.values:
             streams = streams.filter(status=status)
-        paginator = Pages()
-        page = paginator.paginate_queryset(streams, request, view=self)
-        return paginator.get_paginated_response(s.StreamSerializer(page, many=True).data)
+        return self.page(streams, s.StreamSerializer)
 
 
 class StreamCurrent(ApiView):
@@ -65,18 +65,20 @@ class StreamState(ApiView):
         return Response(state)
 
 
-class StreamChat(ApiView):
+class StreamChat(ApiListView):
+    pagination_class = NewestFirst
+
     @extend_schema(operation_id="streams_chat", responses=s.ChatMessageSerializer(many=True))
     def get(self, request, public_id: str):
         """Chat history, newest first, by cursor (deleted messages left out)."""
         stream = _stream_or_404(public_id)
         messages = ChatMessage.objects.filter(stream=stream, is_deleted=False)
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(messages, request, view=self)
-        return paginator.get_paginated_response(s.ChatMessageSerializer(page, many=True).data)
+        return self.page(messages, s.ChatMessageSerializer)
 
 
-class ProductList(ApiView):
+class ProductList(ApiListView):
+    pagination_class = Pages
+
     @extend_schema(
         operation_id="products_list",
         parameters=[
@@ -99,13 +101,11 @@ class ProductList(ApiView):
             products = shop_selectors.store_products(query=query).select_related("stream")
         if request.query_params.get("in_stock") in ("true", "1"):
             products = [p for p in products if p.status == "AVAILABLE" and p.open_variants]
-        paginator = Pages()
-        page = paginator.paginate_queryset(products, request, view=self)
+        page = self.paginate_queryset(products)
         for product in page:
             if public_id:
                 product.stream = stream
-        data = s.ProductListSerializer(page, many=True).data
-        return paginator.get_paginated_response(data)
+        return self.get_paginated_response(s.ProductListSerializer(page, many=True).data)
 
 
 class ProductDetail(ApiView):

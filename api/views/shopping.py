@@ -47,7 +47,7 @@ class Cart(ApiView):
         """Active lines and recently released ones (flagged), as the cart page shows them."""
         return _cart(request)
 
-    @extend_schema(operation_id="cart_clear", request=None, responses=s.CartSerializer)
+    @extend_schema(operation_id="cart_clear", request=None, responses={200: s.CartSerializer})
     def delete(self, request):
         """Empty the cart (every hold released)."""
         services.cart_clear(user=request.user)
@@ -93,7 +93,7 @@ class CartLine(ApiView):
         services.cart_line_update(user=request.user, line_id=line_id, quantity=quantity)
         return _cart(request)
 
-    @extend_schema(operation_id="cart_line_remove", request=None, responses=s.CartSerializer)
+    @extend_schema(operation_id="cart_line_remove", request=None, responses={200: s.CartSerializer})
     def delete(self, request, line_id: int):
         services.cart_line_remove(user=request.user, line_id=line_id)
         return _cart(request)

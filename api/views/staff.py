@@ -14,7 +14,7 @@ from api import serializers as s
 from api.errors import InvalidInput
 from api.pagination import NewestFirst
 from api.permissions import staff_permission
-from api.views.base import ApiView
+from api.views.base import ApiListView, ApiView
 from dorami.storetime import store_tz
 from orders import selectors as order_selectors
 from orders import services as order_services
@@ -47,8 +47,9 @@ def _day(value: str):
     return form.cleaned_data.get("start")
 
 
-class StaffOrders(ApiView):
+class StaffOrders(ApiListView):
     permission_classes = [staff_permission("orders.view_order")]
+    pagination_class = NewestFirst
 
     @extend_schema(
         operation_id="staff_orders_list",
@@ -89,9 +90,7 @@ class StaffOrders(ApiView):
                     day = day + timedelta(days=1)
                 at = datetime.combine(day, time.min, tzinfo=store_tz())
                 orders = orders.filter(**{f"created_at__{lookup}": at})
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(orders, request, view=self)
-        return paginator.get_paginated_response(s.StaffOrderSerializer(page, many=True).data)
+        return self.page(orders, s.StaffOrderSerializer)
 
 
 class StaffOrderConfirm(ApiView):
