@@ -20,6 +20,7 @@ from orders import selectors as order_selectors
 from orders import services as order_services
 from orders.forms import SettlementForm
 from orders.models import Order
+from orders.services.numbering import store_today
 from shop import services as shop_services
 
 
@@ -174,14 +175,24 @@ class StaffSettlement(ApiView):
     @extend_schema(
         operation_id="staff_settlement",
         parameters=[
-            OpenApiParameter("start", str, required=True, description="YYYY-MM-DD (매장 기준일)"),
-            OpenApiParameter("end", str, required=True, description="YYYY-MM-DD, 포함"),
+            OpenApiParameter(
+                "start", str, required=False, description="YYYY-MM-DD (매장 기준일, 기본: 이달 1일)"
+            ),
+            OpenApiParameter(
+                "end", str, required=False, description="YYYY-MM-DD, 포함 (기본: 오늘)"
+            ),
         ],
         responses=s.SettlementSerializer,
     )
     def get(self, request):
-        """정산: orders confirmed in the store-local days start..end, as the admin's page."""
-        form = SettlementForm(request.query_params)
+        """정산: orders confirmed in the store-local days start..end, as the admin's page
+        (which also shows this month so far when no days are given)."""
+        params = request.query_params
+        if "start" in params or "end" in params:
+            form = SettlementForm(params)
+        else:
+            today = store_today()
+            form = SettlementForm({"start": today.replace(day=1), "end": today})
         if not form.is_valid():
             raise InvalidInput({name: list(msgs) for name, msgs in form.errors.items()})
         summary = order_selectors.settlement_summary(
