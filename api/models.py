@@ -27,8 +27,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("생성 시각"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("API 토큰")
-        verbose_name_plural = _("API 토큰")
+        verbose_name = _("기기 토큰")
+        verbose_name_plural = _("기기 토큰")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -168,16 +168,10 @@ class Checkout(ApiView):
         line_ids = ["1"] if whole_cart else data["line_ids"]
         if not isinstance(line_ids, list):
             line_ids = [line_ids]
-        form_data = {
-            key: data.get(key)
-            for key in ("payment_method", "points", "expected_total", "agree_terms")
-        }
-        form_data["agree_privacy"] = data.get("agree_privacy")
+        fields = ("payment_method", "points", "expected_total", "agree_terms", "agree_privacy")
+        form_data = {key: data[key] for key in fields if data.get(key) is not None}
         form_data["idempotency_key"] = request.headers.get("Idempotency-Key", "")
-        form = CheckoutForm(
-            {k: v for k, v in form_data.items() if v is not None},
-            line_ids_raw=[str(v) for v in line_ids],
-        )
+        form = CheckoutForm(form_data, line_ids_raw=[str(v) for v in line_ids])
         if not form.is_valid():
             fields = {
                 ("Idempotency-Key" if name == "idempotency_key" else name): list(messages)
