@@ -12,8 +12,6 @@ from orders.models import Order
 from shop.models import MAX_ID, MAX_STOCK
 from shop.services.waitlist import WAITLIST_MAX_QUANTITY
 
-Money = serializers.DecimalField(max_digits=12, decimal_places=2)
-
 
 def _money(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
@@ -390,13 +388,13 @@ class PushSubscriptionInput(serializers.Serializer):
     """The browser's PushSubscription JSON (`subscription.toJSON()`), plus `stream_id` for
     one show's alerts only."""
 
-    endpoint = serializers.URLField(max_length=500)
+    endpoint = serializers.URLField(max_length=1000)
     keys = PushKeysInput()
     stream_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
 class PushEndpointInput(serializers.Serializer):
-    endpoint = serializers.URLField(max_length=500)
+    endpoint = serializers.URLField(max_length=1000)
 
 
 class SubscriptionCreated(serializers.Serializer):
