@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import inapp, services
+from accounts import inapp, selectors, services
 from accounts.devices import device_label
 from accounts.forms import DevLoginForm, ProfileForm
 from accounts.permissions import after_login_url, safe_next
@@ -67,13 +67,9 @@ def logout_view(request):
     return redirect("/")
 
 
-def _email_locked(user) -> bool:
-    return user.socialaccount_set.filter(provider="kakao").exclude(user__email="").exists()
-
-
 def _profile_form_view(request, *, template: str, success_url: str, success_message: str):
     user = request.user
-    locked = _email_locked(user)
+    locked = selectors.email_locked(user=user)
     if request.method == "POST":
         form = ProfileForm(
             request.POST, user=user, email_locked=locked, initial=ProfileForm.initial_for(user)

@@ -24,7 +24,14 @@ def csrf_failure(request, reason=""):
     return render(request, "errors/403.html", {"title": message, "hint": hint}, status=403)
 
 
+API_PREFIX = "/api/"
+
+
 def page_not_found(request, exception=None):
+    """The 404 page; under /api/ the API's error body (a URL no route matches)."""
+    if request.path.startswith(API_PREFIX):
+        body = {"error": {"code": "NOT_FOUND", "message": _("찾을 수 없습니다."), "fields": {}}}
+        return JsonResponse(body, status=404)
     return render(request, "errors/404.html", status=404)
 
 

@@ -9,6 +9,7 @@ from django.urls import path
 
 from accounts.backends import session_backend_renamed
 from accounts.consumers import PageEventsConsumer
+from api.websocket import TokenAuthMiddleware
 from live.consumers import LiveRoomConsumer
 
 websocket_urlpatterns: list = [
@@ -39,4 +40,7 @@ def _session_cookie(scope) -> str:
 
 
 def SessionAuthStack(inner):
-    return CookieMiddleware(SessionMiddleware(CookieAwareAuthMiddleware(inner)))
+    """The session's user, or the device token's (`api.websocket`) when one is given."""
+    return CookieMiddleware(
+        SessionMiddleware(CookieAwareAuthMiddleware(TokenAuthMiddleware(inner)))
+    )

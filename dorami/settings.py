@@ -96,6 +96,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.kakao",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",  # the ground floor: config, notices, audit log (imports no other app)
     "accounts",
     "shop",
@@ -103,6 +106,7 @@ INSTALLED_APPS = [
     "orders",
     "points",
     "notifications",
+    "api",  # the JSON API v1 over every app's services (docs/api.md)
     "adminpanel",
     "dorami",
 ]
@@ -332,6 +336,9 @@ RATE_LIMITS = {
     "checkout": (("user", 10, 60), ("ip", 100, 60)),
     "profile_save": (("user", 10, 60), ("ip", 100, 60)),
     "media_webhook": (("ip", 600, 60),),  # SRS calls on publish/unpublish only
+    # Every JSON API request (api/), on top of the limit of what it does (cart_add, checkout...).
+    "api": (("user", 600, 60), ("ip", 1200, 60)),
+    "api_token_create": (("user", 10, 60 * 60), ("ip", 30, 60 * 60)),
 }
 
 
@@ -358,6 +365,29 @@ RATE_LIMITS.update(_rate_limits_override(env.str("RATE_LIMITS", default="")))
 # login page) keep allauth's limiter, with the same failure numbers; its refusals are answered
 # by dorami.errors.too_many_requests (handler429).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/900s/ip,10/900s/key"}
+
+# --- JSON API (api/, docs/api.md) -----------------------------------------------------------
+# The API's views set their own authentication, permissions, throttling and error format
+# (api/views/base.py); these are only what Django REST framework and drf-spectacular read.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dorami API",
+    "DESCRIPTION": "도라미 라이브 커머스 공개 API v1 (docs/api.md)",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")

@@ -10,6 +10,7 @@ from dorami import health, metrics
 urlpatterns = [
     path("api/v1/health/live", health.live, name="health-live"),
     path("api/v1/health/ready", health.ready, name="health-ready"),
+    path("api/", include("api.urls")),
     path("metrics", metrics.metrics_view, name="prometheus-django-metrics"),
     # Browsers ask for /favicon.ico whatever the page links; pages link the SVG (_favicon.html).
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.ico"))),

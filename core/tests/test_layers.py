@@ -1,6 +1,6 @@
 """The apps depend one way (docs/architecture.md, "Layers"):
 
-    core ← accounts ← points ← shop ← orders ← live ← notifications ← adminpanel
+    core ← accounts ← points ← shop ← orders ← live ← notifications ← api ← adminpanel
 
 Every module of every app is imported (so none hides an import error), then its source is
 read with `ast`: every import in it — at the top or inside a function — may name only its own
@@ -19,7 +19,17 @@ from pathlib import Path
 
 import pytest
 
-LAYERS = ["core", "accounts", "points", "shop", "orders", "live", "notifications", "adminpanel"]
+LAYERS = [
+    "core",
+    "accounts",
+    "points",
+    "shop",
+    "orders",
+    "live",
+    "notifications",
+    "api",
+    "adminpanel",
+]
 RANK = {app: rank for rank, app in enumerate(LAYERS)}
 PROJECT = "dorami"
 # Project wiring: builds the site from every app; no app imports these.

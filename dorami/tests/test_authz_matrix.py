@@ -28,10 +28,12 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.tests.factories import UserFactory
+from api.services import api_token_create
 from core.admin import audit_snapshot
 from core.models import AuditLog, Notice, get_config
 from core.services import audit_log_record
@@ -51,7 +53,7 @@ REQUEST_ORDER = ("anon", "other", "viewer", "staff", "superuser", "shopper")
 # --- Expected answers: site URLs ------------------------------------------------------------
 # "METHOD anon shopper other viewer staff superuser". POST bodies are empty: the row is about
 # who gets in, not about what a valid form does.
-URLS: dict[str, str] = {
+URLS: dict[str, str | tuple[str, ...]] = {
     "health-live": "GET 200 200 200 200 200 200",
     "favicon.ico": "GET 301 301 301 301 301 301",
     "health-ready": "GET 200 200 200 200 200 200",
@@ -153,10 +155,46 @@ URLS: dict[str, str] = {
     # an empty body is not a subscription: 400 once logged in
     "notifications:push-subscribe": "POST L 400 400 400 400 400",
     "notifications:push-unsubscribe": "POST L 400 400 400 400 400",
+    # The JSON API (api/, docs/api.md): 401 LOGIN_REQUIRED for guests; 415 = in, but an empty
+    # form body is not JSON; 404 = someone else's object; 403 = not the admin's permission.
+    # A URL with several methods has one row per method.
+    "api:streams": "GET 200 200 200 200 200 200",
+    "api:stream-current": "GET 200 200 200 200 200 200",
+    "api:stream": "GET 200 200 200 200 200 200",
+    "api:stream-state": "GET 200 200 200 200 200 200",
+    "api:stream-chat": "GET 200 200 200 200 200 200",
+    "api:products": "GET 200 200 200 200 200 200",
+    "api:product": "GET 200 200 200 200 200 200",
+    "api:cart": ("GET 401 200 200 200 200 200", "DELETE 401 200 200 200 200 200"),
+    "api:cart-lines": "POST 401 415 415 415 415 415",
+    "api:cart-line": ("PATCH 401 400 400 400 400 400", "DELETE 401 200 404 404 404 404"),
+    "api:cart-shipping": "GET 401 200 200 200 200 200",
+    "api:waitlist": ("GET 401 200 200 200 200 200", "POST 401 415 415 415 415 415"),
+    "api:waitlist-entry": "DELETE 401 204 404 404 404 404",
+    "api:checkout": "POST 401 415 415 415 415 415",
+    "api:orders": "GET 401 200 200 200 200 200",
+    "api:order": "GET 401 200 404 404 404 404",
+    "api:order-payment": "GET 401 200 404 404 404 404",
+    "api:points": "GET 401 200 200 200 200 200",
+    "api:points-ledger": "GET 401 200 200 200 200 200",
+    "api:profile": ("GET 401 200 200 200 200 200", "PATCH 401 200 200 200 200 200"),
+    "api:push-subscriptions": "POST 401 400 400 400 400 400",
+    "api:push-unsubscribe": "POST 401 400 400 400 400 400",
+    "api:tokens": ("GET 401 200 200 200 200 200", "POST 401 415 415 415 415 415"),
+    "api:token": "DELETE 401 204 404 404 404 404",
+    "api:staff-orders": "GET 401 403 403 200 200 200",
+    "api:staff-order-confirm": "POST 401 403 403 403 200 400",
+    "api:staff-order-ship": "POST 401 403 403 403 415 415",
+    "api:staff-order-cancel": "POST 401 403 403 403 415 415",
+    "api:staff-variant-stock": "POST 401 403 403 403 415 415",
+    "api:staff-product-sold-out": "POST 401 403 403 403 415 415",
+    "api:staff-settlement": "GET 401 403 403 200 200 200",
+    "api:schema": "GET 200 200 200 200 200 200",
+    "api:docs": "GET 200 200 200 200 200 200",
 }
 
 # --- Expected answers: admin pages other than each model's five standard ones ---------------
-ADMIN_URLS: dict[str, str] = {
+ADMIN_URLS: dict[str, str | tuple[str, ...]] = {
     "admin:index": "GET L L L 200 200 200",
     "admin:login": "GET 200 200 200 302 302 302",
     "admin:logout": "GET 302 302 302 405 405 405",
@@ -286,6 +324,7 @@ def make_world(people: dict) -> dict:
     )
     order = make_order(user=shopper, items=[(stream_variant, 1)])
     points_adjust(user=shopper, amount=500, reason="행사 참여 적립 포인트", actor=superuser)
+    token, _raw = api_token_create(user=shopper, name="쇼퍼의 휴대폰")
     target = RestreamTarget.objects.create(
         name="유튜브", rtmp_url="rtmp://a.rtmp.youtube.com/live2", stream_key="yt-secret"
     )
@@ -340,6 +379,7 @@ def make_world(people: dict) -> dict:
         "content_type_id": ContentType.objects.get_for_model(type(group)).pk,
         "object_id": group.pk,
         "session_id": 999999,
+        "token_id": token.pk,
     }
     return {"objects": objects, "values": values, "stream_product": stream_product}
 
@@ -431,7 +471,7 @@ def unnamed_path(route: str, world: dict) -> str:
     return "/" + re.sub(r"\^|\$", "", route).replace("(?P<url>.*)", "no-such-page/")
 
 
-def expected_row(key: str) -> str | None:
+def expected_row(key: str) -> str | tuple[str, ...] | None:
     model_page = admin_model_of(key)
     if model_page is not None:
         label, page = model_page
@@ -481,17 +521,21 @@ def test_url_answers_each_role_as_expected(key, name, kwarg_names):
     row = expected_row(key)
     if row is None:
         pytest.fail(f"{key} has no row in the authorization matrix")
-    method, *expected = row.split()
-    people = make_people()
-    world = make_world(people)
-    path = path_for(key, name, kwarg_names, world)
-    answers = {}
-    # The owner goes last: the other shopper and staff try the owner's objects untouched.
-    for role in REQUEST_ORDER:
-        response = getattr(client_for(people[role]), method.lower())(path)
-        answers[role] = answer(response)
-    got = [answers[role] for role in ROLES]
-    assert got == expected, f"{key} {method} {path}: expected {expected}, got {got}"
+    for method_row in row if isinstance(row, tuple) else (row,):
+        # each method meets a fresh world (rolled back after it)
+        with transaction.atomic():
+            method, *expected = method_row.split()
+            people = make_people()
+            world = make_world(people)
+            path = path_for(key, name, kwarg_names, world)
+            answers = {}
+            # The owner goes last: the other shopper and staff try the owner's objects untouched.
+            for role in REQUEST_ORDER:
+                response = getattr(client_for(people[role]), method.lower())(path)
+                answers[role] = answer(response)
+            transaction.set_rollback(True)
+        got = [answers[role] for role in ROLES]
+        assert got == expected, f"{key} {method} {path}: expected {expected}, got {got}"
 
 
 # --- Admin actions ----------------------------------------------------------------------------
