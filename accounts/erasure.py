@@ -7,7 +7,8 @@ them registers, in its `AppConfig.ready`,
   (orders: an order still unpaid, being prepared or on its way), else None;
 - an *eraser* `eraser(user) -> None`: erases or anonymises that app's personal data of `user`
   (orders: the order's snapshot sealed in the archive; shop: holds released, waitlist left;
-  live: chat author name; notifications: push subscriptions and the texts of sent messages).
+  live: chat author name; notifications: push subscriptions and the texts of sent messages;
+  api: device tokens).
 
 Erasers run inside the deletion's transaction, after the user row is locked.
 """

@@ -18,6 +18,8 @@ from django.urls import reverse
 from accounts import crypto
 from accounts.models import User, UserSession
 from accounts.tests.factories import UserFactory
+from api.models import ApiToken
+from api.services import api_token_create
 from live.models import ChatMessage, LiveStream
 from live.services.chat import history_decode, history_push, history_raw
 from notifications.models import Channel, Kind, NotificationSend, PushSubscription
@@ -55,7 +57,14 @@ def pg_dump() -> str:
 
 
 def personal_strings() -> list[str]:
-    return [*PERSONAL.values(), "jiwoo_leaving", "8812 Larkspur", "Larkspur Terrace", "92831"]
+    return [
+        *PERSONAL.values(),
+        "jiwoo_leaving",
+        "8812 Larkspur",
+        "Larkspur Terrace",
+        "92831",
+        "지우의 갤럭시",
+    ]
 
 
 @pytest.fixture
@@ -93,6 +102,7 @@ def leaving(staff_client):
         title=f"{PERSONAL['name']}님, 상품이 발송되었습니다",
         body=f"{ADDRESS['address1']}로 배송 중",
     )
+    api_token_create(user=user, name="지우의 갤럭시")
     # a staff edit of this user in the admin: its audit row holds the values
     url = reverse("admin:accounts_user_change", args=[user.pk])
     form = staff_client.get(url).context["adminform"].form
@@ -140,6 +150,7 @@ def test_deleted_account_leaves_no_personal_data_and_keeps_order_totals(leaving)
     assert not SocialAccount.objects.filter(user=user).exists()
     assert not EmailAddress.objects.filter(user=user).exists()
     assert not PushSubscription.objects.filter(user=user).exists()
+    assert not ApiToken.objects.filter(user=user).exists()
     assert not UserSession.objects.filter(user=user).exists()
     assert ChatMessage.objects.get().display_name == "탈퇴한 회원"
     recent = history_decode(history_raw(stream_id=leaving["stream"].pk))
