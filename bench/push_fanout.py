@@ -7,7 +7,8 @@
 What it does, in one run:
 1. (re)creates its own database (`dorami_bench_push`), migrates it, seeds N shoppers with one
    web push subscription each (a fresh P-256 key pair and auth secret per browser, as Chromium
-   makes them), every one for "all shows", and one PENDING stream; VAPID keys are generated;
+   makes them), every one for "all shows" and its owner's "라이브 시작 알림" on (an all-shows
+   browser is told only then), and one PENDING stream; VAPID keys are generated;
 2. starts a local fake push service: a real HTTP server (thread) answering 201, recording the
    arrival time of every request (and the body, for a few sampled browsers); it keeps
    connections open between requests (HTTP/1.1), as real push services do
@@ -124,7 +125,8 @@ def seed(*, subscriptions: int, push_url: str):
     from notifications.models import PushSubscription
 
     users = User.objects.bulk_create(
-        User(email=f"push{i}@bench.test", name=f"쇼퍼{i}") for i in range(subscriptions)
+        User(email=f"push{i}@bench.test", name=f"쇼퍼{i}", live_alert_opt_in=True)
+        for i in range(subscriptions)
     )
     samples = {}
     rows = []
