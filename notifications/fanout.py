@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500  # recipients per task
 COMMIT_EVERY = 50  # recipients per transaction inside a chunk
+FIRST_BATCH = 10  # a chunk's first transaction: its first message waits for 10 rows, not 50
 
 
 @dataclass(frozen=True)
@@ -140,34 +141,38 @@ def live_started_chunk(*, stream_id: int, recipients: list[Recipient]) -> int:
     """One `notify` per recipient and channel, and the messages sent from here; the number of
     send rows made or found.
 
-    The chunk sends its own messages, COMMIT_EVERY people at a time: one transaction makes
-    their rows, then `notification_batch_deliver` pushes them over this worker's keep-alive
-    connection and records the results in one more. Only failures become `notification_send`
-    tasks (the retries). So the first message leaves a second or two after the first chunk
-    starts, instead of after every chunk has made its rows: message tasks queued behind the
-    chunks waited until the chunks had filled and freed every worker slot (97 s for 5,000).
-    A chunk run again finds its rows: it sends the ones never tried and hands the ones whose
-    try was cut off (the worker died) to `notification_send`; nothing is sent twice."""
+    The chunk sends its own messages, COMMIT_EVERY people at a time (FIRST_BATCH the first
+    time): one transaction makes their rows, then `notification_batch_deliver` pushes them
+    over this worker thread's keep-alive connection and records the results in one more.
+    Only failures become `notification_send` tasks (the retries). So the first message leaves
+    soon after the first chunk starts, instead of after every chunk has made its rows:
+    message tasks queued behind the chunks waited until the chunks had filled and freed every
+    worker slot (97 s for 5,000). A chunk run again finds its rows: it sends the ones never
+    tried and hands the ones whose try was cut off (the worker died) to `notification_send`;
+    a recorded send is never sent again."""
     stream = LiveStream.objects.filter(pk=stream_id).first()
     if stream is None:
         return 0
     url = reverse("live:watch", kwargs={"public_id": stream.public_id})
     users = User.objects.in_bulk([r.user_id for r in recipients])
     sends = 0
-    for start in range(0, len(recipients), COMMIT_EVERY):
+    for batch in _batches(recipients):
         with transaction.atomic():
-            rows = _chunk_notify(
-                stream=stream,
-                url=url,
-                users=users,
-                recipients=recipients[start : start + COMMIT_EVERY],
-            )
+            rows = _chunk_notify(stream=stream, url=url, users=users, recipients=batch)
         send_ids = [row.pk for row in rows if row.status == NotificationSend.Status.PENDING]
         if send_ids:
             notification_unfinished_resume(send_ids=send_ids)
             notification_batch_deliver(send_ids=send_ids)
         sends += len(rows)
     return sends
+
+
+def _batches(recipients: list[Recipient]):
+    """FIRST_BATCH people, then COMMIT_EVERY at a time."""
+    start, size = 0, FIRST_BATCH
+    while start < len(recipients):
+        yield recipients[start : start + size]
+        start, size = start + size, COMMIT_EVERY
 
 
 def _chunk_notify(
