@@ -356,6 +356,10 @@ def notification_batch_deliver(*, send_ids: list[int]) -> int:
         except SendError as exc:
             failed.append((send, exc))
             continue
+        except Exception as exc:  # a bug must cost this message, not the batch's results
+            logger.exception("notification %s: unexpected error in a batch", send.pk)
+            failed.append((send, SendError(f"unexpected error: {exc!r}", retryable=False)))
+            continue
         sent.append((send, provider_id))
         browsers.extend(took)
     with transaction.atomic():

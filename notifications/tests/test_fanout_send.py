@@ -147,3 +147,25 @@ def test_a_chunk_run_again_sends_only_what_was_never_sent(vapid, shoppers, push_
     # and a third run sends nothing more
     run_chunk(stream)
     assert len(push_server.requests) == 2
+
+
+def test_an_unexpected_error_costs_one_message_not_the_batch(
+    monkeypatch, vapid, shoppers, push_server, stream
+):
+    from notifications import push
+
+    real_post = push.push_post
+    calls = []
+
+    def breaking_post(*, subscription, payload):
+        calls.append(subscription.pk)
+        if len(calls) == 1:
+            raise ValueError("broken key")
+        return real_post(subscription=subscription, payload=payload)
+
+    monkeypatch.setattr(push, "push_post", breaking_post)
+    run_chunk(stream)
+    failed = NotificationSend.objects.get(status=Status.FAILED)
+    assert "broken key" in failed.error
+    assert log_of(failed) == [(1, Result.FAILED)]
+    assert NotificationSend.objects.filter(status=Status.SENT).count() == 2
