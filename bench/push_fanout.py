@@ -7,16 +7,20 @@
 What it does, in one run:
 1. (re)creates its own database (`dorami_bench_push`), migrates it, seeds N shoppers with one
    web push subscription each (a fresh P-256 key pair and auth secret per browser, as Chromium
-   makes them), every one for "all shows", and one PENDING stream; VAPID keys are generated;
+   makes them), every one for "all shows" and its owner's "라이브 시작 알림" on (an all-shows
+   browser is told only then), and one PENDING stream; VAPID keys are generated;
 2. starts a local fake push service: a real HTTP server (thread) answering 201, recording the
-   arrival time of every request (and the body, for a few sampled browsers);
+   arrival time of every request (and the body, for a few sampled browsers); it keeps
+   connections open between requests (HTTP/1.1), as real push services do
+   (`--no-keep-alive`: HTTP/1.0, one connection per message);
 3. starts `--workers` real Celery worker processes (`celery -A dorami worker`, Redis broker)
    and waits until each answers a ping; the queue is purged first;
 4. the seller goes live: the nginx-rtmp `on_publish` webhook view is called in this process
    (the publish transaction, then the on-commit enqueue of the fan-out): `webhook_ms`;
-5. the workers split the recipients into chunks of 500 (`notifications.fanout`), create one
-   send row per shopper and push each message (pywebpush: aes128gcm encryption + a VAPID
-   signature per message, one HTTP POST each);
+5. the workers split the recipients into chunks of 500 (`notifications.fanout`); each chunk
+   makes the send rows of 50 shoppers at a time and pushes them itself (pywebpush: aes128gcm
+   encryption + a VAPID signature per message, one HTTP POST each over the worker's
+   keep-alive session); failures only would become `notification_send` tasks;
 6. waits until every send row is SENT or FAILED; decrypts the sampled browsers' messages with
    their private keys (proves real encryption went over the wire).
 
@@ -77,7 +81,7 @@ def vapid_keys() -> tuple[str, str]:
 class PushService:
     """The fake push service: answers 201 to every POST, records arrival times."""
 
-    def __init__(self, sampled_paths: set[str]):
+    def __init__(self, sampled_paths: set[str], *, keep_alive: bool = True):
         self.times: list[float] = []
         self.bodies: dict[str, bytes] = {}
         self.sampled = sampled_paths
@@ -85,6 +89,8 @@ class PushService:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with service.lock:
@@ -119,7 +125,8 @@ def seed(*, subscriptions: int, push_url: str):
     from notifications.models import PushSubscription
 
     users = User.objects.bulk_create(
-        User(email=f"push{i}@bench.test", name=f"쇼퍼{i}") for i in range(subscriptions)
+        User(email=f"push{i}@bench.test", name=f"쇼퍼{i}", live_alert_opt_in=True)
+        for i in range(subscriptions)
     )
     samples = {}
     rows = []
@@ -186,6 +193,11 @@ def main() -> None:
         "--redis", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     )
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--no-keep-alive",
+        action="store_true",
+        help="the fake push service closes the connection after each message (HTTP/1.0)",
+    )
     args = parser.parse_args()
 
     public, private = vapid_keys()
@@ -200,6 +212,7 @@ def main() -> None:
         "PROFILE_ENCRYPTION_KEY": "11" * 32,
         "MEDIA_WEBHOOK_SECRET": "bench-webhook-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": "http://127.0.0.1:8000",
         "EMBEDDED_SCHEDULER": "0",
         "CHANNEL_PREFIX": "bench",
         "CACHE_KEY_PREFIX": "bench",
@@ -227,7 +240,7 @@ def main() -> None:
 
     step = max(1, args.subscriptions // SAMPLES)
     sampled_paths = {f"/push/{i}" for i in range(0, args.subscriptions, step)}
-    push = PushService(sampled_paths)
+    push = PushService(sampled_paths, keep_alive=not args.no_keep_alive)
     started = time.monotonic()
     stream, samples = seed(subscriptions=args.subscriptions, push_url=push.url)
     connections.close_all()
@@ -320,6 +333,7 @@ def main() -> None:
         "workers": args.workers,
         "concurrency": args.concurrency,
         "pool": args.pool,
+        "keep_alive": not args.no_keep_alive,
         "load_avg_before": [round(x, 2) for x in load_before],
         "load_avg_after": [round(x, 2) for x in load_after],
     }

@@ -6,7 +6,9 @@ media server's webhook.
            └─ on commit: task live_started_fanout(stream_id)  the webhook has answered by now
                 └─ recipients, split into chunks of CHUNK_SIZE
                      └─ task live_started_chunk(stream_id, chunk)  one `notify` per person
-                          └─ task notification_send(send_id)       one per message (retries)
+                          └─ every COMMIT_EVERY people: their rows committed, then sent from
+                             the chunk over one keep-alive connection (batch_deliver)
+                               └─ task notification_send(send_id)  failures only (retries)
 
 Who is told (`live_started_recipients`):
 
@@ -34,13 +36,18 @@ from django.urls import reverse
 from accounts.models import User
 from live.models import LiveStream
 from notifications import tasks
-from notifications.models import Channel, Kind, PushSubscription
-from notifications.services import notify
+from notifications.models import Channel, Kind, NotificationSend, PushSubscription
+from notifications.services import (
+    notification_batch_deliver,
+    notification_unfinished_resume,
+    notify,
+)
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500  # recipients per task
 COMMIT_EVERY = 50  # recipients per transaction inside a chunk
+FIRST_BATCH = 10  # a chunk's first transaction: its first message waits for 10 rows, not 50
 
 
 @dataclass(frozen=True)
@@ -131,56 +138,72 @@ def live_started_fanout(*, stream_id: int) -> int:
 
 
 def live_started_chunk(*, stream_id: int, recipients: list[Recipient]) -> int:
-    """One `notify` per recipient and channel; the number of send rows made or found."""
+    """One `notify` per recipient and channel, and the messages sent from here; the number of
+    send rows made or found.
+
+    The chunk sends its own messages, COMMIT_EVERY people at a time (FIRST_BATCH the first
+    time): one transaction makes their rows, then `notification_batch_deliver` pushes them
+    over this worker thread's keep-alive connection and records the results in one more.
+    Only failures become `notification_send` tasks (the retries). So the first message leaves
+    soon after the first chunk starts, instead of after every chunk has made its rows:
+    message tasks queued behind the chunks waited until the chunks had filled and freed every
+    worker slot (97 s for 5,000). A chunk run again finds its rows: it sends the ones never
+    tried and hands the ones whose try was cut off (the worker died) to `notification_send`;
+    a recorded send is never sent again."""
     stream = LiveStream.objects.filter(pk=stream_id).first()
     if stream is None:
         return 0
     url = reverse("live:watch", kwargs={"public_id": stream.public_id})
     users = User.objects.in_bulk([r.user_id for r in recipients])
-    # One commit per COMMIT_EVERY people, not one per person (each commit is a WAL flush), and
-    # the first messages leave after the first batch, not after the whole chunk. A chunk run
-    # again finds the rows it made and sends nothing more.
     sends = 0
-    for start in range(0, len(recipients), COMMIT_EVERY):
+    for batch in _batches(recipients):
         with transaction.atomic():
-            sends += _chunk_notify(
-                stream=stream,
-                url=url,
-                users=users,
-                recipients=recipients[start : start + COMMIT_EVERY],
-            )
+            rows = _chunk_notify(stream=stream, url=url, users=users, recipients=batch)
+        send_ids = [row.pk for row in rows if row.status == NotificationSend.Status.PENDING]
+        if send_ids:
+            notification_unfinished_resume(send_ids=send_ids)
+            notification_batch_deliver(send_ids=send_ids)
+        sends += len(rows)
     return sends
 
 
-def _chunk_notify(*, stream, url: str, users: dict, recipients: list[Recipient]) -> int:
+def _batches(recipients: list[Recipient]):
+    """FIRST_BATCH people, then COMMIT_EVERY at a time."""
+    start, size = 0, FIRST_BATCH
+    while start < len(recipients):
+        yield recipients[start : start + size]
+        start, size = start + size, COMMIT_EVERY
+
+
+def _chunk_notify(
+    *, stream, url: str, users: dict, recipients: list[Recipient]
+) -> list[NotificationSend]:
     stream_id = stream.pk
-    sends = 0
+    rows: list[NotificationSend] = []
     for recipient in recipients:
         user = users.get(recipient.user_id)
         if user is None:
             continue
         context = {"name": user.name or user.display_name, "stream_title": stream.title, "url": url}
         if recipient.push:
-            sends += len(
-                notify(
-                    user=user,
-                    kind=Kind.LIVE_STARTED,
-                    context=context,
-                    dedupe_key=f"live_started:{stream_id}:user:{user.pk}",
-                    channels=(Channel.PUSH,),
-                    stream_id=stream_id,
-                )
+            rows += notify(
+                user=user,
+                kind=Kind.LIVE_STARTED,
+                context=context,
+                dedupe_key=f"live_started:{stream_id}:user:{user.pk}",
+                channels=(Channel.PUSH,),
+                stream_id=stream_id,
+                send_after_commit=False,
             )
         digits = phone_digits(user.phone)
         if recipient.alimtalk and digits:
-            sends += len(
-                notify(
-                    user=user,
-                    kind=Kind.LIVE_STARTED,
-                    context=context,
-                    dedupe_key=f"live_started:{stream_id}:tel:{digits}",
-                    channels=(Channel.ALIMTALK,),
-                    stream_id=stream_id,
-                )
+            rows += notify(
+                user=user,
+                kind=Kind.LIVE_STARTED,
+                context=context,
+                dedupe_key=f"live_started:{stream_id}:tel:{digits}",
+                channels=(Channel.ALIMTALK,),
+                stream_id=stream_id,
+                send_after_commit=False,
             )
-    return sends
+    return rows

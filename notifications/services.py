@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.models import get_config
@@ -145,9 +146,12 @@ def notify(
     dedupe_key: str,
     channels: Iterable[str] = (Channel.PUSH, Channel.ALIMTALK),
     stream_id: int | None = None,
+    send_after_commit: bool = True,
 ) -> list[NotificationSend]:
     """One send row per channel (skipped with a reason when it cannot go out); the pending
     ones are sent by `notification_send` after commit. A key already used is not sent again.
+    `send_after_commit=False`: the caller delivers the new PENDING rows itself with
+    `notification_batch_deliver` (the live-start chunks do, over one pooled connection).
 
     The shopper's preferences are checked here, for every kind and caller: a channel the
     shopper switched off, an optional kind switched off, or a live start without the live
@@ -179,12 +183,13 @@ def notify(
             url=str(context.get("url", "")),
             template_code=template.provider_template_code if template else "",
             stream_id=stream_id,
+            send_after_commit=send_after_commit,
         )
         sends.append(send)
     return sends
 
 
-def _send_create(**fields) -> NotificationSend:
+def _send_create(*, send_after_commit: bool = True, **fields) -> NotificationSend:
     """The row, its SKIPPED attempt when it cannot go out, else the task after commit. When a
     concurrent `notify` with the same key inserted first, its row is returned (it sends)."""
     try:
@@ -196,7 +201,7 @@ def _send_create(**fields) -> NotificationSend:
         )
     if send.status == Status.SKIPPED:
         NotificationAttempt.objects.create(send=send, result=Result.SKIPPED, error=send.reason)
-    else:
+    elif send_after_commit:
         transaction.on_commit(lambda pk=send.pk: tasks.notification_send.delay(pk))
     return send
 
@@ -234,26 +239,30 @@ def notification_test_send(*, template: NotificationTemplate, user) -> Notificat
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def _push_deliver(send: NotificationSend) -> None:
-    """Every subscribed browser of the user; done when one took it. Retryable only when none
-    did and at least one failed for a retryable reason."""
+def _push_deliver(
+    send: NotificationSend, subscriptions: list[PushSubscription] | None = None
+) -> list[int]:
+    """Every subscribed browser of the user (`subscriptions`: already read by a batch); done
+    when one took it; the ids of the browsers that did. Retryable only when none did and at
+    least one failed for a retryable reason."""
     payload = {"title": send.title, "body": send.body, "url": send.url or "/"}
-    subscriptions = list(
-        PushSubscription.objects.filter(user_id=send.user_id).for_stream(send.stream_id)
-    )
+    if subscriptions is None:
+        subscriptions = list(
+            PushSubscription.objects.filter(user_id=send.user_id).for_stream(send.stream_id)
+        )
     if not subscriptions:
         raise SendError("푸시 구독 없음", retryable=False)
-    delivered, errors = 0, []
+    delivered, errors = [], []
     for subscription in subscriptions:
         try:
-            push.push_send(subscription=subscription, payload=payload)
-            delivered += 1
+            push.push_post(subscription=subscription, payload=payload)
+            delivered.append(subscription.pk)
         except SubscriptionGone as exc:
             errors.append(exc)
         except SendError as exc:
             errors.append(exc)
     if delivered:
-        return
+        return delivered
     retryable = [e for e in errors if e.retryable]
     first = (retryable or errors)[0]
     raise SendError("; ".join(str(e) for e in errors), retryable=first.retryable)
@@ -265,6 +274,15 @@ def _alimtalk_deliver(send: NotificationSend) -> str:
     return alimtalk.alimtalk_send(
         phone=send.user.phone, template_code=send.template_code, body=send.body
     )
+
+
+def _deliver(
+    send: NotificationSend, subscriptions: list[PushSubscription] | None = None
+) -> tuple[str, list[int]]:
+    """Hand one message to its channel: (the provider's id, the push browsers that took it)."""
+    if send.channel == Channel.PUSH:
+        return "", _push_deliver(send, subscriptions)
+    return _alimtalk_deliver(send), []
 
 
 def notification_attempt(*, send_id: int, last_try: bool) -> bool:
@@ -282,38 +300,141 @@ def notification_attempt(*, send_id: int, last_try: bool) -> bool:
         send.attempts += 1
         send.save(update_fields=["attempts", "updated_at"])
     # The provider call happens outside the row lock; the task is the only sender of a row.
-    provider_id = ""
     try:
-        if send.channel == Channel.PUSH:
-            _push_deliver(send)
-        else:
-            provider_id = _alimtalk_deliver(send)
+        provider_id, browsers = _deliver(send)
     except SendError as exc:
         retry = exc.retryable and not last_try
-        logger.warning(
-            "notification %s attempt %s failed (%s): %s",
-            send.pk,
-            send.attempts,
-            "retry" if retry else "final",
-            exc,
-        )
-        fields = {"error": f"[{send.attempts}] {exc}"}
-        if not retry:
-            fields["status"] = Status.FAILED
         with transaction.atomic():
-            NotificationSend.objects.filter(pk=send.pk).update(updated_at=timezone.now(), **fields)
-            NotificationAttempt.objects.create(
-                send=send,
-                number=send.attempts,
-                result=Result.RETRY if retry else Result.FAILED,
-                error=str(exc)[:2000],
-            )
+            _failure_record(send=send, error=exc, retry=retry)
         return retry
     with transaction.atomic():
-        NotificationSend.objects.filter(pk=send.pk).update(
-            status=Status.SENT, provider_id=provider_id, error="", updated_at=timezone.now()
+        _success_record(sent=[(send, provider_id)], browsers=browsers)
+    return False
+
+
+def notification_batch_deliver(*, send_ids: list[int]) -> int:
+    """The first try of the PENDING sends among `send_ids` that nobody has tried yet
+    (`attempts` 0: rows made by `notify(send_after_commit=False)`), here and now, over this
+    thread's pooled HTTP session; the number delivered.
+
+    Two commits for the whole batch: one claims the rows (attempts 1), one records every
+    result (SENT rows in one UPDATE, the attempt log in one INSERT). A retryable failure is
+    handed to `notification_send` as its first retry (after BACKOFF_SECONDS), so the limits,
+    the backoff and the attempt log are those of a message sent alone; 404/410 deletes the
+    browser's subscription as always. Runs outside any transaction (HTTP must not hold one)."""
+    with transaction.atomic():
+        sends = list(
+            NotificationSend.objects.select_for_update(skip_locked=True)
+            .select_related("user")
+            .filter(pk__in=send_ids, status=Status.PENDING, attempts=0)
+            .order_by("pk")
         )
-        NotificationAttempt.objects.create(
+        if not sends:
+            return 0
+        NotificationSend.objects.filter(pk__in=[send.pk for send in sends]).update(
+            attempts=1, updated_at=timezone.now()
+        )
+    browsers_of: dict[int, list[PushSubscription]] = {}
+    push_users = {send.user_id for send in sends if send.channel == Channel.PUSH}
+    for subscription in PushSubscription.objects.filter(user_id__in=push_users).order_by("pk"):
+        browsers_of.setdefault(subscription.user_id, []).append(subscription)
+    sent: list[tuple[NotificationSend, str]] = []
+    failed: list[tuple[NotificationSend, SendError]] = []
+    browsers: list[int] = []
+    for send in sends:
+        send.attempts = 1
+        wanted = None
+        if send.channel == Channel.PUSH:
+            wanted = [
+                subscription
+                for subscription in browsers_of.get(send.user_id, [])
+                if subscription.pk is not None  # not deleted (410) earlier in this batch
+                and (send.stream_id is None or subscription.stream_id in (None, send.stream_id))
+            ]
+        try:
+            provider_id, took = _deliver(send, wanted)
+        except SendError as exc:
+            failed.append((send, exc))
+            continue
+        except Exception as exc:  # a bug must cost this message, not the batch's results
+            logger.exception("notification %s: unexpected error in a batch", send.pk)
+            failed.append((send, SendError(f"unexpected error: {exc!r}", retryable=False)))
+            continue
+        sent.append((send, provider_id))
+        browsers.extend(took)
+    with transaction.atomic():
+        _success_record(sent=sent, browsers=browsers)
+        for send, exc in failed:
+            _failure_record(send=send, error=exc, retry=exc.retryable)
+            if exc.retryable:
+                transaction.on_commit(
+                    lambda pk=send.pk: tasks.notification_send.apply_async(
+                        args=[pk], countdown=tasks.BACKOFF_SECONDS, retries=1
+                    )
+                )
+    return len(sent)
+
+
+def notification_unfinished_resume(*, send_ids: list[int]) -> int:
+    """Sends among `send_ids` whose try was claimed by `notification_batch_deliver` but never
+    recorded (the worker died in between): handed to `notification_send`, which tries them
+    again; the number handed. A live-start chunk delivered twice calls this first."""
+    unfinished = list(
+        NotificationSend.objects.filter(pk__in=send_ids, status=Status.PENDING, attempts__gte=1)
+        .exclude(
+            Exists(
+                NotificationAttempt.objects.filter(
+                    send_id=OuterRef("pk"), number=OuterRef("attempts")
+                )
+            )
+        )
+        .values_list("pk", "attempts")
+    )
+    for pk, attempts in unfinished:
+        tasks.notification_send.apply_async(args=[pk], retries=attempts)
+    return len(unfinished)
+
+
+def _success_record(*, sent: list[tuple[NotificationSend, str]], browsers: list[int]) -> None:
+    """SENT rows (push rows in one UPDATE), their attempt rows, the browsers' last success."""
+    if not sent:
+        return
+    now = timezone.now()
+    without_id = [send.pk for send, provider_id in sent if not provider_id]
+    if without_id:
+        NotificationSend.objects.filter(pk__in=without_id).update(
+            status=Status.SENT, provider_id="", error="", updated_at=now
+        )
+    for send, provider_id in sent:
+        if provider_id:
+            NotificationSend.objects.filter(pk=send.pk).update(
+                status=Status.SENT, provider_id=provider_id, error="", updated_at=now
+            )
+    NotificationAttempt.objects.bulk_create(
+        NotificationAttempt(
             send=send, number=send.attempts, result=Result.SENT, provider_id=provider_id
         )
-    return False
+        for send, provider_id in sent
+    )
+    if browsers:
+        PushSubscription.objects.filter(pk__in=browsers).update(last_success_at=now)
+
+
+def _failure_record(*, send: NotificationSend, error: SendError, retry: bool) -> None:
+    logger.warning(
+        "notification %s attempt %s failed (%s): %s",
+        send.pk,
+        send.attempts,
+        "retry" if retry else "final",
+        error,
+    )
+    fields = {"error": f"[{send.attempts}] {error}"}
+    if not retry:
+        fields["status"] = Status.FAILED
+    NotificationSend.objects.filter(pk=send.pk).update(updated_at=timezone.now(), **fields)
+    NotificationAttempt.objects.create(
+        send=send,
+        number=send.attempts,
+        result=Result.RETRY if retry else Result.FAILED,
+        error=str(error)[:2000],
+    )

@@ -19,6 +19,7 @@ class Recorded:
     path: str
     headers: dict
     body: bytes
+    peer: tuple = ()  # the client's (host, port): one port for many requests = one connection
 
     def json(self):
         return json.loads(self.body)
@@ -30,17 +31,24 @@ class FakeServer:
     responses: list = field(default_factory=list)
     requests: list = field(default_factory=list)
     timeout_sleep: float = 1.5
+    keep_alive: bool = False  # HTTP/1.1 persistent connections, as real push services keep
 
     def start(self) -> FakeServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if fake.keep_alive else "HTTP/1.0"
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 fake.requests.append(
                     Recorded(
-                        "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                        "POST",
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        tuple(self.client_address),
                     )
                 )
                 answer = fake.responses.pop(0) if fake.responses else fake.default

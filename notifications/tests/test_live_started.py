@@ -236,3 +236,43 @@ def test_the_webhook_answers_before_the_fanout_runs(
             time.sleep(0.05)
     assert len(push_server.requests) == 3
     assert NotificationSend.objects.filter(status=Status.SENT).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_push_leaves_before_the_last_chunk_is_made(
+    client, monkeypatch, vapid, subscribe, push_server, stream, make_user
+):
+    """A real Celery worker with one slot: the slot every chunk task competes for, as when
+    the chunks fill every slot of a busy deployment. The last chunk is held at its start
+    until a push has reached the push service. Messages queued as tasks behind the chunks
+    could only leave after it; messages sent by the chunks themselves leave at once."""
+    monkeypatch.setattr(fanout, "CHUNK_SIZE", 2)
+    users = [make_user(f"c{i}@x.test", opt_in=True) for i in range(8)]
+    for user in users:
+        subscribe(user)
+    last_user = max(user.pk for user in users)
+    gate = threading.Event()
+    real_chunk = fanout.live_started_chunk
+
+    def held_chunk(*, stream_id, recipients):
+        if any(r.user_id == last_user for r in recipients):
+            gate.wait(30)
+        return real_chunk(stream_id=stream_id, recipients=recipients)
+
+    monkeypatch.setattr(fanout, "live_started_chunk", held_chunk)
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    with start_worker(celery_app, pool="threads", concurrency=1, perform_ping_check=False):
+        started = time.monotonic()
+        assert rtmp(client, "on_publish", stream).status_code == 200
+        while not push_server.requests and time.monotonic() - started < 10:
+            time.sleep(0.05)
+        first_push_s = time.monotonic() - started if push_server.requests else None
+        gate.set()
+        deadline = time.monotonic() + 30
+        while NotificationSend.objects.filter(status=Status.SENT).count() < len(users):
+            assert time.monotonic() < deadline, "the sends did not finish"
+            time.sleep(0.05)
+    assert first_push_s is not None, "no push before the last chunk ran"
+    assert first_push_s < 5
+    assert len(push_server.requests) == len(users)
