@@ -238,18 +238,10 @@ async def edits(page_base: str, ws_base: str, seeded: dict, viewers: int) -> dic
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--viewers", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        sys.exit("DATABASE_URL and REDIS_URL must name the PostgreSQL database and Redis to use")
-
-    env = {
+def production_env() -> dict:
+    """The environment of the servers under test: production settings (DEBUG=0), on the
+    PostgreSQL and Redis named by DATABASE_URL / REDIS_URL."""
+    return {
         **os.environ,
         "DEBUG": "0",
         "DORAMI_TESTING": "0",
@@ -263,13 +255,31 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "dorami.settings",
         "DB_POOL_MAX_SIZE": "0",
     }
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    # Production serves hashed static names from the manifest (as the image build does).
+
+
+def collect_static(env: dict) -> None:
+    """Production serves hashed static names from the manifest (as the image build does)."""
     subprocess.run(
         [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
         check=True,
     )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--viewers", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        sys.exit("DATABASE_URL and REDIS_URL must name the PostgreSQL database and Redis to use")
+
+    env = production_env()
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    collect_static(env)
     seeded = seed(shoppers=args.clients)
     from django.db import connections
 
