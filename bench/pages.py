@@ -249,6 +249,7 @@ def production_env() -> dict:
         "PROFILE_ENCRYPTION_KEY": os.environ.get("PROFILE_ENCRYPTION_KEY", "11" * 32),
         "MEDIA_WEBHOOK_SECRET": "bench-webhook-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1"),
         "SECURE_COOKIES": "0",
         "EMBEDDED_SCHEDULER": "0",
         "LOG_LEVEL": "WARNING",
