@@ -266,6 +266,22 @@ def collect_static(env: dict) -> None:
     )  # fmt: skip
 
 
+def start_servers(env: dict, *, workers: int, threads: int, name: str):
+    """The page server (`serve --wsgi`, gunicorn gthread) and the socket server (`serve`,
+    uvicorn) as production runs them: (pages, sockets, page base URL, socket base URL)."""
+    page_port, ws_port = free_port(), free_port()
+    logs = Path(tempfile.gettempdir())
+    pages = server_start(
+        env, page_port, server="gunicorn", workers=workers, threads=threads,
+        log_path=logs / f"{name}_server_{page_port}.log",
+    )  # fmt: skip
+    sockets = server_start(
+        env, ws_port, server="uvicorn", workers=1, threads=1,
+        log_path=logs / f"{name}_ws_server_{ws_port}.log",
+    )  # fmt: skip
+    return pages, sockets, f"http://127.0.0.1:{page_port}", f"http://127.0.0.1:{ws_port}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
@@ -286,18 +302,9 @@ def main() -> None:
 
     connections.close_all()
     lean_http.raise_fd_limit(args.viewers * 2 + 1024)
-
-    page_port, ws_port = free_port(), free_port()
-    page_base, ws_base = f"http://127.0.0.1:{page_port}", f"http://127.0.0.1:{ws_port}"
-    logs = Path(tempfile.gettempdir())
-    pages = server_start(
-        env, page_port, server="gunicorn", workers=args.workers, threads=args.threads,
-        log_path=logs / f"pages_server_{page_port}.log",
-    )  # fmt: skip
-    sockets = server_start(
-        env, ws_port, server="uvicorn", workers=1, threads=1,
-        log_path=logs / f"pages_ws_server_{ws_port}.log",
-    )  # fmt: skip
+    pages, sockets, page_base, ws_base = start_servers(
+        env, workers=args.workers, threads=args.threads, name="pages"
+    )
     product_path = f"/products/{seeded['product_ids'][0]}/"
     live_path = f"/live/{seeded['public_id']}/"
     try:

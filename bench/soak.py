@@ -21,7 +21,8 @@ What it does (PostgreSQL and Redis from DATABASE_URL / REDIS_URL, migrated here)
 
 Errors: HTTP ≥ 500 (or no answer) from pages and cart adds; websocket failures (a join that
 fails or times out, a socket the server closes); lost chat deliveries (a message sent while a
-viewer was in the room — from its `hello` until 5 s before it left — that it never received);
+viewer was in the room — from its `hello` until it decided to leave — that it had not received
+30 s later; a leaving viewer stays until those have arrived, as a closing tab would have them);
 chat `error` frames sent back to a publisher. RSS growth = last sample against the first
 sample after `--warmup` seconds, in %. Latency = receive time − send time (same clock).
 
@@ -39,17 +40,15 @@ import os
 import random
 import secrets
 import sys
-import tempfile
 import time
 from array import array
-from pathlib import Path
 
 import lean_http
 from chat_fanout import MARK, Viewer, open_all
-from flash_sale import add_once, add_request, free_port, percentile, server_start, server_stop
-from pages import ROOT, collect_static, production_env, seed
+from flash_sale import add_once, add_request, percentile, server_stop
+from pages import ROOT, collect_static, production_env, seed, start_servers
 
-GRACE = 5.0  # seconds: a message sent this close to a viewer's leaving may miss it
+DRAIN = 30.0  # seconds a leaving viewer waits for the messages sent before it decided to go
 SAMPLE_EVERY = 10.0
 
 
@@ -92,11 +91,11 @@ class Ledger:
         self.latency_by_minute[max(minute, 0)].append(now - sent)
         self.deliveries += 1
 
-    def settle(self, viewer: SoakViewer, left: float) -> None:
-        """A viewer leaves: count the messages of its stay it did not receive."""
+    def settle(self, viewer: SoakViewer, until: int) -> None:
+        """A viewer leaves: count the messages of its stay (from its `hello` to message number
+        `until`, the first sent after it decided to leave) it did not receive."""
         first = bisect.bisect_right(self.sent_at, viewer.joined_at)
-        last = bisect.bisect_left(self.sent_at, left - GRACE)
-        self.lost += sum(1 for number in range(first, last) if number not in viewer.got)
+        self.lost += sum(1 for number in range(first, until) if number not in viewer.got)
         viewer.got = set()
 
 
@@ -141,8 +140,19 @@ class SoakViewer(Viewer):
                 await self.ws.send('{"type":"heartbeat"}')
 
     async def leave(self) -> None:
+        """Stay until the messages sent before deciding to leave have arrived (one socket gets
+        them in order) or DRAIN seconds have passed, then close: what is missing is lost."""
+        until = len(self.ledger.sent_at)
+        deadline = time.perf_counter() + DRAIN
+        while (
+            max(self.got, default=-1) < until - 1
+            and time.perf_counter() < deadline
+            and self.task is not None
+            and not self.task.done()
+        ):
+            await asyncio.sleep(0.25)
         self.leaving = True
-        self.ledger.settle(self, time.time())
+        self.ledger.settle(self, until)
         self.ledger.leaves += 1
         await self.close()
         if self.task is not None:
@@ -178,6 +188,15 @@ def server_rss(servers) -> dict[int, int]:
                 with contextlib.suppress(psutil.Error):
                     sizes[process.pid] = process.memory_info().rss
     return sizes
+
+
+def rss_sample(servers, started: float) -> dict:
+    sizes = server_rss(servers)
+    return {
+        "t": round(time.time() - started),
+        "rss_mb": round(sum(sizes.values()) / 2**20, 1),
+        "by_pid_mb": {pid: round(rss / 2**20, 1) for pid, rss in sizes.items()},
+    }
 
 
 class Soak:
@@ -238,12 +257,14 @@ class Soak:
                 if not self.viewers:
                     break
                 leaving = self.viewers.pop(random.randrange(len(self.viewers)))
-                await leaving.leave()
-                task = asyncio.ensure_future(
-                    self.join(self.new_viewer(leaving.cookie), page=leaving.cookie is None)
-                )
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+                for task in (
+                    asyncio.ensure_future(leaving.leave()),
+                    asyncio.ensure_future(
+                        self.join(self.new_viewer(leaving.cookie), page=leaving.cookie is None)
+                    ),
+                ):
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def heartbeats(self) -> None:
@@ -300,16 +321,9 @@ class Soak:
 
     async def sample(self, servers, samples: list[dict]) -> None:
         while self.running:
-            sizes = server_rss(servers)
             minute = self.ledger.latency_by_minute[-1:] or [array("f")]
             recent = sorted(minute[0][-5000:])
-            samples.append(
-                {
-                    "t": round(time.time() - self.ledger.started),
-                    "rss_mb": round(sum(sizes.values()) / 2**20, 1),
-                    "by_pid_mb": {pid: round(rss / 2**20, 1) for pid, rss in sizes.items()},
-                }
-            )
+            samples.append(rss_sample(servers, self.ledger.started))
             log(
                 f"t={samples[-1]['t']:>4}s rss {samples[-1]['rss_mb']} MB "
                 f"{sorted(samples[-1]['by_pid_mb'].values())} viewers {len(self.viewers)} "
@@ -352,18 +366,11 @@ class Soak:
             asyncio.ensure_future(self.cart_adds(keys)),
         ]
         await self.chat(publishers, args.minutes * 60)
-        await asyncio.sleep(GRACE + 1)
         self.running = False
         await asyncio.gather(*loops)
-        samples.append(
-            {
-                "t": round(time.time() - ledger.started),
-                "rss_mb": round(sum(server_rss(servers).values()) / 2**20, 1),
-                "by_pid_mb": {p: round(r / 2**20, 1) for p, r in server_rss(servers).items()},
-            }
-        )
-        for viewer in [*self.viewers, *publishers]:
-            await viewer.leave()
+        samples.append(rss_sample(servers, ledger.started))
+        await asyncio.gather(*(viewer.leave() for viewer in self.viewers))
+        await asyncio.gather(*(publisher.leave() for publisher in publishers))
         return ledger, samples
 
 
@@ -409,6 +416,7 @@ def report(args, ledger: Ledger, samples: list[dict], load_start: float) -> dict
         "adds_per_s": args.adds,
         "load_avg_1m_start": round(load_start, 2),
         "load_avg_1m_end": round(os.getloadavg()[0], 2),
+        "client_cpu_s": round(time.process_time(), 1),
     }
 
 
@@ -458,17 +466,7 @@ def main() -> None:
 
     connections.close_all()
     lean_http.raise_fd_limit(args.viewers * 2 + 1024)
-    page_port, ws_port = free_port(), free_port()
-    page_base, ws_base = f"http://127.0.0.1:{page_port}", f"http://127.0.0.1:{ws_port}"
-    logs = Path(tempfile.gettempdir())
-    pages = server_start(
-        env, page_port, server="gunicorn", workers=2, threads=8,
-        log_path=logs / f"soak_pages_{page_port}.log",
-    )  # fmt: skip
-    sockets = server_start(
-        env, ws_port, server="uvicorn", workers=1, threads=1,
-        log_path=logs / f"soak_ws_{ws_port}.log",
-    )  # fmt: skip
+    pages, sockets, page_base, ws_base = start_servers(env, workers=2, threads=8, name="soak")
     load_start = os.getloadavg()[0]
     log(f"pages {page_base}, sockets {ws_base}; load {load_start:.2f}; {args.minutes} min")
     try:
