@@ -238,6 +238,50 @@ async def edits(page_base: str, ws_base: str, seeded: dict, viewers: int) -> dic
     return result
 
 
+def production_env() -> dict:
+    """The environment of the servers under test: production settings (DEBUG=0), on the
+    PostgreSQL and Redis named by DATABASE_URL / REDIS_URL."""
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "DORAMI_TESTING": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
+        "PROFILE_ENCRYPTION_KEY": os.environ.get("PROFILE_ENCRYPTION_KEY", "11" * 32),
+        "MEDIA_WEBHOOK_SECRET": "bench-webhook-secret",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1"),
+        "SECURE_COOKIES": "0",
+        "EMBEDDED_SCHEDULER": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "dorami.settings",
+        "DB_POOL_MAX_SIZE": "0",
+    }
+
+
+def collect_static(env: dict) -> None:
+    """Production serves hashed static names from the manifest (as the image build does)."""
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+        check=True,
+    )  # fmt: skip
+
+
+def start_servers(env: dict, *, workers: int, threads: int, name: str):
+    """The page server (`serve --wsgi`, gunicorn gthread) and the socket server (`serve`,
+    uvicorn) as production runs them: (pages, sockets, page base URL, socket base URL)."""
+    page_port, ws_port = free_port(), free_port()
+    logs = Path(tempfile.gettempdir())
+    pages = server_start(
+        env, page_port, server="gunicorn", workers=workers, threads=threads,
+        log_path=logs / f"{name}_server_{page_port}.log",
+    )  # fmt: skip
+    sockets = server_start(
+        env, ws_port, server="uvicorn", workers=1, threads=1,
+        log_path=logs / f"{name}_ws_server_{ws_port}.log",
+    )  # fmt: skip
+    return pages, sockets, f"http://127.0.0.1:{page_port}", f"http://127.0.0.1:{ws_port}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
@@ -249,44 +293,18 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         sys.exit("DATABASE_URL and REDIS_URL must name the PostgreSQL database and Redis to use")
 
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "DORAMI_TESTING": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
-        "PROFILE_ENCRYPTION_KEY": os.environ.get("PROFILE_ENCRYPTION_KEY", "11" * 32),
-        "MEDIA_WEBHOOK_SECRET": "bench-webhook-secret",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_COOKIES": "0",
-        "EMBEDDED_SCHEDULER": "0",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "dorami.settings",
-        "DB_POOL_MAX_SIZE": "0",
-    }
+    env = production_env()
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    # Production serves hashed static names from the manifest (as the image build does).
-    subprocess.run(
-        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-        check=True,
-    )  # fmt: skip
+    collect_static(env)
     seeded = seed(shoppers=args.clients)
     from django.db import connections
 
     connections.close_all()
     lean_http.raise_fd_limit(args.viewers * 2 + 1024)
-
-    page_port, ws_port = free_port(), free_port()
-    page_base, ws_base = f"http://127.0.0.1:{page_port}", f"http://127.0.0.1:{ws_port}"
-    logs = Path(tempfile.gettempdir())
-    pages = server_start(
-        env, page_port, server="gunicorn", workers=args.workers, threads=args.threads,
-        log_path=logs / f"pages_server_{page_port}.log",
-    )  # fmt: skip
-    sockets = server_start(
-        env, ws_port, server="uvicorn", workers=1, threads=1,
-        log_path=logs / f"pages_ws_server_{ws_port}.log",
-    )  # fmt: skip
+    pages, sockets, page_base, ws_base = start_servers(
+        env, workers=args.workers, threads=args.threads, name="pages"
+    )
     product_path = f"/products/{seeded['product_ids'][0]}/"
     live_path = f"/live/{seeded['public_id']}/"
     try:
