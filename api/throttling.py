@@ -16,11 +16,7 @@ GENERAL = "api"
 
 class RateLimits(BaseThrottle):
     def allow_request(self, request, view) -> bool:
-        user = request.user
-        caller = ratelimit.Caller(
-            user_id=user.pk if user is not None and user.is_authenticated else None,
-            ip=ratelimit.client_ip(request._request),
-        )
+        caller = ratelimit.caller_of(request)  # DRF's request answers `.user` and `.META`
         names = [GENERAL]
         if request.method not in SAFE_METHODS:
             name = getattr(view, "rate_limits", {}).get(request.method)

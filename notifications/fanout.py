@@ -42,6 +42,7 @@ from notifications.services import (
     notification_unfinished_resume,
     notify,
 )
+from notifications.triggers import shopper_name
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ def _chunk_notify(
         user = users.get(recipient.user_id)
         if user is None:
             continue
-        context = {"name": user.name or user.display_name, "stream_title": stream.title, "url": url}
+        context = {"name": shopper_name(user), "stream_title": stream.title, "url": url}
         if recipient.push:
             rows += notify(
                 user=user,

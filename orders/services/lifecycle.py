@@ -4,6 +4,7 @@ the first two, final. Every transition locks the order row and writes an OrderEv
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -192,16 +193,27 @@ def orders_ship_from_rows(*, rows, actor=None) -> dict:
     return {"applied": applied, "rejected": rejected}
 
 
-def payments_confirm_many(*, order_ids: list[int], actor=None) -> dict:
-    """Confirm each order on its own (one refusal never blocks the others); report both."""
-    confirmed: list[str] = []
+def orders_each(
+    *, order_ids: list[int], action: Callable[[int], Order]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Run `action(pk)` on each order on its own (one refusal never blocks the others): the
+    order numbers done, and (order number, Korean reason) of those refused."""
+    done: list[str] = []
     refused: list[tuple[str, str]] = []
     for pk in order_ids:
         try:
-            order = payment_confirm(order=pk, actor=actor)
+            order = action(pk)
         except OrderError as exc:
             label = Order.objects.filter(pk=pk).values_list("order_id", flat=True).first()
             refused.append((label or str(pk), exc.message))
         else:
-            confirmed.append(order.order_id)
+            done.append(order.order_id)
+    return done, refused
+
+
+def payments_confirm_many(*, order_ids: list[int], actor=None) -> dict:
+    """Confirm each order on its own (one refusal never blocks the others); report both."""
+    confirmed, refused = orders_each(
+        order_ids=order_ids, action=lambda pk: payment_confirm(order=pk, actor=actor)
+    )
     return {"confirmed": confirmed, "refused": refused}

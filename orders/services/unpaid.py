@@ -14,7 +14,7 @@ from orders.models import Order, OrderEvent
 from orders.selectors import unpaid_orders_due_cancel, unpaid_orders_due_reminder
 from orders.services.errors import OrderAlreadyConfirmed, OrderCancelled, OrderError
 from orders.services.events import order_event_record
-from orders.services.lifecycle import _locked, order_cancel
+from orders.services.lifecycle import _locked, order_cancel, orders_each
 
 
 def payment_reminder_dispatch(*, order: Order, resend_key: str = "") -> None:
@@ -71,16 +71,9 @@ def payment_reminder_resend(*, order: Order | int, actor) -> Order:
 
 def payment_reminders_resend(*, order_ids: list[int], actor) -> dict:
     """Resend to each order on its own (one refusal never blocks the others); report both."""
-    sent: list[str] = []
-    refused: list[tuple[str, str]] = []
-    for pk in order_ids:
-        try:
-            order = payment_reminder_resend(order=pk, actor=actor)
-        except OrderError as exc:
-            label = Order.objects.filter(pk=pk).values_list("order_id", flat=True).first()
-            refused.append((label or str(pk), exc.message))
-        else:
-            sent.append(order.order_id)
+    sent, refused = orders_each(
+        order_ids=order_ids, action=lambda pk: payment_reminder_resend(order=pk, actor=actor)
+    )
     return {"sent": sent, "refused": refused}
 
 
