@@ -31,11 +31,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from flash_sale import production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MARK = "bench:"
-BENCH_SECRET = "bench-secret-key-not-for-production-use-0123456789"
-BENCH_PROFILE_KEY = "11" * 32
 
 
 def free_port() -> int:
@@ -104,8 +104,9 @@ def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dorami.settings")
     os.environ.setdefault("DEBUG", "1")
     # Sessions are signed with SECRET_KEY: the same secrets as the servers.
-    os.environ.setdefault("SECRET_KEY", BENCH_SECRET)
-    os.environ.setdefault("PROFILE_ENCRYPTION_KEY", BENCH_PROFILE_KEY)
+    servers = production_env()
+    os.environ.setdefault("SECRET_KEY", servers["SECRET_KEY"])
+    os.environ.setdefault("PROFILE_ENCRYPTION_KEY", servers["PROFILE_ENCRYPTION_KEY"])
     import django
 
     django.setup()
@@ -144,27 +145,13 @@ def project_fixtures(publishers: int) -> tuple[str, list[str]]:
     return stream.public_id, cookies
 
 
-def server_env() -> dict:
-    return {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", BENCH_SECRET),
-        "PROFILE_ENCRYPTION_KEY": os.environ.get("PROFILE_ENCRYPTION_KEY", BENCH_PROFILE_KEY),
-        "MEDIA_WEBHOOK_SECRET": os.environ.get("MEDIA_WEBHOOK_SECRET", "bench-webhook-secret"),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_COOKIES": "0",
-        "LOG_LEVEL": "WARNING",
-        "EMBEDDED_SCHEDULER": "0",
-    }
-
-
 def start_project_server(port: int, cpu: int | None) -> subprocess.Popen:
     cmd = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--no-scheduler"]
     if cpu is not None and shutil.which("taskset"):
         cmd = ["taskset", "-c", str(cpu), *cmd]
     logfile = open(Path(tempfile.gettempdir()) / f"bench-serve-{port}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(cmd, cwd=ROOT, env=server_env(), stdout=logfile, stderr=logfile)
+    process = subprocess.Popen(cmd, cwd=ROOT, env=production_env(), stdout=logfile, stderr=logfile)
     wait_http(f"http://127.0.0.1:{port}/api/v1/health/live", process)
     return process
 

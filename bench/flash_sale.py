@@ -54,6 +54,27 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
+def production_env() -> dict:
+    """The environment of the servers under test: production settings (DEBUG=0), on the
+    PostgreSQL and Redis named by DATABASE_URL / REDIS_URL. Every bench starts its servers
+    with this, so a setting production requires is added here once."""
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "DORAMI_TESTING": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
+        "PROFILE_ENCRYPTION_KEY": os.environ.get("PROFILE_ENCRYPTION_KEY", "11" * 32),
+        "MEDIA_WEBHOOK_SECRET": os.environ.get("MEDIA_WEBHOOK_SECRET", "bench-webhook-secret"),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1"),
+        "SECURE_COOKIES": "0",
+        "EMBEDDED_SCHEDULER": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "dorami.settings",
+        "DB_POOL_MAX_SIZE": "0",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -398,20 +419,11 @@ def main() -> None:
 
     dsn = f"{args.pg}/{args.db}"
     env = {
-        **os.environ,
+        **production_env(),
         "DATABASE_URL": dsn,
         "REDIS_URL": args.redis,
-        "DEBUG": "0",
-        "DORAMI_TESTING": "0",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "PROFILE_ENCRYPTION_KEY": "11" * 32,
-        "MEDIA_WEBHOOK_SECRET": "bench-webhook-secret",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_COOKIES": "0",
-        "EMBEDDED_SCHEDULER": "0",
         "CHANNEL_PREFIX": "bench",
         "CACHE_KEY_PREFIX": "bench",
-        "DJANGO_SETTINGS_MODULE": "dorami.settings",
         # 2,000 requests queue for a worker or a connection: let the last one wait.
         "DB_POOL_TIMEOUT": "120",
         # Every shopper here comes from 127.0.0.1: the limits are still counted (their cost is

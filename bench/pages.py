@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import lean_http
-from flash_sale import free_port, percentile, server_start, server_stop
+from flash_sale import free_port, percentile, production_env, server_start, server_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -236,26 +236,6 @@ async def edits(page_base: str, ws_base: str, seeded: dict, viewers: int) -> dic
     }
     await asyncio.gather(*(guest.close() for guest in guests), return_exceptions=True)
     return result
-
-
-def production_env() -> dict:
-    """The environment of the servers under test: production settings (DEBUG=0), on the
-    PostgreSQL and Redis named by DATABASE_URL / REDIS_URL."""
-    return {
-        **os.environ,
-        "DEBUG": "0",
-        "DORAMI_TESTING": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
-        "PROFILE_ENCRYPTION_KEY": os.environ.get("PROFILE_ENCRYPTION_KEY", "11" * 32),
-        "MEDIA_WEBHOOK_SECRET": "bench-webhook-secret",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1"),
-        "SECURE_COOKIES": "0",
-        "EMBEDDED_SCHEDULER": "0",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "dorami.settings",
-        "DB_POOL_MAX_SIZE": "0",
-    }
 
 
 def collect_static(env: dict) -> None:
