@@ -36,6 +36,8 @@ from notifications.push import vapid_keys_generate
 from notifications.tests.fakes import FakeServer
 
 SECRET = "push-test-secret"
+# Links in messages are absolute (they open outside the site): on this host.
+SITE_URL = "http://dorami.test"
 SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "/tmp/dorami-e2e-shots"))
 IPHONE_SAFARI = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -108,6 +110,7 @@ def vapid_server(transactional_db, tmp_path):
             "VAPID_PRIVATE_KEY": private,
             "VAPID_SUBJECT": "mailto:push-test@dorami.test",
             "MEDIA_WEBHOOK_SECRET": SECRET,
+            "SITE_URL": SITE_URL,
         },
     )
     server.vapid_public = public
@@ -198,7 +201,7 @@ def test_live_page_subscribe_then_going_live_pushes_one_message(
     assert keys.decrypt(request.body) == {
         "title": "라이브 시작",
         "body": "금요 라이브 방송이 시작되었습니다.",
-        "url": f"/live/{stream.public_id}/",
+        "url": f"{SITE_URL}/live/{stream.public_id}/",
     }
     assert answered_in < 5
 

@@ -42,7 +42,7 @@ from notifications.services import (
     notification_unfinished_resume,
     notify,
 )
-from notifications.triggers import shopper_name
+from notifications.triggers import shopper_name, site_url
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def live_started_chunk(*, stream_id: int, recipients: list[Recipient]) -> int:
     stream = LiveStream.objects.filter(pk=stream_id).first()
     if stream is None:
         return 0
-    url = reverse("live:watch", kwargs={"public_id": stream.public_id})
+    url = site_url(reverse("live:watch", kwargs={"public_id": stream.public_id}))
     users = User.objects.in_bulk([r.user_id for r in recipients])
     sends = 0
     for batch in _batches(recipients):

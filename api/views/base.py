@@ -8,7 +8,6 @@ from rest_framework.views import APIView
 from api import errors
 from api.authentication import SessionAuthentication, TokenAuthentication
 from api.permissions import Anyone
-from api.schema import AutoSchema
 from api.throttling import RateLimits
 
 
@@ -16,7 +15,6 @@ class ApiView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [Anyone]
     throttle_classes = [RateLimits]
-    schema = AutoSchema()
     # {"POST": "cart_add"}: the settings.RATE_LIMITS entry a write counts against (as its page).
     rate_limits: dict[str, str] = {}
 

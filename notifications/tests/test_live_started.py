@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -85,7 +86,8 @@ def test_first_publish_pushes_once_and_a_republish_does_not(
     assert send.dedupe_key == f"live_started:{stream.pk}:user:{shopper.pk}"
     assert (send.kind, send.status) == (Kind.LIVE_STARTED, Status.SENT)
     assert send.body == "금요 라이브 방송이 시작되었습니다."
-    assert send.url == f"/live/{stream.public_id}/"
+    # Absolute: the message is opened outside the site (a push, a KakaoTalk message).
+    assert send.url == f"{settings.SITE_URL}/live/{stream.public_id}/"
 
     # OBS drops, the grace elapses, the seller publishes again: the room hears it, nobody's
     # phone does.
