@@ -184,6 +184,11 @@ def server_start(
                "--workers", str(workers), "--no-scheduler"]  # fmt: skip
     if server == "gunicorn":
         command += ["--wsgi", "--threads", str(threads)]
+    if server == "granian":
+        command = [str(Path(PYTHON).parent / "granian"), "--interface", "wsgi", "--host",
+                   "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                   "--blocking-threads", str(threads), "--backlog", "4096", "--no-ws",
+                   "--log-level", "warning", "dorami.wsgi:application"]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -402,7 +407,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
         "--server",
-        choices=["gunicorn", "uvicorn"],
+        choices=["gunicorn", "uvicorn", "granian"],
         default="gunicorn",
         help="gunicorn: `serve --wsgi`, the server that answers pages and cart adds in "
         "production; uvicorn: `serve`, the ASGI process (websockets)",
