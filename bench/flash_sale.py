@@ -10,7 +10,7 @@ What it does, in one run:
    and seeds N logged-in buyers (users + server-side sessions + a CSRF cookie each; every
    request sends the cookie and the X-CSRFToken header, as the site's own script does);
 2. starts the server that answers `POST /cart/add/` in production (nginx sends it there, see
-   nginx/nginx.conf): `manage.py serve --wsgi` — gunicorn gthread, 2 workers x 8 threads, as
+   nginx/nginx.conf): `manage.py serve --wsgi` — granian, 2 workers x 8 threads, as
    `web` in docker-compose.yml; each worker batches concurrent adds (shop/batcher.py);
 3. rush: 2,000 buyers POST `/cart/add/` (JSON) at once for one variant with stock 100;
    then checks in SQL that held == Σ active lines ≤ stock (oversold = what exceeds stock);
@@ -182,13 +182,13 @@ def server_start(
     out = log_path.open("w")
     command = [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--no-scheduler"]  # fmt: skip
-    if server == "gunicorn":
+    if server == "wsgi":
         command += ["--wsgi", "--threads", str(threads)]
-    if server == "granian":
-        command = [str(Path(PYTHON).parent / "granian"), "--interface", "wsgi", "--host",
-                   "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                   "--blocking-threads", str(threads), "--backlog", "4096", "--no-ws",
-                   "--log-level", "warning", "dorami.wsgi:application"]  # fmt: skip
+    if server == "gunicorn":  # the WSGI server before granian, for a same-run comparison
+        command = [str(Path(PYTHON).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+                   "--workers", str(workers), "--threads", str(threads), "--worker-class",
+                   "gthread", "--backlog", "4096", "--keep-alive", "5", "--log-level",
+                   "warning", "dorami.wsgi:application"]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -407,10 +407,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
         "--server",
-        choices=["gunicorn", "uvicorn", "granian"],
-        default="gunicorn",
-        help="gunicorn: `serve --wsgi`, the server that answers pages and cart adds in "
-        "production; uvicorn: `serve`, the ASGI process (websockets)",
+        choices=["wsgi", "gunicorn", "uvicorn"],
+        default="wsgi",
+        help="wsgi: `serve --wsgi` (granian), the server that answers pages and cart adds in "
+        "production; gunicorn: gthread workers, the WSGI server it replaced (comparison); "
+        "uvicorn: `serve`, the ASGI process (websockets)",
     )
     parser.add_argument(
         "--no-batching",
@@ -418,7 +419,7 @@ def main() -> None:
         help="CART_ADD_BATCHING=0: one transaction per add",
     )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=8, help="WSGI threads per worker")
     parser.add_argument("--pool", type=int, default=8, help="DB connections per uvicorn worker")
     args = parser.parse_args()
 
@@ -440,7 +441,7 @@ def main() -> None:
         # ASGI runs each request's sync code in a thread of its own: bound the connections.
         env["DB_POOL_MAX_SIZE"] = str(args.pool)
     else:
-        # gunicorn: a fixed set of threads, one persistent connection each (as in compose).
+        # WSGI: a fixed set of threads, one persistent connection each (as in compose).
         env["DB_POOL_MAX_SIZE"] = "0"
     log(f"database {args.db}: recreate + migrate")
     database_recreate(args.pg, args.db)
@@ -463,8 +464,9 @@ def main() -> None:
         env, port, server=args.server, workers=args.workers, threads=args.threads,
         log_path=log_path,
     )  # fmt: skip
-    described = f"{args.server}, {args.workers} workers" + (
-        f" x {args.threads} threads" if args.server == "gunicorn" and args.threads > 1 else ""
+    names = {"wsgi": "granian (serve --wsgi)", "gunicorn": "gunicorn gthread", "uvicorn": "uvicorn"}
+    described = f"{names[args.server]}, {args.workers} workers" + (
+        f" x {args.threads} threads" if args.server != "uvicorn" and args.threads > 1 else ""
     )
     described += ", one transaction per add" if args.no_batching else ", adds batched"
     try:

@@ -9,7 +9,7 @@ What it does, in one run (PostgreSQL and Redis from DATABASE_URL / REDIS_URL, mi
 1. seeds a LIVE show with 6 products × 3 options, and `--clients` shoppers with complete
    profiles, real server-side sessions and 2 cart lines each;
 2. starts the servers production runs (docker-compose.yml): `manage.py serve --wsgi`
-   (gunicorn gthread, 2 workers × 8 threads: every page) and `manage.py serve` (uvicorn:
+   (granian, 2 workers × 8 threads: every page) and `manage.py serve` (uvicorn:
    the websockets), with the production settings (DEBUG=0);
 3. product page: `--clients` shoppers GET `/products/<id>/` (session cookie) in a loop for
    `--seconds` (rps, p50/p99); the live page `/live/<public id>/` likewise; then the liveness
@@ -247,12 +247,12 @@ def collect_static(env: dict) -> None:
 
 
 def start_servers(env: dict, *, workers: int, threads: int, name: str):
-    """The page server (`serve --wsgi`, gunicorn gthread) and the socket server (`serve`,
+    """The page server (`serve --wsgi`, granian) and the socket server (`serve`,
     uvicorn) as production runs them: (pages, sockets, page base URL, socket base URL)."""
     page_port, ws_port = free_port(), free_port()
     logs = Path(tempfile.gettempdir())
     pages = server_start(
-        env, page_port, server="gunicorn", workers=workers, threads=threads,
+        env, page_port, server="wsgi", workers=workers, threads=threads,
         log_path=logs / f"{name}_server_{page_port}.log",
     )  # fmt: skip
     sockets = server_start(
@@ -290,7 +290,7 @@ def main() -> None:
     try:
         for path in (product_path, live_path):  # both workers: templates, connections
             asyncio.run(load(page_base, path, seeded["cookies"][:4], 1.0))
-        log(f"gunicorn {args.workers}×{args.threads} on {page_base}; {args.clients} shoppers")
+        log(f"granian {args.workers}×{args.threads} on {page_base}; {args.clients} shoppers")
         product = asyncio.run(load(page_base, product_path, seeded["cookies"], args.seconds))
         log(f"product page {product_path}: {json.dumps(product)}")
         live = asyncio.run(load(page_base, live_path, seeded["cookies"], args.seconds))
@@ -317,7 +317,7 @@ def main() -> None:
                 "hello_p99_ms": hello["p99_ms"],
                 "errors": product["errors"] + live["errors"] + hello["errors"],
                 "clients": args.clients,
-                "server": f"gunicorn gthread {args.workers}×{args.threads}",
+                "server": f"granian {args.workers}×{args.threads}",
                 "viewers": args.viewers,
                 **edited,
                 "load_avg_1m": round(os.getloadavg()[0], 2),

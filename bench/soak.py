@@ -8,7 +8,7 @@ What it does (PostgreSQL and Redis from DATABASE_URL / REDIS_URL, migrated here)
 1. seeds a LIVE show with 6 products × 3 options and `--shoppers` shoppers with complete
    profiles and real server-side sessions (bench/pages.py's seed);
 2. starts the servers production runs (docker-compose.yml): `manage.py serve --wsgi`
-   (gunicorn gthread 2 × 8: pages and cart adds) and `manage.py serve` (uvicorn: websockets),
+   (granian 2 × 8: pages and cart adds) and `manage.py serve` (uvicorn: websockets),
    with the production settings (DEBUG=0);
 3. opens `--viewers` sockets on the show's room (the shoppers logged in, the rest guests),
    each sending the page's heartbeat every 10 s;
@@ -16,7 +16,7 @@ What it does (PostgreSQL and Redis from DATABASE_URL / REDIS_URL, migrated here)
    second `--churn` random viewers leave and as many join (a guest that joins first fetches
    the live page, as a browser does; a shopper reconnects with its session); shoppers add to
    their carts (`POST /cart/add/`, JSON, CSRF) at `--adds` per second in total;
-5. every 10 s samples the RSS of every server process (gunicorn arbiter and workers, uvicorn
+5. every 10 s samples the RSS of every server process (granian main process and workers, uvicorn
    supervisor and worker) and sums it.
 
 Errors: HTTP ≥ 500 (or no answer) from pages and cart adds; websocket failures (a join that

@@ -101,7 +101,7 @@ def test_compose_has_every_service(compose_config):
     web = _command(services["web"])
     assert "migrate" in web
     assert "manage.py serve --host 0.0.0.0 --port 8000" in web
-    assert "--wsgi" in web  # HTTP from gunicorn; websockets from the `ws` service (uvicorn)
+    assert "--wsgi" in web  # HTTP from granian; websockets from the `ws` service (uvicorn)
     ws = _command(services["ws"])
     assert "manage.py serve --host 0.0.0.0 --port 8001" in ws and "--wsgi" not in ws
     assert "celery -A dorami worker" in _command(services["worker"])
@@ -354,9 +354,9 @@ def test_nginx_limits_floods_of_writes_per_address(running_nginx):
     [
         # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status tells why.
         ([], ("Shutting down", "Finished server process")),
-        (["--wsgi"], ("Handling signal: term", "Shutting down: Master")),
+        (["--wsgi"], ("Shutting down granian", "Granian shutdown completed")),
     ],
-    ids=["uvicorn", "gunicorn"],
+    ids=["uvicorn", "granian"],
 )
 def test_serve_stops_cleanly_on_sigterm(tmp_path, extra, stopped):
     port = _free_port()
