@@ -1,3 +1,6 @@
+import threading
+import time
+
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.core.cache import cache
@@ -89,11 +92,17 @@ def _to_login_suspended():
 class SessionRecordMiddleware:
     """Keeps `UserSession` ("로그인 기기" on my page) current: after a logged-in request, at most
     once per `SEEN_EVERY` per session, writes device, address and time. The throttle is one
-    Redis SET NX per logged-in request (no session write, no query); while Redis is away
-    nothing is recorded and pages answer as usual."""
+    Redis SET NX per session per `CHECK_EVERY` in each process (a process remembers the
+    sessions it checked; no session write, no query); while Redis is away nothing is recorded
+    and pages answer as usual."""
+
+    CHECK_EVERY = 60.0  # seconds a process skips the Redis check for a session it just checked
+    REMEMBERED = 20_000  # sessions a process remembers (the oldest are forgotten first)
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.checked: dict[str, float] = {}  # session digest -> monotonic time of the check
+        self.lock = threading.Lock()  # the server's request threads share this instance
 
     def __call__(self, request):
         response = self.get_response(request)
@@ -102,7 +111,11 @@ class SessionRecordMiddleware:
         if user is None or not user.is_authenticated or session is None:
             return response
         key = session.session_key
-        if key and cache.add(f"acct:seen:{session_digest(key)}", 1, timeout=SEEN_EVERY):
+        if (
+            key
+            and self.check_due(digest := session_digest(key))
+            and cache.add(f"acct:seen:{digest}", 1, timeout=SEEN_EVERY)
+        ):
             user_session_seen(
                 user=user,
                 session_key=key,
@@ -110,3 +123,16 @@ class SessionRecordMiddleware:
                 ip=client_ip(request),
             )
         return response
+
+    def check_due(self, digest: str) -> bool:
+        """Whether this process should ask Redis about the session now (and remember it did)."""
+        now = time.monotonic()
+        with self.lock:
+            checked = self.checked.get(digest)
+            if checked is not None and now - checked < self.CHECK_EVERY:
+                return False
+            self.checked.pop(digest, None)  # re-inserted last: the dict stays oldest-first
+            self.checked[digest] = now
+            if len(self.checked) > self.REMEMBERED:
+                del self.checked[next(iter(self.checked))]
+        return True

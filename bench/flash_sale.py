@@ -25,7 +25,8 @@ What it does, in one run:
 Last line of output: one JSON object
 {"holds_ok", "oversold", "rejected", "p50_ms", "p99_ms", "holds_per_s", "pgbench_tps", "ratio"}
 (p50/p99 are the throughput phase; the rush latencies are in `rush_p50_ms` / `rush_p99_ms`;
-extra keys: hello_rps, cpu_ms_per_add, server, load_avg_1m).
+extra keys: hello_rps, cpu_ms_per_add, adds_per_batch (throughput phase, from the server's
+/metrics), server, load_avg_1m).
 """
 
 from __future__ import annotations
@@ -203,6 +204,15 @@ def server_start(
             time.sleep(0.3)
     process.kill()
     raise RuntimeError("server did not start:\n" + log_path.read_text())
+
+
+def batch_totals(base: str) -> tuple[float, float]:
+    """(adds, transactions) so far, from the server's own histogram of adds per batch
+    (`dorami_cart_add_batch_size` on /metrics, summed over its workers)."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = dict(re.findall(r"^dorami_cart_add_batch_size_(sum|count) (\S+)$", text, re.M))
+    return float(found.get("sum", 0)), float(found.get("count", 0))
 
 
 def server_stop(process: subprocess.Popen) -> None:
@@ -476,11 +486,11 @@ def main() -> None:
         rush_results = asyncio.run(rush(base, seeded, args.buyers))
         rush_seconds = time.perf_counter() - started
         log(f"throughput: {args.clients} buyers for {args.seconds}s on stock 9,999")
-        cpu_before = cpu_seconds(server, args.db)
+        cpu_before, batches_before = cpu_seconds(server, args.db), batch_totals(base)
         steady_results, steady_seconds = asyncio.run(
             steady(base, seeded, args.clients, args.seconds)
         )
-        cpu_after = cpu_seconds(server, args.db)
+        cpu_after, batches_after = cpu_seconds(server, args.db), batch_totals(base)
         hello_rps = asyncio.run(hello(base, args.clients, min(args.seconds, 5)))
         log(f"hello baseline (/api/v1/health/live, {args.clients} clients): {hello_rps:.0f}/s")
     finally:
@@ -514,6 +524,8 @@ def main() -> None:
         for name in cpu_after
     }
     log(f"CPU ms per add in the throughput phase: {cpu_ms}")
+    transactions = batches_after[1] - batches_before[1]
+    adds_per_batch = (batches_after[0] - batches_before[0]) / transactions if transactions else 0.0
     log(
         f"throughput: {len(steady_ok)} holds in {steady_seconds:.2f}s = {holds_per_s:.0f}/s "
         f"(non-201: {steady_errors}); p50 {percentile(steady_ok, 50):.1f} ms, "
@@ -549,6 +561,7 @@ def main() -> None:
         "errors": sum(errors.values()),
         "hello_rps": round(hello_rps, 1),
         "cpu_ms_per_add": cpu_ms,
+        "adds_per_batch": round(adds_per_batch, 2),
         "server": described,
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }

@@ -118,17 +118,38 @@ def test_sessions_that_ended_elsewhere_disappear_from_the_list(shopper):
     assert UserSession.objects.count() == 1
 
 
-def test_last_seen_is_written_at_most_every_few_minutes(shopper, django_assert_num_queries):
+def test_last_seen_is_written_at_most_every_few_minutes(shopper, monkeypatch):
+    from django.core.cache import cache
+
+    from accounts import middleware
+
+    clock = [1000.0]
+    monkeypatch.setattr(middleware.time, "monotonic", lambda: clock[0])
     phone = device(shopper, IPHONE)
     record = UserSession.objects.get()
     phone.get("/my/")
     assert UserSession.objects.get().last_seen_at == record.last_seen_at
-    # the throttle lives in the cache: once it lapses the next request writes again
-    from django.core.cache import cache
-
+    # the throttle lives in the cache, and each process skips asking it for a minute per session
     cache.clear()
     phone.get("/my/")
+    assert UserSession.objects.get().last_seen_at == record.last_seen_at
+    clock[0] += middleware.SessionRecordMiddleware.CHECK_EVERY
+    phone.get("/my/")
     assert UserSession.objects.get().last_seen_at > record.last_seen_at
+
+
+def test_a_process_remembers_a_bounded_number_of_sessions():
+    recorder = middleware_instance()
+    recorder.REMEMBERED = 3
+    assert [recorder.check_due(f"s{n}") for n in range(5)] == [True] * 5
+    assert list(recorder.checked) == ["s2", "s3", "s4"]
+    assert not recorder.check_due("s4") and recorder.check_due("s0")
+
+
+def middleware_instance():
+    from accounts.middleware import SessionRecordMiddleware
+
+    return SessionRecordMiddleware(lambda request: None)
 
 
 def test_guests_leave_no_record(client):
