@@ -1,6 +1,7 @@
-"""`/metrics`: django-prometheus's request metrics plus the site's state, read at scrape time.
+"""`/metrics`: request metrics plus the site's state, read at scrape time.
 
-Process metrics (requests, latency, cart add batches) are counted per process and summed by
+Process metrics (responses by status, latency by view, cart add batches) are counted per
+process by `RequestMetricsMiddleware` and the apps, and summed by
 prometheus_client's multiprocess mode. State metrics describe the whole site — the beat
 heartbeat, the Celery queue, live shows — so they are read once per scrape from Redis/the
 database by the collectors registered here (apps add theirs with `register`, e.g.
@@ -10,6 +11,7 @@ database by the collectors registered here (apps add theirs with `register`, e.g
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -20,6 +22,35 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
+
+# The names django-prometheus uses for the same two series (dashboards and ops/alerts.yml).
+RESPONSES = prometheus_client.Counter(
+    "django_http_responses_total_by_status", "Responses by status code", ["status"]
+)
+LATENCY = prometheus_client.Histogram(
+    "django_http_requests_latency_seconds_by_view_method",
+    "Seconds from the request reaching Django to its response, by view and method",
+    ["view", "method"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+class RequestMetricsMiddleware:
+    """Counts every response by status and times it by view: two series per request (the
+    nine of django-prometheus's two middleware cost a cart add about 7 % of its CPU)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = match.view_name if match is not None else "<unresolved>"
+        RESPONSES.labels(str(response.status_code)).inc()
+        LATENCY.labels(view, request.method).observe(time.perf_counter() - started)
+        return response
+
 
 CELERY_QUEUES = ("celery",)  # every task goes to Celery's default queue (no task routes)
 StateReader = Callable[[], Iterable[GaugeMetricFamily]]

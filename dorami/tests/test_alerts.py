@@ -113,3 +113,36 @@ def test_state_gauges_read_the_site(client, on_air, settings):
         assert gauges()[("dorami_beat_heartbeat_timestamp_seconds", ())] > 1.7e9
     finally:
         sync_redis().delete("celery")
+
+
+def test_responses_are_counted_by_status_and_timed_by_view(client, db):
+    def samples():
+        body = client.get("/metrics").content.decode()
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(body)
+            for s in family.samples
+        }
+
+    before = samples()
+    assert client.get("/api/v1/health/live").status_code == 200
+    assert client.get("/no-such-page/").status_code == 404
+    after = samples()
+
+    def grew(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert grew("django_http_responses_total_by_status_total", status="404") == 1
+    # the /metrics request of `before` is counted too once it has answered
+    assert grew("django_http_responses_total_by_status_total", status="200") == 2
+    view = {"view": "health-live", "method": "GET"}
+    assert grew("django_http_requests_latency_seconds_by_view_method_count", **view) == 1
+    assert (
+        grew(
+            "django_http_requests_latency_seconds_by_view_method_count",
+            view="<unresolved>",
+            method="GET",
+        )
+        == 1
+    )
