@@ -190,6 +190,8 @@ def server_start(
                    "--workers", str(workers), "--threads", str(threads), "--worker-class",
                    "gthread", "--backlog", "4096", "--keep-alive", "5", "--log-level",
                    "warning", "dorami.wsgi:application"]  # fmt: skip
+    if server == "gunicorn" and workers > 1:  # as `serve` runs: metrics summed over workers
+        env = {**env, "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-")}
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
