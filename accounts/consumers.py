@@ -149,10 +149,7 @@ class PageEventsConsumer(AccountControlMixin, transport.HubConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         """The page sends nothing; anything it does send is ignored."""
 
-    # --- delivery -------------------------------------------------------------------------
-    async def _deliver(self, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
-
+    # --- delivery (events: `HubConsumer._deliver`) ------------------------------------------
     async def _too_slow(self) -> None:
         """The hub dropped this socket (its backlog overflowed): close it."""
         if not self.closing:

@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -744,6 +745,24 @@ class HubConsumer(AsyncWebsocketConsumer):
     `database_sync_to_async`, which closes stale connections in its own thread)."""
 
     channel_layer_alias = "__no_channel_layer__"
+
+    async def __call__(self, scope, receive, send):
+        """Channels' `AsyncConsumer.__call__` without a channel layer: the client's messages
+        straight to `dispatch`. The stock loop (`await_many_dispatch`) runs every `receive()`
+        in a task of its own and waits on it with `asyncio.wait`, for one source of messages."""
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
+    def _deliver(self, text: str) -> Awaitable[None]:
+        """The hub's sink for this socket's groups: the event's text as one frame. It returns
+        the server's own `send` coroutine (no coroutine frame of ours per delivery)."""
+        return self.base_send({"type": "websocket.send", "text": text})
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)

@@ -10,10 +10,10 @@ outage is accepted in the same state (history from the database, viewers unknown
 refused with `REALTIME_UNAVAILABLE`; when Redis is back every socket is told `ok` and refetches.
 
 Hot path: room events reach this socket through `dorami.realtime`'s hub as already-rendered text
-(`_deliver`), with no channel-layer message and no thread hop. The stock `AsyncConsumer.dispatch`
-runs `aclose_old_connections()` (a thread hop) before every handler; this consumer skips it and
-does its ORM work explicitly through `database_sync_to_async` (join of a logged-in user, chat
-send, moderation), which closes stale connections in its own thread.
+(`HubConsumer._deliver`), with no channel-layer message and no thread hop. The stock
+`AsyncConsumer.dispatch` runs `aclose_old_connections()` (a thread hop) before every handler;
+this consumer skips it and does its ORM work explicitly through `database_sync_to_async` (join
+of a logged-in user, chat send, moderation), which closes stale connections in its own thread.
 """
 
 from __future__ import annotations
@@ -210,9 +210,6 @@ class LiveRoomConsumer(AccountControlMixin, transport.HubConsumer):
         return uuid.uuid4().hex  # no session, no key: this socket counts on its own
 
     # --- delivery (hot path) --------------------------------------------------------------
-    async def _deliver(self, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
-
     async def _too_slow(self) -> None:
         """The hub dropped this socket's room subscription (it stopped reading): close it; the
         page reconnects and refetches the room."""

@@ -237,8 +237,13 @@ def _note_gate(stream_id: int, acquired: bool, pttl) -> None:
 
 
 async def presence_join(*, stream_id: int, member: str, also=None) -> JoinResult:
-    """Count `member` in, in one Redis round trip that also tries the announcement gate and
-    runs the caller's reads (`also(pipe)`, e.g. the chat history and the room seq).
+    """Count `member` in, together with the room's reads: the viewer count, the announcement
+    gate and the caller's reads of the room (`also(pipe)`, e.g. the chat history and the room
+    seq; they must depend on the room only, since one read serves every joiner of the batch).
+
+    Joins and leaves of this process go to Redis in batches (`_Batcher`): one pipeline for all
+    the sockets that joined while the previous one was on its way, so a reconnect storm holds one
+    Redis connection instead of one per joining socket, and reads the room once per batch.
 
     When `announce` is true the caller should `await presence_announce(stream_id)` once it
     is ready for events (the consumer does it after its hello frame)."""
@@ -248,44 +253,164 @@ async def presence_join(*, stream_id: int, member: str, also=None) -> JoinResult
     entry[0] += 1
     entry[1] = now
     client = async_redis()
-    try_gate = not _gate_known_closed(stream_id)
     if client is None:
         with _memory.lock:
             _memory.scores.setdefault(stream_id, {})[member] = now
             conns = _memory.conns.setdefault(stream_id, {})
             conns[member] = conns.get(member, 0) + 1
         viewers = _memory.count(stream_id, now)
-        acquired = try_gate and await _acquire_gate(stream_id)
+        acquired = not _gate_known_closed(stream_id) and await _acquire_gate(stream_id)
         extra = await also(None) if also is not None else []
         return JoinResult(viewers, acquired, extra)
-    pipe = client.pipeline(transaction=False)
-    pipe.zadd(_k("", stream_id), {member: now})
-    pipe.hincrby(_k("conns", stream_id), member, 1)
-    pipe.expire(_k("", stream_id), DAY)
-    pipe.expire(_k("conns", stream_id), DAY)
-    pipe.zremrangebyscore(_k("", stream_id), "-inf", now - ttl_seconds())
-    pipe.zcard(_k("", stream_id))
-    if try_gate:
-        pipe.set(_k("gate", stream_id), 1, **_gate_args())
-        pipe.pttl(_k("gate", stream_id))
-    extra_count = 0
-    if also is not None:
-        before = len(pipe.command_stack)
-        await also(pipe)
-        extra_count = len(pipe.command_stack) - before
     try:
-        result = await pipe.execute()
+        return await _batcher().submit(_Op(stream_id, member, now, also))
     except REDIS_DOWN:
         raise  # stays counted here: the flusher writes it to Redis once Redis is back
     except Exception:
         _forget_local(tracker, stream_id, member)  # not counted anywhere: no ghost viewer
         raise
-    acquired = False
-    if try_gate:
-        acquired = bool(result[6])
-        _note_gate(stream_id, acquired, result[7])
-    extra = result[len(result) - extra_count :] if extra_count else []
-    return JoinResult(int(result[5]), acquired, extra)
+
+
+class _Op:
+    """One socket's join (`also` = the room reads, or None) or leave (`leave=True`)."""
+
+    __slots__ = ("also", "future", "leave", "member", "now", "stream_id")
+
+    def __init__(self, stream_id: int, member: str, now: float, also=None, leave: bool = False):
+        self.stream_id = stream_id
+        self.member = member
+        self.now = now
+        self.also = also
+        self.leave = leave
+        self.future: asyncio.Future | None = None
+
+
+class _Room:
+    """What one batch does for one room: its members' own commands (in submission order),
+    then the room's commands once: expiry, the count, the gate, the joiners' reads."""
+
+    __slots__ = ("count_at", "extra", "gate_at", "joins", "leaves", "own")
+
+    def __init__(self):
+        self.joins: list[_Op] = []
+        self.leaves: list[_Op] = []
+        self.own: dict[_Op, list[int]] = {}  # op → indexes of its own commands' replies
+        self.count_at = self.gate_at = -1
+        self.extra: tuple[int, int] = (0, 0)
+
+
+class _Batcher:
+    """One per event loop: the joins and leaves submitted while a pipeline is on its way to
+    Redis go out together in the next one (at most `MAX_OPS`), on one connection."""
+
+    MAX_OPS = 1000
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.pending: list[_Op] = []
+        self.task: asyncio.Task | None = None
+
+    def submit(self, op: _Op) -> asyncio.Future:
+        op.future = self.loop.create_future()
+        self.pending.append(op)
+        if self.task is None:  # runs on the next turn of the loop: ops of this turn join it
+            self.task = self.loop.create_task(self._run())
+        return op.future
+
+    async def _run(self) -> None:
+        ops: list[_Op] = []
+        try:
+            while self.pending:
+                ops, self.pending = self.pending[: self.MAX_OPS], self.pending[self.MAX_OPS :]
+                try:
+                    await self._execute(ops)
+                except Exception as exc:  # Redis unreachable: every op of the batch fails
+                    for op in ops:
+                        if op.future is not None and not op.future.done():
+                            op.future.set_exception(exc)
+                ops = []
+        finally:
+            self.task = None
+            waiting, self.pending = [*ops, *self.pending], []
+            for op in waiting:  # cancelled (loop closing): nobody waits for ever
+                if op.future is not None and not op.future.done():
+                    op.future.cancel()
+
+    async def _execute(self, ops: list[_Op]) -> None:
+        client = async_redis()
+        pipe = client.pipeline(transaction=False)
+        rooms: dict[int, _Room] = {}
+        for op in ops:
+            room = rooms.get(op.stream_id)
+            if room is None:
+                room = rooms[op.stream_id] = _Room()
+            first = len(pipe.command_stack)
+            if op.leave:
+                pipe.eval(_LEAVE_LUA, 2, _k("", op.stream_id), _k("conns", op.stream_id), op.member)
+                room.leaves.append(op)
+            else:
+                pipe.zadd(_k("", op.stream_id), {op.member: op.now})
+                pipe.hincrby(_k("conns", op.stream_id), op.member, 1)
+                room.joins.append(op)
+            room.own[op] = list(range(first, len(pipe.command_stack)))
+        now = time.time()
+        for stream_id, room in rooms.items():
+            if room.joins:
+                pipe.expire(_k("", stream_id), DAY)
+                pipe.expire(_k("conns", stream_id), DAY)
+                pipe.zremrangebyscore(_k("", stream_id), "-inf", now - ttl_seconds())
+                room.count_at = len(pipe.command_stack)
+                pipe.zcard(_k("", stream_id))
+            if not _gate_known_closed(stream_id):
+                room.gate_at = len(pipe.command_stack)
+                pipe.set(_k("gate", stream_id), 1, **_gate_args())
+                pipe.pttl(_k("gate", stream_id))
+            reads = next((op.also for op in room.joins if op.also is not None), None)
+            if reads is not None:
+                before = len(pipe.command_stack)
+                await reads(pipe)
+                room.extra = (before, len(pipe.command_stack))
+        results = await pipe.execute(raise_on_error=False)
+        for stream_id, room in rooms.items():
+            self._settle(stream_id, room, results)
+
+    def _settle(self, stream_id: int, room: _Room, results: list) -> None:
+        shared = list(range(room.extra[0], room.extra[1]))
+        if room.count_at >= 0:
+            shared.append(room.count_at)
+        acquired = False
+        if room.gate_at >= 0:
+            shared += [room.gate_at, room.gate_at + 1]
+            acquired = bool(results[room.gate_at])
+            _note_gate(stream_id, acquired, results[room.gate_at + 1])
+        failed = next((results[i] for i in shared if isinstance(results[i], Exception)), None)
+        extra = results[room.extra[0] : room.extra[1]]
+        # The gate's holder announces: the first joiner once it has said hello, else a leaver.
+        announcer = (room.joins or room.leaves)[0] if acquired else None
+        for op in [*room.joins, *room.leaves]:
+            if op.future is None or op.future.done():
+                continue
+            error = failed or next(
+                (results[i] for i in room.own[op] if isinstance(results[i], Exception)), None
+            )
+            if error is not None:
+                op.future.set_exception(error)
+            elif op.leave:
+                op.future.set_result(op is announcer)
+            else:
+                viewers = int(results[room.count_at])
+                op.future.set_result(JoinResult(viewers, op is announcer, extra))
+
+
+_batchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _batcher() -> _Batcher:
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = _Batcher(loop)
+    return batcher
 
 
 def presence_heartbeat(*, stream_id: int, member: str) -> None:
@@ -316,18 +441,9 @@ async def presence_leave(*, stream_id: int, member: str) -> None:
                 _memory.scores.get(stream_id, {}).pop(member, None)
         await presence_changed(stream_id)
         return
-    pipe = client.pipeline(transaction=False)
-    pipe.eval(_LEAVE_LUA, 2, _k("", stream_id), _k("conns", stream_id), member)
-    try_gate = not _gate_known_closed(stream_id)
-    if try_gate:
-        pipe.set(_k("gate", stream_id), 1, **_gate_args())
-        pipe.pttl(_k("gate", stream_id))
-    result = await pipe.execute()
-    if try_gate:
-        acquired = bool(result[1])
-        _note_gate(stream_id, acquired, result[2])
-        if acquired:
-            await presence_announce(stream_id)
+    # In the next batch with the other joins and leaves (see `presence_join`).
+    if await _batcher().submit(_Op(stream_id, member, time.time(), leave=True)):
+        await presence_announce(stream_id)
 
 
 # --- Coalesced announcements ----------------------------------------------------------------

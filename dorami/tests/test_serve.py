@@ -40,3 +40,23 @@ def test_the_nearest_untrusted_hop_wins_in_a_chain():
 def test_without_the_header_nothing_changes():
     assert _remote_addr(trusted="*", peer="172.18.0.9", forwarded=None) == "172.18.0.9"
     assert _remote_addr(trusted="*", peer="172.18.0.9", forwarded="") == "172.18.0.9"
+
+
+def test_the_socket_server_writes_no_line_per_socket_and_freezes_what_it_loaded(monkeypatch):
+    """nginx logs every upgrade: uvicorn's INFO lines per socket are off (warnings stay), and
+    the objects loaded with the application are out of the garbage collector's full passes."""
+    import gc
+
+    import uvicorn
+
+    import dorami.asgi  # noqa: F401 - freezes on import
+    from dorami.management.commands.serve import Command
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    Command()._uvicorn_run(host="127.0.0.1", port=8765, workers=1, graceful=5)
+    assert seen["app"] == "dorami.asgi:application"
+    assert seen["log_level"] == "warning"
+    assert seen["access_log"] is False
+    assert seen["backlog"] == 4096
+    assert gc.get_freeze_count() > 0
