@@ -142,6 +142,20 @@ def stream_products(stream: LiveStream, *, product_id: int | None = None) -> lis
         product.live_variant_stock = ",".join(
             f"{v.pk}:{v.available if v.status == 'ACTIVE' else 0}" for v in product.live_variants
         )
+        # Everything the carousel card shows of the product (live/watch.html#product-card, with
+        # the featured product and the low-stock threshold): the key of its rendered fragment.
+        cover = product.live_images[0].image.name if product.live_images else ""
+        product.card_key = repr(
+            (
+                product.pk,
+                product.name,
+                str(product.live_price),
+                product.live_available,
+                product.live_sold_out,
+                product.live_variant_stock,
+                cover,
+            )
+        )
     return products
 
 

@@ -73,20 +73,30 @@ def _preselected_variant_id(variants: list, requested: str) -> int | None:
     return first.pk if first else None
 
 
+def _options_key(product, variants: list, selected_variant_id, low_stock_threshold) -> str:
+    """Everything the sheet's options and quantity fragment shows: its key in the "fragments"
+    cache (shop/product_detail.html)."""
+    options = tuple((v.pk, v.color, v.size, str(v.price), v.status, v.available) for v in variants)
+    return repr((product.pk, options, selected_variant_id, low_stock_threshold))
+
+
 def _product_context(request, page: selectors.ProductPage) -> dict:
     product, variants = page.product, page.variants
     gate = can_buy_or_chat(request.user)
+    selected_variant_id = _preselected_variant_id(variants, request.GET.get("variant", ""))
+    low_stock_threshold = get_config().low_stock_threshold
     return {
         "product": product,
         "variants": variants,
-        "selected_variant_id": _preselected_variant_id(variants, request.GET.get("variant", "")),
+        "selected_variant_id": selected_variant_id,
+        "options_key": _options_key(product, variants, selected_variant_id, low_stock_threshold),
         "gate": gate,
         "gate_message": GATE_MESSAGES.get(gate, ""),
         "gate_url": gate_url(request, gate) if gate else "",
         "images": page.images,
         "sold_out": page.sold_out,
         "waitlist_entry": selectors.open_waitlist_entry(user=request.user, product_id=product.pk),
-        "low_stock_threshold": get_config().low_stock_threshold,
+        "low_stock_threshold": low_stock_threshold,
     }
 
 
