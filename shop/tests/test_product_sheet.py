@@ -68,8 +68,14 @@ def test_header_shows_the_cart_count(shopper_client):
     html = shopper_client.get(reverse("shop:store")).content.decode()
     assert 'data-testid="cart-count"' in html
     assert 'hx-trigger="cart-changed from:body"' in html
-    count = html.split('data-testid="cart-count"', 1)[1].split(">", 1)[1].split("<", 1)[0]
-    assert count == "1"  # lines, as the cart badge endpoint counts them
+    assert _count(html) == "1"  # lines, as the cart badge endpoint counts them
+    # the badge is a fragment keyed on the count: another line, another badge
+    services.cart_add(user=shopper_client.user, variant_id=VariantFactory(stock=5).pk, quantity=1)
+    assert _count(shopper_client.get(reverse("shop:store")).content.decode()) == "2"
+
+
+def _count(html: str) -> str:
+    return html.split('data-testid="cart-count"', 1)[1].split(">", 1)[1].split("<", 1)[0]
 
 
 def test_guest_header_has_no_cart_count_and_no_query_for_it(
