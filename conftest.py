@@ -127,7 +127,8 @@ def own_redis(settings, tmp_path):
             "LOCATION": server.url,
             "KEY_PREFIX": "dorami",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 3},
-        }
+        },
+        "fragments": settings.CACHES["fragments"],
     }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     settings.CHANNEL_LAYERS = {

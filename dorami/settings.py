@@ -214,6 +214,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Rendered template fragments (`{% cache None name key… using="fragments" %}`): the parts of a
+# page that depend only on the values named in their key (the base template's constant head
+# and texts, the footer, the live carousel's cards). Per process and never expired: what a
+# fragment shows changes only with its key, so there is nothing to invalidate
+# (docs/architecture.md, "Template fragments").
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30  # 30 days, sliding (accounts.middleware)
 SESSION_COOKIE_HTTPONLY = True

@@ -14,7 +14,6 @@ from django.db.models import (
     DecimalField,
     Exists,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -25,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.permissions import ACCOUNT_STATE_FIELDS
+from core.statements import Statement
 from dorami.realtime import REDIS_DOWN, room_group, room_sequence
 from live.models import ChatMessage, ChatSanction, LiveStream, public_id_valid
 from live.presence import viewer_count
@@ -40,7 +40,14 @@ def stream_by_public_id(public_id: str) -> LiveStream | None:
     """The stream a shopper URL or socket path names. Only the public id finds a stream."""
     if not public_id_valid(public_id):
         return None
-    return LiveStream.objects.filter(public_id=public_id).first()
+    found = _stream_by_public_id(public_id=public_id)
+    return found[0] if found else None
+
+
+_stream_by_public_id = Statement(
+    lambda public_id: LiveStream.objects.filter(public_id=public_id).order_by("pk")[:1],
+    public_id="str",
+)
 
 
 def player_urls(stream: LiveStream) -> dict:
@@ -69,32 +76,88 @@ def next_stream(*, after: LiveStream) -> LiveStream | None:
     )
 
 
-def stream_products(stream: LiveStream, *, product_id: int | None = None) -> list:
-    """Carousel: the stream's visible products with images and variants (3 queries); with
-    `product_id`, that one product's card data ([] if it is not on the carousel)."""
-    from shop.models import Product, ProductVariant
+def _carousel_statements() -> tuple[Statement, Statement, Statement]:
+    from shop.models import Product, ProductImage, ProductVariant
 
-    variants = ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN).order_by(
-        "sort_order", "id"
-    )
-    products = (
-        Product.objects.filter(stream=stream, hidden_from_store=False)
-        .order_by("sort_order", "id")
-        .prefetch_related(
-            "images", Prefetch("variants", queryset=variants, to_attr="live_variants")
+    def products(stream_id):
+        return Product.objects.filter(stream_id=stream_id, hidden_from_store=False).order_by(
+            "sort_order", "id"
         )
+
+    def variants(stream_id):
+        return (
+            ProductVariant.objects.filter(product__stream_id=stream_id)
+            .filter(product__hidden_from_store=False)
+            .exclude(status=ProductVariant.Status.HIDDEN)
+            .order_by("sort_order", "id")
+        )
+
+    def images(stream_id):
+        return ProductImage.objects.filter(
+            product__stream_id=stream_id, product__hidden_from_store=False
+        ).order_by("sort_order", "id")
+
+    return (
+        Statement(products, stream_id="int"),
+        Statement(variants, stream_id="int"),
+        Statement(images, stream_id="int"),
     )
+
+
+_carousel: tuple[Statement, Statement, Statement] | None = None
+
+
+def stream_products(stream: LiveStream, *, product_id: int | None = None) -> list:
+    """Carousel: the stream's visible products, each with `live_variants` (not hidden),
+    `live_images` and the card's price, units and sold-out state (3 prebuilt statements, see
+    core.statements: the live page reads this on every view); with `product_id`, that one
+    product's card data ([] if it is not on the carousel)."""
+    from shop.models import Product
+
+    global _carousel
+    if _carousel is None:
+        _carousel = _carousel_statements()
+    read_products, read_variants, read_images = _carousel
+    products = read_products(stream_id=stream.pk)
     if product_id is not None:
-        products = products.filter(pk=product_id)
-    result = []
+        products = [product for product in products if product.pk == product_id]
+    if not products:
+        return []
+    variants: dict[int, list] = {product.pk: [] for product in products}
+    for variant in read_variants(stream_id=stream.pk):
+        if variant.product_id in variants:
+            variants[variant.product_id].append(variant)
+    images: dict[int, list] = {product.pk: [] for product in products}
+    for image in read_images(stream_id=stream.pk):
+        if image.product_id in images:
+            images[image.product_id].append(image)
     for product in products:
-        available = sum(v.available for v in product.live_variants if v.status == "ACTIVE")
-        prices = [v.price for v in product.live_variants if v.status == "ACTIVE"]
-        product.live_price = min(prices) if prices else product.price
+        product.live_variants = variants[product.pk]
+        product.live_images = images[product.pk]
+        active = [v for v in product.live_variants if v.status == "ACTIVE"]
+        available = sum(v.available for v in active)
+        product.live_price = min(v.price for v in active) if active else product.price
         product.live_available = available
         product.live_sold_out = product.status == Product.Status.SOLD_OUT or available == 0
-        result.append(product)
-    return result
+        # the card's data-variant-stock: "id:units,…" (0 for an option not on sale)
+        product.live_variant_stock = ",".join(
+            f"{v.pk}:{v.available if v.status == 'ACTIVE' else 0}" for v in product.live_variants
+        )
+        # Everything the carousel card shows of the product (live/watch.html#product-card, with
+        # the featured product and the low-stock threshold): the key of its rendered fragment.
+        cover = product.live_images[0].image.name if product.live_images else ""
+        product.card_key = repr(
+            (
+                product.pk,
+                product.name,
+                str(product.live_price),
+                product.live_available,
+                product.live_sold_out,
+                product.live_variant_stock,
+                cover,
+            )
+        )
+    return products
 
 
 def _stock_list(products: list) -> list[dict]:

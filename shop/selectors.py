@@ -10,6 +10,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.statements import Statement
 from shop.forms import id_clean
 from shop.models import CartLine, Product, ProductImage, ProductVariant, WaitlistEntry
 from shop.services.errors import CartEmpty, CartItemsExpired, CartItemsRemoved
@@ -155,10 +156,20 @@ def cart_view(*, user, now: datetime | None = None) -> CartView:
     return CartView(rows=rows)
 
 
+_holding_line_ids = Statement(
+    lambda user_id, now: (
+        CartLine.objects.holding(now=now).filter(user_id=user_id).order_by().values_list("pk")
+    ),
+    user_id="int",
+    now="datetime",
+)
+
+
 def cart_count(*, user) -> int:
+    """The header's badge on every page: lines holding units (one prebuilt statement)."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return CartLine.objects.holding().filter(user=user).count()
+    return len(_holding_line_ids(user_id=user.pk, now=timezone.now()))
 
 
 # --- catalog -----------------------------------------------------------------------------
@@ -203,13 +214,7 @@ def product_detail(*, product_id) -> Product | None:
         return None
     now = timezone.now()
     variants = ProductVariant.objects.exclude(status=ProductVariant.Status.HIDDEN).annotate(
-        overdue_units=Coalesce(
-            Sum(
-                "lines__quantity",
-                filter=Q(lines__status=CartLine.Status.ACTIVE, lines__expires_at__lte=now),
-            ),
-            0,
-        )
+        overdue_units=_overdue_units(now)
     )
     product = (
         Product.objects.visible()
@@ -221,10 +226,75 @@ def product_detail(*, product_id) -> Product | None:
     return product
 
 
-def product_is_sold_out(product: Product) -> bool:
-    return product.status != Product.Status.AVAILABLE or not any(
-        v.status == ProductVariant.Status.ACTIVE and v.available > 0 for v in product.variants.all()
+@dataclass
+class ProductPage:
+    """What the product page and its options sheet show of one product."""
+
+    product: Product
+    variants: list[ProductVariant]  # not hidden, each `available` counting overdue units free
+    images: list[ProductImage]
+
+    @property
+    def sold_out(self) -> bool:
+        return variants_sold_out(self.product, self.variants)
+
+
+def _overdue_units(now):
+    return Coalesce(
+        Sum(
+            "lines__quantity",
+            filter=Q(lines__status=CartLine.Status.ACTIVE, lines__expires_at__lte=now),
+        ),
+        0,
     )
+
+
+# The product page's reads as prebuilt statements (core.statements): the same queries as
+# `product_detail` (which the API uses, with the stream), without building them per request.
+_page_product = Statement(
+    lambda product_id, now: Product.objects.visible(now=now).filter(pk=product_id),
+    product_id="int",
+    now="datetime",
+)
+_page_variants = Statement(
+    lambda product_id, now: (
+        ProductVariant.objects.filter(product_id=product_id)
+        .exclude(status=ProductVariant.Status.HIDDEN)
+        .annotate(overdue_units=_overdue_units(now))
+    ),
+    product_id="int",
+    now="datetime",
+)
+_page_images = Statement(
+    lambda product_id: ProductImage.objects.filter(product_id=product_id), product_id="int"
+)
+
+
+def product_page(*, product_id) -> ProductPage | None:
+    """`product_detail` for the pages: the visible product, its options (overdue units
+    counted free) and its images, in three prebuilt statements; None if not visible."""
+    product_id = id_clean(product_id)
+    if product_id is None:
+        return None
+    now = timezone.now()
+    found = _page_product(product_id=product_id, now=now)
+    if not found:
+        return None
+    return ProductPage(
+        product=found[0],
+        variants=_page_variants(product_id=product_id, now=now),
+        images=_page_images(product_id=product_id),
+    )
+
+
+def variants_sold_out(product: Product, variants) -> bool:
+    return product.status != Product.Status.AVAILABLE or not any(
+        v.status == ProductVariant.Status.ACTIVE and v.available > 0 for v in variants
+    )
+
+
+def product_is_sold_out(product: Product) -> bool:
+    return variants_sold_out(product, product.variants.all())
 
 
 # --- waitlist ----------------------------------------------------------------------------
@@ -268,15 +338,21 @@ def waitlist_position(*, entry: WaitlistEntry) -> int | None:
     return ahead + 1
 
 
+_open_waitlist_entries = Statement(
+    lambda user_id, product_id: WaitlistEntry.objects.filter(
+        user_id=user_id,
+        product_id=product_id,
+        status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.PROMOTED],
+    ).order_by("-created_at", "-pk")[:1],
+    user_id="int",
+    product_id="int",
+)
+
+
 def open_waitlist_entry(*, user, product_id: int) -> WaitlistEntry | None:
+    """The shopper's waiting or promoted entry for the product (the product page asks on
+    every view: one prebuilt statement)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return (
-        WaitlistEntry.objects.filter(
-            user=user,
-            product_id=product_id,
-            status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.PROMOTED],
-        )
-        .order_by("-created_at")
-        .first()
-    )
+    found = _open_waitlist_entries(user_id=user.pk, product_id=product_id)
+    return found[0] if found else None

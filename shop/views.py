@@ -54,11 +54,11 @@ def store(request):
     return render(request, template, context)
 
 
-def _product_or_404(product_id):
-    product = selectors.product_detail(product_id=product_id)
-    if product is None:
+def _product_or_404(product_id) -> selectors.ProductPage:
+    page = selectors.product_page(product_id=product_id)
+    if page is None:
         raise Http404(_("상품을 찾을 수 없습니다"))
-    return product
+    return page
 
 
 def _preselected_variant_id(variants: list, requested: str) -> int | None:
@@ -73,34 +73,44 @@ def _preselected_variant_id(variants: list, requested: str) -> int | None:
     return first.pk if first else None
 
 
-def _product_context(request, product) -> dict:
-    variants = list(product.variants.all())
+def _options_key(product, variants: list, selected_variant_id, low_stock_threshold) -> str:
+    """Everything the sheet's options and quantity fragment shows: its key in the "fragments"
+    cache (shop/product_detail.html)."""
+    options = tuple((v.pk, v.color, v.size, str(v.price), v.status, v.available) for v in variants)
+    return repr((product.pk, options, selected_variant_id, low_stock_threshold))
+
+
+def _product_context(request, page: selectors.ProductPage) -> dict:
+    product, variants = page.product, page.variants
     gate = can_buy_or_chat(request.user)
+    selected_variant_id = _preselected_variant_id(variants, request.GET.get("variant", ""))
+    low_stock_threshold = get_config().low_stock_threshold
     return {
         "product": product,
         "variants": variants,
-        "selected_variant_id": _preselected_variant_id(variants, request.GET.get("variant", "")),
+        "selected_variant_id": selected_variant_id,
+        "options_key": _options_key(product, variants, selected_variant_id, low_stock_threshold),
         "gate": gate,
         "gate_message": GATE_MESSAGES.get(gate, ""),
         "gate_url": gate_url(request, gate) if gate else "",
-        "images": list(product.images.all()),
-        "sold_out": selectors.product_is_sold_out(product),
+        "images": page.images,
+        "sold_out": page.sold_out,
         "waitlist_entry": selectors.open_waitlist_entry(user=request.user, product_id=product.pk),
-        "low_stock_threshold": get_config().low_stock_threshold,
+        "low_stock_threshold": low_stock_threshold,
     }
 
 
 @require_GET
 def product_detail(request, product_id: int):
-    product = _product_or_404(product_id)
-    return render(request, "shop/product_detail.html", _product_context(request, product))
+    page = _product_or_404(product_id)
+    return render(request, "shop/product_detail.html", _product_context(request, page))
 
 
 @require_GET
 def product_sheet(request, product_id: int):
     """The options sheet alone (the live page shows it in a bottom sheet)."""
-    product = _product_or_404(product_id)
-    return render(request, "shop/product_detail.html#sheet", _product_context(request, product))
+    page = _product_or_404(product_id)
+    return render(request, "shop/product_detail.html#sheet", _product_context(request, page))
 
 
 # --- cart --------------------------------------------------------------------------------

@@ -20,6 +20,20 @@ def notice_banner(context):
     }
 
 
+FOOTER_FIELDS = (
+    "business_name",
+    "business_owner",
+    "business_registration",
+    "business_address",
+    "contact_phone",
+    "contact_email",
+)
+
+
 @register.inclusion_tag("partials/site_footer.html")
 def site_footer():
-    return {"config": get_config()}
+    """The footer, rendered once per process for each value of the fields it shows
+    (`footer_key`, the key of its fragment in the "fragments" cache)."""
+    config = get_config()
+    key = repr(tuple(getattr(config, name) for name in FOOTER_FIELDS))
+    return {"config": config, "footer_key": key}

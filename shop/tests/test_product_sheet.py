@@ -68,8 +68,14 @@ def test_header_shows_the_cart_count(shopper_client):
     html = shopper_client.get(reverse("shop:store")).content.decode()
     assert 'data-testid="cart-count"' in html
     assert 'hx-trigger="cart-changed from:body"' in html
-    count = html.split('data-testid="cart-count"', 1)[1].split(">", 1)[1].split("<", 1)[0]
-    assert count == "1"  # lines, as the cart badge endpoint counts them
+    assert _count(html) == "1"  # lines, as the cart badge endpoint counts them
+    # the badge is a fragment keyed on the count: another line, another badge
+    services.cart_add(user=shopper_client.user, variant_id=VariantFactory(stock=5).pk, quantity=1)
+    assert _count(shopper_client.get(reverse("shop:store")).content.decode()) == "2"
+
+
+def _count(html: str) -> str:
+    return html.split('data-testid="cart-count"', 1)[1].split(">", 1)[1].split("<", 1)[0]
 
 
 def test_guest_header_has_no_cart_count_and_no_query_for_it(
@@ -79,3 +85,29 @@ def test_guest_header_has_no_cart_count_and_no_query_for_it(
     with django_assert_num_queries(2):  # count, one page of products
         html = client.get(reverse("shop:store")).content.decode()
     assert 'data-testid="cart-count"' not in html
+
+
+def test_options_follow_stock_and_the_chosen_option(client, shopper):
+    """The options come from the fragment cache keyed on their state: a changed state after
+    an unchanged one is a new render."""
+    from shop import services
+
+    product = ProductFactory()
+    small = VariantFactory(product=product, size="S", stock=6, sort_order=1)
+    large = VariantFactory(product=product, size="L", stock=6, sort_order=2)
+    other = type(shopper).objects.create_user(email="other@example.com")
+    url = reverse("shop:product-detail", args=[product.pk])
+    first = client.get(url).content.decode()
+    assert f'value="{small.pk}" data-available="6"' in first and "개 남음" not in first
+    assert client.get(url).content.decode().count('data-available="6"') == 2
+
+    services.cart_add(user=shopper, variant_id=small.pk, quantity=3)
+    held = client.get(url).content.decode()
+    assert f'value="{small.pk}" data-available="3"' in held and "3개 남음" in held
+    assert _checked_variant(client.get(f"{url}?variant={large.pk}").content.decode()) == str(
+        large.pk
+    )
+    services.cart_add(user=other, variant_id=small.pk, quantity=3)
+    gone = client.get(url).content.decode()
+    assert f'value="{small.pk}" data-available="0"' in gone
+    assert _checked_variant(gone) == str(large.pk)
