@@ -66,8 +66,10 @@ test-unit: dev-deps messages services
 test-browser: dev-deps messages services system-packages
 	$(TEST_ENV) $(PY) -m pytest -m browser e2e
 
-## make test: everything CI runs — lint, migrations check, unit/integration tests, browser tests
-test: dev-deps system-packages services messages lint migrate-check test-unit test-browser
+## make test: everything CI runs — lint, migrations check, then the unit/integration and browser
+## suites side by side (scripts/test_suites.sh: each on its own test database and Redis db)
+test: dev-deps system-packages services messages lint migrate-check
+	bash scripts/test_suites.sh
 
 bench: dev-deps services
 	$(TEST_ENV) $(PY) bench/flash_sale.py

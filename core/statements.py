@@ -7,8 +7,8 @@ Round 3). A `Statement` keeps the ORM as the one definition of the query: `build
 queryset for the given parameter values; it is built and compiled once, with marker values
 (each named parameter gets a distinct marker), and each call binds the call's values where the
 markers were. The rows become model instances the way the ORM makes them (`Model.from_db`,
-each field's `from_db_value`), with the queryset's annotations set as attributes; a
-`values_list` queryset gives its rows as tuples.
+each field's `from_db_value`), with the queryset's annotations set as attributes; with
+`tuples=True` (a `values_list` queryset) the rows come back as tuples.
 
 The markers must reach the SQL parameters unchanged: ints, strs and aware datetimes do (the query's
 own constants, e.g. a status, stay as compiled). A marker that would not — a query that
@@ -44,53 +44,61 @@ def _marker(kind: str) -> Any:
 
 class Statement:
     """`Statement(build, user_id="int", now="datetime")`; `statement(user_id=…, now=…)` runs
-    the query and returns instances (a model queryset) or tuples (`values_list`)."""
+    the query and returns model instances with the queryset's annotations as attributes, or
+    tuples with `tuples=True` (a `values_list` queryset).
 
-    def __init__(self, build: Callable[..., QuerySet], **kinds: str):
+    Only the compile step goes below the QuerySet API (`query.get_compiler(...).as_sql()`, the
+    compiler interface custom expressions and lookups are written against); the row's shape is
+    read from the cursor's description (DB-API): the model's columns in field order, then the
+    annotations by their aliases."""
+
+    def __init__(self, build: Callable[..., QuerySet], *, tuples: bool = False, **kinds: str):
         self.build = build
+        self.tuples = tuples
         self.kinds = kinds
         self._prepared: tuple | None = None
+        self._annotations: list[str] | None = None
 
     def _prepare(self) -> tuple:
         markers = {name: _marker(kind) for name, kind in self.kinds.items()}
         queryset = self.build(**markers)
-        query = queryset.query
         alias = queryset.db
-        sql, params = query.get_compiler(using=alias).as_sql()
+        sql, params = queryset.query.get_compiler(using=alias).as_sql()
         by_marker = {value: name for name, value in markers.items()}
         slots = [by_marker.get(param) for param in params]
         missing = set(markers) - set(filter(None, slots))
         if missing:
             raise ValueError(f"parameters not in the compiled SQL: {sorted(missing)}")
-        if query.values_select:
-            maker = None
-        elif query.default_cols and not (
-            query.select_related or query.extra_select or query.deferred_loading[0]
-        ):
-            model = queryset.model
-            fields = list(model._meta.concrete_fields)
-            maker = (
-                model,
-                [field.attname for field in fields],
-                [getattr(field, "from_db_value", None) for field in fields],
-                list(query.annotation_select),
-            )
-        else:
-            raise ValueError("a Statement reads whole rows of its model or a values_list")
-        return alias, sql, list(params), slots, maker
+        model = queryset.model
+        fields = list(model._meta.concrete_fields)
+        return alias, sql, list(params), slots, model, fields
+
+    def _shape(self, description, fields) -> list[str]:
+        """The annotation aliases after the model's columns; refuses any other row."""
+        names = [column[0] for column in description]
+        own = [field.column for field in fields]
+        extra = names[len(own) :]
+        taken = set(own) | {field.attname for field in fields}
+        if names[: len(own)] != own or len(set(extra)) != len(extra) or taken & set(extra):
+            raise ValueError("a Statement reads whole rows of its model (or tuples=True)")
+        return extra
 
     def __call__(self, **values) -> list:
         if self._prepared is None:
             self._prepared = self._prepare()
-        alias, sql, params, slots, maker = self._prepared
+        alias, sql, params, slots, model, fields = self._prepared
         bound = [values[slot] if slot else param for slot, param in zip(slots, params, strict=True)]
         connection = connections[alias]
         with connection.cursor() as cursor:
             cursor.execute(sql, bound)
             rows = cursor.fetchall()
-        if maker is None:
+            if not self.tuples and self._annotations is None:
+                self._annotations = self._shape(cursor.description, fields)
+        if self.tuples:
             return rows
-        model, names, hooks, annotations = maker
+        annotations = self._annotations or []
+        names = [field.attname for field in fields]
+        hooks = [getattr(field, "from_db_value", None) for field in fields]
         width = len(names)
         result = []
         for row in rows:

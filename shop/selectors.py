@@ -160,6 +160,7 @@ _holding_line_ids = Statement(
     lambda user_id, now: (
         CartLine.objects.holding(now=now).filter(user_id=user_id).order_by().values_list("pk")
     ),
+    tuples=True,
     user_id="int",
     now="datetime",
 )

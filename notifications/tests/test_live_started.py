@@ -161,7 +161,7 @@ def test_alimtalk_goes_once_per_phone_number(
     to_first = next(r.json() for r in alimtalk_on.requests if r.json()["phone"] == first.phone)
     assert to_first["template_code"] == "LIVE_01"
     assert to_first["message"] == (
-        f"김하나님, 금요 라이브 방송이 시작되었습니다. /live/{stream.public_id}/"
+        f"김하나님, 금요 라이브 방송이 시작되었습니다. {settings.SITE_URL}/live/{stream.public_id}/"
     )
     keys = set(NotificationSend.objects.values_list("dedupe_key", flat=True))
     assert keys == {

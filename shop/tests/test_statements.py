@@ -60,6 +60,7 @@ def test_values_list_rows_and_one_query_per_call():
     VariantFactory(product=product, size="S")
     statement = Statement(
         lambda product_id: ProductVariant.objects.filter(product_id=product_id).values_list("size"),
+        tuples=True,
         product_id="int",
     )
     statement(product_id=product.pk)
