@@ -353,7 +353,7 @@ def test_nginx_limits_floods_of_writes_per_address(running_nginx):
     ("extra", "stopped"),
     [
         # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status tells why.
-        ([], ("Shutting down", "Finished server process")),
+        ([], ("stopping: finishing open requests", "stopped")),
         (["--wsgi"], ("Shutting down granian", "Granian shutdown completed")),
     ],
     ids=["uvicorn", "granian"],

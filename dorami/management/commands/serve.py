@@ -144,14 +144,12 @@ class Command(BaseCommand):
         self.stdout.write(f"serving on http://{host}:{port}")
         try:
             self._uvicorn_run(host=host, port=port, workers=workers, graceful=graceful_timeout)
-            self.stdout.write("stopped")
         finally:
             if os.environ.pop("DORAMI_METRICS_DIR_OWNED", ""):
                 shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
     def _uvicorn_run(self, *, host: str, port: int, workers: int, graceful: int) -> None:
-        uvicorn.run(
-            "dorami.asgi:application",
+        options = dict(
             host=host,
             port=port,
             workers=workers,
@@ -171,3 +169,18 @@ class Command(BaseCommand):
             proxy_headers=True,
             timeout_graceful_shutdown=graceful,
         )
+        if workers > 1:  # uvicorn's supervisor: one server per worker process
+            uvicorn.run("dorami.asgi:application", **options)
+        else:
+            _LoggedServer(uvicorn.Config("dorami.asgi:application", **options)).run()
+
+
+class _LoggedServer(uvicorn.Server):
+    """uvicorn's server, saying when a shutdown starts and ends (its own lines are INFO, below
+    the level it runs at). uvicorn re-raises SIGTERM after the shutdown, so "stopped" is the
+    last line a clean stop prints."""
+
+    async def shutdown(self, sockets=None) -> None:
+        print("stopping: finishing open requests, then closing sockets", flush=True)
+        await super().shutdown(sockets)
+        print("stopped", flush=True)
