@@ -47,16 +47,15 @@ def test_the_socket_server_writes_no_line_per_socket_and_freezes_what_it_loaded(
     the objects loaded with the application are out of the garbage collector's full passes."""
     import gc
 
-    import uvicorn
-
     import dorami.asgi  # noqa: F401 - freezes on import
-    from dorami.management.commands.serve import Command
+    from dorami.management.commands import serve
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
-    Command()._uvicorn_run(host="127.0.0.1", port=8765, workers=1, graceful=5)
-    assert seen["app"] == "dorami.asgi:application"
-    assert seen["log_level"] == "warning"
-    assert seen["access_log"] is False
-    assert seen["backlog"] == 4096
+    monkeypatch.setattr(serve._LoggedServer, "run", lambda server: seen.update(c=server.config))
+    serve.Command()._uvicorn_run(host="127.0.0.1", port=8765, workers=1, graceful=5)
+    config = seen["c"]
+    assert config.app == "dorami.asgi:application"
+    assert config.log_level == "warning"
+    assert config.access_log is False
+    assert config.backlog == 4096
     assert gc.get_freeze_count() > 0
