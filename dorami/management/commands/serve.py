@@ -148,6 +148,11 @@ class Command(BaseCommand):
             if os.environ.pop("DORAMI_METRICS_DIR_OWNED", ""):
                 shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
+    def say(self, line: str) -> None:
+        """A line on the command's stdout, flushed (uvicorn ends a SIGTERM by re-raising it)."""
+        self.stdout.write(line)
+        self.stdout.flush()
+
     def _uvicorn_run(self, *, host: str, port: int, workers: int, graceful: int) -> None:
         options = dict(
             host=host,
@@ -172,7 +177,9 @@ class Command(BaseCommand):
         if workers > 1:  # uvicorn's supervisor: one server per worker process
             uvicorn.run("dorami.asgi:application", **options)
         else:
-            _LoggedServer(uvicorn.Config("dorami.asgi:application", **options)).run()
+            server = _LoggedServer(uvicorn.Config("dorami.asgi:application", **options))
+            server.say = self.say
+            server.run()
 
 
 class _LoggedServer(uvicorn.Server):
@@ -180,7 +187,9 @@ class _LoggedServer(uvicorn.Server):
     the level it runs at). uvicorn re-raises SIGTERM after the shutdown, so "stopped" is the
     last line a clean stop prints."""
 
+    say = staticmethod(lambda line: None)  # the command's stdout writer
+
     async def shutdown(self, sockets=None) -> None:
-        print("stopping: finishing open requests, then closing sockets", flush=True)
+        self.say("stopping: finishing open requests, then closing sockets")
         await super().shutdown(sockets)
-        print("stopped", flush=True)
+        self.say("stopped")
